@@ -1,0 +1,140 @@
+import bcrypt from 'bcrypt';
+import jwt from 'jsonwebtoken';
+import { Types } from 'mongoose';
+
+import { activeSuspension, UserModel, type PlatformRole, type UserDocument } from '../models';
+import type { Caller, Services } from './context';
+import { isDuplicateKeyError, StoaError } from './errors';
+import { rooms, type UserView } from './protocol';
+import { toUserView } from './views';
+
+const ISSUER = 'stoa';
+const ALGORITHM = 'HS256';
+
+interface TokenClaims {
+  sub: string;
+  /** The account's token version when issued; logout moves it on. */
+  tv: number;
+  exp: number;
+}
+
+export interface Session {
+  user: UserView;
+  token: string;
+}
+
+export function issueToken(services: Services, user: UserDocument): string {
+  return jwt.sign({ tv: user.tokenVersion }, services.jwtSecret, {
+    algorithm: ALGORITHM,
+    issuer: ISSUER,
+    subject: user.id,
+    expiresIn: services.jwtTtlSec,
+  });
+}
+
+/**
+ * The user a token speaks for, re-read from the database: refused when the token
+ * is bad, expired, issued before a logout, or the account is suspended.
+ */
+export async function authenticate(services: Services, token: unknown): Promise<{ user: UserDocument; exp: number }> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw new StoaError('unauthorized');
+  let claims: TokenClaims;
+  try {
+    claims = jwt.verify(token, services.jwtSecret, { algorithms: [ALGORITHM], issuer: ISSUER }) as TokenClaims;
+  } catch {
+    throw new StoaError('unauthorized');
+  }
+  if (typeof claims.sub !== 'string' || !Types.ObjectId.isValid(claims.sub) || typeof claims.tv !== 'number') {
+    throw new StoaError('unauthorized');
+  }
+  const user = await UserModel.findById(claims.sub);
+  if (!user || user.tokenVersion !== claims.tv) throw new StoaError('unauthorized');
+  assertNotSuspended(user);
+  return { user, exp: claims.exp };
+}
+
+export function assertNotSuspended(user: UserDocument): void {
+  const suspension = activeSuspension(user);
+  if (suspension) {
+    const until = suspension.until ? ` until ${suspension.until.toISOString()}` : '';
+    throw new StoaError('suspended', `This account is suspended${until}: ${suspension.reason}`);
+  }
+}
+
+export async function register(
+  services: Services,
+  input: { username: string; password: string; displayName?: string | undefined },
+): Promise<Session> {
+  const passwordHash = await bcrypt.hash(input.password, services.bcryptRounds);
+  try {
+    const user = await UserModel.create({
+      username: input.username.toLowerCase(),
+      passwordHash,
+      displayName: input.displayName ?? input.username,
+    });
+    return { user: toUserView(user), token: issueToken(services, user) };
+  } catch (err) {
+    if (isDuplicateKeyError(err)) throw new StoaError('conflict', 'That username is taken.');
+    throw err;
+  }
+}
+
+// Compared against when the username does not exist, so a miss costs as much as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+/** Checks a username and password; throws `unauthorized` on either being wrong and `suspended` after a right one. */
+export async function verifyCredentials(services: Services, input: { username: string; password: string }): Promise<UserDocument> {
+  const user = await UserModel.findOne({ username: input.username.toLowerCase() });
+  const hash = user?.passwordHash ?? (await (dummyHash ??= bcrypt.hash('not a password', services.bcryptRounds)));
+  const matches = await bcrypt.compare(input.password, hash);
+  if (!user || !matches) throw new StoaError('unauthorized', 'Wrong username or password.');
+  return user;
+}
+
+export async function login(services: Services, input: { username: string; password: string }): Promise<Session> {
+  const user = await verifyCredentials(services, input);
+  assertNotSuspended(user);
+  return { user: toUserView(user), token: issueToken(services, user) };
+}
+
+export function me(caller: Caller): { user: UserView } {
+  return { user: toUserView(caller.user) };
+}
+
+export function refresh(services: Services, caller: Caller): { token: string } {
+  return { token: issueToken(services, caller.user) };
+}
+
+/** Every token issued before now stops working, and every open socket of the account is closed. */
+export async function logout(services: Services, caller: Caller): Promise<void> {
+  await UserModel.updateOne({ _id: caller.user._id }, { $set: { tokenVersion: caller.user.tokenVersion + 1 } });
+  await services.realtime.disconnect(rooms.user(caller.user.id));
+}
+
+export async function setRole(services: Services, caller: Caller, input: { userId: string; role: PlatformRole }): Promise<{ user: UserView }> {
+  if (caller.user.role !== 'admin') throw new StoaError('forbidden', 'Only a platform admin changes roles.');
+  if (!Types.ObjectId.isValid(input.userId)) throw new StoaError('not_found', 'No such user.');
+  const user = await UserModel.findByIdAndUpdate(input.userId, { $set: { role: input.role } }, { new: true });
+  if (!user) throw new StoaError('not_found', 'No such user.');
+  // Open sockets follow the new role: moderators and admins are in the moderators room.
+  if (input.role === 'user') await services.realtime.leave(rooms.user(user.id), rooms.moderators);
+  else await services.realtime.join(rooms.user(user.id), rooms.moderators);
+  services.log.info({ actorId: caller.user.id, userId: user.id, role: input.role }, 'platform role changed');
+  return { user: toUserView(user) };
+}
+
+/** Creates the BOOTSTRAP_ADMIN account once; an existing account of that name is left alone. */
+export async function bootstrapAdmin(services: Services, admin: { username: string; password: string }): Promise<void> {
+  if (await UserModel.exists({ username: admin.username })) return;
+  try {
+    await UserModel.create({
+      username: admin.username,
+      passwordHash: await bcrypt.hash(admin.password, services.bcryptRounds),
+      displayName: admin.username,
+      role: 'admin',
+    });
+    services.log.info({ username: admin.username }, 'bootstrap admin created');
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The one catalogue of errors Stoa reports, on both transports. Handlers throw
+ * `StoaError`; the socket layer turns it into a failed ack and the HTTP layer
+ * into `{error}` with the status below.
+ */
+export const ERROR_STATUS = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  suspended: 403,
+  banned: 403,
+  muted: 403,
+  slow_mode: 429,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
+  invalid_input: 'The request is not valid.',
+  unauthorized: 'Sign in again: the token is missing, invalid or expired.',
+  forbidden: 'You are not allowed to do that.',
+  suspended: 'This account is suspended.',
+  banned: 'You are banned from this chat.',
+  muted: 'You are muted in this chat.',
+  slow_mode: 'Slow mode is on in this chat; wait before sending again.',
+  not_found: 'Not found.',
+  conflict: 'That already exists.',
+  payload_too_large: 'The request is too large.',
+  rate_limited: 'Too many requests; try again later.',
+  internal: 'Something went wrong on our side.',
+};
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  retryAfterMs?: number;
+}
+
+export class StoaError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode, message?: string, options: { retryAfterMs?: number } = {}) {
+    super(message ?? DEFAULT_MESSAGE[code]);
+    this.name = 'StoaError';
+    this.code = code;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(1, Math.ceil(options.retryAfterMs));
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toWire(): WireError {
+    const wire: WireError = { code: this.code, message: this.message };
+    if (this.retryAfterMs !== undefined) wire.retryAfterMs = this.retryAfterMs;
+    return wire;
+  }
+}
+
+/** Any thrown value as a StoaError; unknown failures become `internal` with no details. */
+export function toStoaError(err: unknown): StoaError {
+  if (err instanceof StoaError) return err;
+  return new StoaError('internal');
+}
+
+export const isDuplicateKeyError = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;

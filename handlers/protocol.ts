@@ -1,0 +1,193 @@
+/**
+ * Stoa's wire contract (DESIGN.md section 5) as TypeScript types. A TypeScript
+ * client gets the whole protocol by importing this module:
+ *
+ *   import { io, Socket } from 'socket.io-client';
+ *   import type { ClientToServerEvents, ServerToClientEvents } from 'stoa/handlers/protocol';
+ *   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { auth: { token } });
+ */
+import type { WireError } from './errors';
+
+export type Id = string;
+/** ISO 8601. */
+export type Timestamp = string;
+
+export type PlatformRole = 'user' | 'moderator' | 'admin';
+export type ChatType = 'group' | 'channel';
+export type ChatVisibility = 'public' | 'private';
+export type ChatRole = 'owner' | 'admin' | 'member';
+export type TargetType = 'message' | 'user' | 'chat';
+export type CaseStatus = 'open' | 'actioned' | 'dismissed';
+export type ReportReason =
+  | 'spam'
+  | 'scam'
+  | 'violence'
+  | 'child_abuse'
+  | 'illegal_goods'
+  | 'sexual_content'
+  | 'non_consensual_imagery'
+  | 'hate'
+  | 'harassment'
+  | 'terrorism'
+  | 'personal_data'
+  | 'copyright'
+  | 'other';
+export type ActionType =
+  | 'hide_message'
+  | 'unhide_message'
+  | 'ban_member'
+  | 'unban_member'
+  | 'mute_member'
+  | 'suspend_account'
+  | 'unsuspend_account'
+  | 'dismiss_case';
+
+export interface UserView {
+  id: Id;
+  username: string;
+  displayName: string;
+  role: PlatformRole;
+  createdAt: Timestamp;
+}
+
+export interface ChatView {
+  id: Id;
+  type: ChatType;
+  title: string;
+  description: string;
+  visibility: ChatVisibility;
+  ownerId: Id;
+  slowModeSec: number;
+  memberCount: number;
+  createdAt: Timestamp;
+  /** In `chat:list` and `chat:join`: the caller's role. */
+  role?: ChatRole;
+}
+
+export interface MembershipView {
+  chatId: Id;
+  userId: Id;
+  role: ChatRole;
+  status: 'active' | 'left' | 'banned';
+  bannedUntil: Timestamp | null;
+  mutedUntil: Timestamp | null;
+  joinedAt: Timestamp;
+}
+
+export interface MessageView {
+  id: Id;
+  chatId: Id;
+  seq: number;
+  senderId: Id;
+  text: string;
+  createdAt: Timestamp;
+  editedAt?: Timestamp;
+  /** Platform moderators only. */
+  hidden?: { at: Timestamp; by: string; reason: string };
+}
+
+export interface ReportView {
+  id: Id;
+  targetType: TargetType;
+  targetId: Id;
+  chatId?: Id;
+  reason: ReportReason;
+  comment?: string;
+  status: CaseStatus;
+  createdAt: Timestamp;
+  /** Platform moderators only: chat admins never learn who reported. */
+  reporterId?: Id;
+  evidence?: { text?: string; senderId?: Id; seq?: number; chatId?: Id; username?: string; title?: string };
+}
+
+export interface CaseView {
+  id: Id;
+  targetType: TargetType;
+  targetId: Id;
+  chatId?: Id;
+  reportCount: number;
+  reasons: Partial<Record<ReportReason, number>>;
+  priority: number;
+  status: CaseStatus;
+  firstReportedAt: Timestamp;
+  lastReportedAt: Timestamp;
+}
+
+export interface ActionView {
+  id: Id;
+  type: ActionType;
+  /** `system` when automatic. */
+  actorId: string;
+  targetType: TargetType | 'case';
+  targetId: Id;
+  chatId?: Id;
+  reason: string;
+  caseId?: Id;
+  durationSec?: number;
+  until?: Timestamp;
+  createdAt: Timestamp;
+}
+
+export type Ack<T> = (response: ({ ok: true } & T) | { ok: false; error: WireError }) => void;
+type Empty = Record<string, never>;
+
+export interface ClientToServerEvents {
+  'chat:create': (input: { type: ChatType; title: string; description?: string; visibility?: ChatVisibility }, ack: Ack<{ chat: ChatView }>) => void;
+  'chat:join': (input: { chatId: Id } | { inviteCode: string }, ack: Ack<{ chat: ChatView; membership: MembershipView }>) => void;
+  'chat:leave': (input: { chatId: Id }, ack: Ack<Empty>) => void;
+  'chat:list': (input: Empty, ack: Ack<{ chats: ChatView[] }>) => void;
+  'chat:invite': (input: { chatId: Id }, ack: Ack<{ inviteCode: string }>) => void;
+  'chat:update': (input: { chatId: Id; title?: string; description?: string; slowModeSec?: number }, ack: Ack<{ chat: ChatView }>) => void;
+  'chat:promote': (input: { chatId: Id; userId: Id; role: ChatRole }, ack: Ack<{ membership: MembershipView }>) => void;
+  'message:send': (input: { chatId: Id; text: string; clientMsgId: string }, ack: Ack<{ message: MessageView }>) => void;
+  'message:history': (input: { chatId: Id; before?: number; after?: number; limit?: number }, ack: Ack<{ messages: MessageView[]; hasMore: boolean }>) => void;
+  'message:delete': (input: { messageId: Id }, ack: Ack<Empty>) => void;
+  'report:create': (input: { targetType: TargetType; targetId: Id; reason: ReportReason; comment?: string }, ack: Ack<{ report: ReportView }>) => void;
+  'mod:cases': (input: { status?: CaseStatus; chatId?: Id; limit?: number }, ack: Ack<{ cases: CaseView[] }>) => void;
+  'mod:case': (input: { caseId: Id }, ack: Ack<{ case: CaseView; reports: ReportView[]; target: unknown }>) => void;
+  'mod:hide': (input: { messageId: Id; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
+  'mod:unhide': (input: { messageId: Id; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
+  'mod:ban': (input: { userId: Id; chatId?: Id; durationSec?: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
+  'mod:unban': (input: { userId: Id; chatId?: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
+  'mod:mute': (input: { userId: Id; chatId: Id; durationSec: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
+  'mod:dismiss': (input: { caseId: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
+  'mod:log': (input: { targetId?: Id; actorId?: string; before?: Timestamp; limit?: number }, ack: Ack<{ actions: ActionView[] }>) => void;
+}
+
+export interface ServerToClientEvents {
+  'message:new': (payload: { message: MessageView }) => void;
+  'message:hidden': (payload: { chatId: Id; messageId: Id; seq: number }) => void;
+  'message:unhidden': (payload: { message: MessageView }) => void;
+  'message:deleted': (payload: { chatId: Id; messageId: Id; seq: number }) => void;
+  'member:joined': (payload: { chatId: Id; userId: Id }) => void;
+  'member:left': (payload: { chatId: Id; userId: Id }) => void;
+  'member:banned': (payload: { chatId: Id; userId: Id; until: Timestamp | null }) => void;
+  'member:muted': (payload: { chatId: Id; userId: Id; until: Timestamp | null }) => void;
+  'chat:removed': (payload: { chatId: Id; reason: string }) => void;
+  'account:suspended': (payload: { reason: string; until: Timestamp | null }) => void;
+  'report:new': (payload: { case: CaseView }) => void;
+  'mod:action': (payload: { action: ActionView }) => void;
+  'report:resolved': (payload: { reportId: Id; caseId: Id; outcome: 'actioned' | 'dismissed' }) => void;
+  'moderation:notice': (payload: { action: ActionView }) => void;
+  /** Sent before a graceful shutdown closes the socket; reconnect to another node or later. */
+  'server:shutdown': (payload: { reason: string }) => void;
+}
+
+/** Per-socket state the server keeps (socket.data). */
+export interface SocketData {
+  userId: Id;
+  role: PlatformRole;
+  /** Token expiry, seconds since the epoch. */
+  tokenExp: number;
+}
+
+export type ClientEventName = keyof ClientToServerEvents;
+export type ServerEventName = keyof ServerToClientEvents;
+export type ServerEventPayload<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>[0];
+
+/** Rooms: one per user (all their sockets), one per chat, one for platform moderators. */
+export const rooms = {
+  user: (userId: Id) => `user:${userId}`,
+  chat: (chatId: Id) => `chat:${chatId}`,
+  moderators: 'moderators',
+} as const;

@@ -1,0 +1,125 @@
+/** Documents as the wire shows them (DESIGN.md section 5): string ids, ISO dates, nothing private. */
+import type { Chat, ChatRole, Membership, Message, ModerationAction, ModerationCase, Report, User } from '../models';
+import type { ActionView, CaseView, ChatView, MembershipView, MessageView, ReportView, UserView } from './protocol';
+
+type WithId<T> = T & { _id: { toString(): string } };
+
+const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+
+export function toUserView(user: WithId<User>): UserView {
+  return {
+    id: user._id.toString(),
+    username: user.username,
+    displayName: user.displayName,
+    role: user.role,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function toChatView(chat: WithId<Chat>, role?: ChatRole): ChatView {
+  const view: ChatView = {
+    id: chat._id.toString(),
+    type: chat.type,
+    title: chat.title,
+    description: chat.description ?? '',
+    visibility: chat.visibility,
+    ownerId: chat.ownerId.toString(),
+    slowModeSec: chat.slowModeSec,
+    memberCount: chat.memberCount,
+    createdAt: chat.createdAt.toISOString(),
+  };
+  if (role) view.role = role;
+  return view;
+}
+
+export function toMembershipView(m: WithId<Membership>): MembershipView {
+  return {
+    chatId: m.chatId.toString(),
+    userId: m.userId.toString(),
+    role: m.role,
+    status: m.status,
+    bannedUntil: iso(m.bannedUntil),
+    mutedUntil: iso(m.mutedUntil),
+    joinedAt: m.joinedAt.toISOString(),
+  };
+}
+
+/** `withHidden` is for platform moderators, who also see why a message was hidden. */
+export function toMessageView(message: WithId<Message>, withHidden = false): MessageView {
+  const view: MessageView = {
+    id: message._id.toString(),
+    chatId: message.chatId.toString(),
+    seq: message.seq,
+    senderId: message.senderId.toString(),
+    text: message.text,
+    createdAt: message.createdAt.toISOString(),
+  };
+  if (message.editedAt) view.editedAt = message.editedAt.toISOString();
+  if (withHidden && message.hidden) {
+    view.hidden = { at: message.hidden.at.toISOString(), by: message.hidden.by, reason: message.hidden.reason };
+  }
+  return view;
+}
+
+/** `withReporter` only for platform moderators: chat admins never learn who reported. */
+export function toReportView(report: WithId<Report>, withReporter: boolean): ReportView {
+  const view: ReportView = {
+    id: report._id.toString(),
+    targetType: report.targetType,
+    targetId: report.targetId,
+    reason: report.reason,
+    status: report.status,
+    createdAt: report.createdAt.toISOString(),
+  };
+  if (report.chatId) view.chatId = report.chatId.toString();
+  if (report.comment) view.comment = report.comment;
+  if (withReporter) view.reporterId = report.reporterId.toString();
+  const e = report.evidence;
+  if (e) {
+    const evidence: NonNullable<ReportView['evidence']> = {};
+    if (e.text != null) evidence.text = e.text;
+    if (e.senderId != null) evidence.senderId = e.senderId;
+    if (e.seq != null) evidence.seq = e.seq;
+    if (e.chatId != null) evidence.chatId = e.chatId;
+    if (e.username != null) evidence.username = e.username;
+    if (e.title != null) evidence.title = e.title;
+    view.evidence = evidence;
+  }
+  return view;
+}
+
+export function toCaseView(c: WithId<ModerationCase>): CaseView {
+  const reasons: CaseView['reasons'] = {};
+  const source = c.reasons instanceof Map ? Object.fromEntries(c.reasons) : ((c.reasons ?? {}) as Record<string, number>);
+  for (const [reason, count] of Object.entries(source)) reasons[reason as keyof CaseView['reasons']] = count;
+  const view: CaseView = {
+    id: c._id.toString(),
+    targetType: c.targetType,
+    targetId: c.targetId,
+    reportCount: c.reportCount,
+    reasons,
+    priority: c.priority,
+    status: c.status,
+    firstReportedAt: c.firstReportedAt.toISOString(),
+    lastReportedAt: c.lastReportedAt.toISOString(),
+  };
+  if (c.chatId) view.chatId = c.chatId.toString();
+  return view;
+}
+
+export function toActionView(a: WithId<ModerationAction>): ActionView {
+  const view: ActionView = {
+    id: a._id.toString(),
+    type: a.type,
+    actorId: a.actorId,
+    targetType: a.targetType as ActionView['targetType'],
+    targetId: a.targetId,
+    reason: a.reason,
+    createdAt: a.createdAt.toISOString(),
+  };
+  if (a.chatId) view.chatId = a.chatId.toString();
+  if (a.caseId) view.caseId = a.caseId.toString();
+  if (a.durationSec != null) view.durationSec = a.durationSec;
+  if (a.until) view.until = a.until.toISOString();
+  return view;
+}

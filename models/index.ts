@@ -1,0 +1,17 @@
+export * from './user';
+export * from './chat';
+export * from './membership';
+export * from './message';
+export * from './report';
+export * from './moderation-case';
+export * from './moderation-action';
+
+import { ChatModel } from './chat';
+import { MembershipModel } from './membership';
+import { MessageModel } from './message';
+import { ModerationActionModel } from './moderation-action';
+import { ModerationCaseModel } from './moderation-case';
+import { ReportModel } from './report';
+import { UserModel } from './user';
+
+export const ALL_MODELS = [UserModel, ChatModel, MembershipModel, MessageModel, ReportModel, ModerationCaseModel, ModerationActionModel];

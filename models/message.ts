@@ -1,0 +1,33 @@
+import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+
+const hiddenSchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    by: { type: String, required: true },
+    reason: { type: String, required: true },
+    actionId: { type: Schema.Types.ObjectId, default: null },
+  },
+  { _id: false },
+);
+
+const messageSchema = new Schema({
+  chatId: { type: Schema.Types.ObjectId, required: true },
+  /** Per chat, strictly increasing, no gaps; claimed by inserting under the unique (chatId, seq) index. */
+  seq: { type: Number, required: true },
+  senderId: { type: Schema.Types.ObjectId, required: true },
+  text: { type: String, required: true },
+  clientMsgId: { type: String, required: true },
+  createdAt: { type: Date, required: true, default: () => new Date() },
+  editedAt: { type: Date, default: null },
+  deletedAt: { type: Date, default: null },
+  hidden: { type: hiddenSchema, default: null },
+});
+
+messageSchema.index({ chatId: 1, seq: 1 }, { unique: true });
+// Idempotency key of message:send. DESIGN.md names (senderId, clientMsgId); chatId is part of it so that
+// the same clientMsgId in another chat is a new message.
+messageSchema.index({ senderId: 1, chatId: 1, clientMsgId: 1 }, { unique: true });
+
+export type Message = InferSchemaType<typeof messageSchema> & { _id: Types.ObjectId };
+export type MessageDocument = HydratedDocument<Message>;
+export const MessageModel = model('Message', messageSchema);

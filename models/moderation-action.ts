@@ -1,0 +1,46 @@
+import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+
+import { TARGET_TYPES } from './report';
+
+export const ACTION_TYPES = [
+  'hide_message',
+  'unhide_message',
+  'ban_member',
+  'unban_member',
+  'mute_member',
+  'suspend_account',
+  'unsuspend_account',
+  'dismiss_case',
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** The audit log: append-only. Nothing in Stoa updates or deletes an entry. */
+const moderationActionSchema = new Schema(
+  {
+    type: { type: String, enum: ACTION_TYPES, required: true },
+    /** A user id, or `system` for automatic actions. */
+    actorId: { type: String, required: true },
+    targetType: { type: String, enum: [...TARGET_TYPES, 'case'], required: true },
+    targetId: { type: String, required: true },
+    chatId: { type: Schema.Types.ObjectId, default: null },
+    reason: { type: String, required: true },
+    caseId: { type: Schema.Types.ObjectId, default: null },
+    durationSec: { type: Number, default: null },
+    until: { type: Date, default: null },
+    /**
+     * Unique guard for actions that must happen once however many requests race
+     * (the automatic hide of a message); every other entry uses its own id.
+     */
+    dedupKey: { type: String, required: true, default: () => new Types.ObjectId().toHexString() },
+    createdAt: { type: Date, required: true, default: () => new Date() },
+  },
+  { collection: 'moderationactions' },
+);
+
+moderationActionSchema.index({ dedupKey: 1 }, { unique: true });
+moderationActionSchema.index({ targetId: 1, createdAt: -1 });
+moderationActionSchema.index({ chatId: 1, createdAt: -1 });
+
+export type ModerationAction = InferSchemaType<typeof moderationActionSchema> & { _id: Types.ObjectId };
+export type ModerationActionDocument = HydratedDocument<ModerationAction>;
+export const ModerationActionModel = model('ModerationAction', moderationActionSchema);

@@ -1,0 +1,61 @@
+import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+
+export const REPORT_REASONS = [
+  'spam',
+  'scam',
+  'violence',
+  'child_abuse',
+  'illegal_goods',
+  'sexual_content',
+  'non_consensual_imagery',
+  'hate',
+  'harassment',
+  'terrorism',
+  'personal_data',
+  'copyright',
+  'other',
+] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+export const TARGET_TYPES = ['message', 'user', 'chat'] as const;
+export type TargetType = (typeof TARGET_TYPES)[number];
+
+export const CASE_STATUSES = ['open', 'actioned', 'dismissed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+/** What the target looked like when it was reported; later edits and deletes do not touch it. */
+const evidenceSchema = new Schema(
+  {
+    text: { type: String, default: null },
+    senderId: { type: String, default: null },
+    seq: { type: Number, default: null },
+    chatId: { type: String, default: null },
+    username: { type: String, default: null },
+    displayName: { type: String, default: null },
+    title: { type: String, default: null },
+    createdAt: { type: Date, default: null },
+  },
+  { _id: false },
+);
+
+const reportSchema = new Schema({
+  reporterId: { type: Schema.Types.ObjectId, required: true },
+  targetType: { type: String, enum: TARGET_TYPES, required: true },
+  targetId: { type: String, required: true },
+  chatId: { type: Schema.Types.ObjectId, default: null },
+  reason: { type: String, enum: REPORT_REASONS, required: true },
+  comment: { type: String, default: null },
+  evidence: { type: evidenceSchema, required: true },
+  status: { type: String, enum: CASE_STATUSES, required: true, default: 'open' },
+  caseId: { type: Schema.Types.ObjectId, required: true },
+  createdAt: { type: Date, required: true, default: () => new Date() },
+  resolvedAt: { type: Date, default: null },
+  resolvedBy: { type: String, default: null },
+});
+
+reportSchema.index({ reporterId: 1, targetType: 1, targetId: 1 }, { unique: true });
+reportSchema.index({ caseId: 1 });
+
+export type Report = InferSchemaType<typeof reportSchema> & { _id: Types.ObjectId };
+export type ReportDocument = HydratedDocument<Report>;
+export const ReportModel = model('Report', reportSchema);

@@ -1,0 +1,38 @@
+import { Schema, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+
+export const PLATFORM_ROLES = ['user', 'moderator', 'admin'] as const;
+export type PlatformRole = (typeof PLATFORM_ROLES)[number];
+
+const suspensionSchema = new Schema(
+  {
+    until: { type: Date, default: null },
+    reason: { type: String, required: true },
+    by: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const userSchema = new Schema({
+  /** Stored lower-case, so the unique index makes names unique case-insensitively. */
+  username: { type: String, required: true, lowercase: true, trim: true },
+  passwordHash: { type: String, required: true },
+  displayName: { type: String, required: true },
+  role: { type: String, enum: PLATFORM_ROLES, required: true, default: 'user' },
+  suspended: { type: suspensionSchema, default: null },
+  /** Tokens carry the version they were issued under; logout moves it on, so every earlier token is refused. */
+  tokenVersion: { type: Number, required: true, default: 0 },
+  createdAt: { type: Date, required: true, default: () => new Date() },
+});
+
+userSchema.index({ username: 1 }, { unique: true });
+
+export type User = InferSchemaType<typeof userSchema>;
+export type UserDocument = HydratedDocument<User>;
+export const UserModel = model('User', userSchema);
+
+/** A suspension is in force while it has no end or its end lies ahead. */
+export function activeSuspension(user: Pick<User, 'suspended'>, now = new Date()): User['suspended'] {
+  const s = user.suspended;
+  if (!s) return null;
+  return s.until === null || s.until === undefined || s.until > now ? s : null;
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { parseDuration, parseRate, RATE_LIMIT_DEFAULTS, type RateLimitName, type RateSetting } from './durations';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  nodeEnv: string;
+  port: number;
+  /** Unset: start the embedded database. */
+  mongodbUri?: string;
+  dataDir: string;
+  dbPort: number;
+  jwtSecret: string;
+  jwtTtlSec: number;
+  bcryptRounds: number;
+  redisUrl?: string;
+  /** `'*'` allows every browser origin; a list allows those only. Clients that send no Origin are always accepted. */
+  corsOrigin: '*' | string[];
+  logLevel: LogLevel;
+  autoHideReports: number;
+  bootstrapAdmin?: { username: string; password: string };
+  rateLimits: Record<RateLimitName, RateSetting>;
+}
+
+/** Configuration that cannot be used; start-up prints its message as one line and exits non-zero. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the whole configuration from the environment (DESIGN.md section 8). */
+export function loadConfig(env: Env = process.env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const nodeEnv = read('NODE_ENV') ?? 'development';
+  const dataDir = path.resolve(read('DATA_DIR') ?? './data');
+
+  const config: Config = {
+    nodeEnv,
+    port: integer('PORT', read('PORT'), 3000, 0, 65535),
+    dataDir,
+    dbPort: integer('DB_PORT', read('DB_PORT'), 27017, 0, 65535),
+    jwtSecret: jwtSecret(read('JWT_SECRET'), nodeEnv, dataDir),
+    jwtTtlSec: duration('JWT_TTL', read('JWT_TTL') ?? '1h'),
+    bcryptRounds: integer('BCRYPT_ROUNDS', read('BCRYPT_ROUNDS'), 12, 4, 15),
+    corsOrigin: corsOrigin(read('CORS_ORIGIN'), nodeEnv),
+    logLevel: logLevel(read('LOG_LEVEL')),
+    autoHideReports: integer('AUTO_HIDE_REPORTS', read('AUTO_HIDE_REPORTS'), 5, 1, 1000),
+    rateLimits: rateLimits(read),
+  };
+
+  const mongodbUri = read('MONGODB_URI');
+  if (mongodbUri !== undefined) {
+    if (!/^mongodb(\+srv)?:\/\//.test(mongodbUri)) throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+    config.mongodbUri = mongodbUri;
+  }
+  const redisUrl = read('REDIS_URL');
+  if (redisUrl !== undefined) {
+    if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+    config.redisUrl = redisUrl;
+  }
+  const bootstrapAdmin = read('BOOTSTRAP_ADMIN');
+  if (bootstrapAdmin !== undefined) config.bootstrapAdmin = parseBootstrapAdmin(bootstrapAdmin);
+  return config;
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function duration(name: string, raw: string): number {
+  const seconds = parseDuration(raw);
+  if (seconds === undefined || seconds <= 0) throw new ConfigError(`${name} must be a duration such as 3600, 15m, 1h or 2d, not "${raw}"`);
+  return seconds;
+}
+
+function jwtSecret(raw: string | undefined, nodeEnv: string, dataDir: string): string {
+  if (raw !== undefined) {
+    if (Buffer.byteLength(raw) < 32) throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
+    return raw;
+  }
+  if (nodeEnv === 'production') throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+  return generatedSecret(dataDir);
+}
+
+/** Outside production a secret is generated once and kept in DATA_DIR, so tokens survive restarts. */
+function generatedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process may have written it first; theirs wins.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw new ConfigError(`cannot write ${file}: ${(err as Error).message}`);
+  }
+  return secret;
+}
+
+function corsOrigin(raw: string | undefined, nodeEnv: string): '*' | string[] {
+  if (raw === undefined) return nodeEnv === 'production' ? [] : '*';
+  if (raw === '*') return '*';
+  const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`CORS_ORIGIN must be * or a comma-separated list of origins such as https://chat.example.com, not "${origin}"`);
+    }
+    if (url.origin !== origin) throw new ConfigError(`CORS_ORIGIN entry "${origin}" must be a bare origin such as ${url.origin}`);
+  }
+  return origins;
+}
+
+function logLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined) return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${raw}"`);
+  return raw as LogLevel;
+}
+
+function parseBootstrapAdmin(raw: string): { username: string; password: string } {
+  const colon = raw.indexOf(':');
+  const username = raw.slice(0, colon).toLowerCase();
+  const password = raw.slice(colon + 1);
+  const passwordBytes = Buffer.byteLength(password);
+  if (colon < 0 || !/^[a-z0-9_]{3,32}$/.test(username) || passwordBytes < 8 || passwordBytes > 72) {
+    throw new ConfigError('BOOTSTRAP_ADMIN must be name:password (name 3-32 of a-z, 0-9, _; password 8-72 bytes)');
+  }
+  return { username, password };
+}
+
+function rateLimits(read: (name: string) => string | undefined): Record<RateLimitName, RateSetting> {
+  const limits = {} as Record<RateLimitName, RateSetting>;
+  for (const [name, fallback] of Object.entries(RATE_LIMIT_DEFAULTS) as [RateLimitName, RateSetting][]) {
+    const variable = `RATE_${name.toUpperCase()}`;
+    const raw = read(variable);
+    if (raw === undefined) {
+      limits[name] = fallback;
+      continue;
+    }
+    const setting = parseRate(raw);
+    if (setting === undefined) throw new ConfigError(`${variable} must look like 20/10s (points per duration), not "${raw}"`);
+    limits[name] = setting;
+  }
+  return limits;
+}

@@ -1,0 +1,96 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+import * as auth from '../handlers/auth';
+import type { Caller, Services } from '../handlers/context';
+import { StoaError, toStoaError } from '../handlers/errors';
+import { databaseAnswers } from './database';
+import { loginInput, registerInput, setRoleInput } from './schemas';
+import { parseInput } from './transport';
+
+const MAX_BODY = '64kb';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    caller?: Caller;
+  }
+}
+
+/** The HTTP API (DESIGN.md section 5). Routes validate, call one handler, and map the outcome. */
+export function createHttpApp(services: Services): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(express.json({ limit: MAX_BODY }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await databaseAnswers();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unreachable' });
+  });
+
+  app.post('/api/auth/register', async (req, res) => {
+    const input = parseInput(registerInput, req.body);
+    res.status(201).json(await auth.register(services, input));
+  });
+  app.post('/api/auth/login', async (req, res) => {
+    const input = parseInput(loginInput, req.body);
+    res.json(await auth.login(services, input));
+  });
+
+  const requireUser = authenticated(services);
+  app.get('/api/me', requireUser, (req, res) => {
+    res.json(auth.me(caller(req)));
+  });
+  app.post('/api/auth/refresh', requireUser, (req, res) => {
+    res.json(auth.refresh(services, caller(req)));
+  });
+  app.post('/api/auth/logout', requireUser, async (req, res) => {
+    await auth.logout(services, caller(req));
+    res.status(204).end();
+  });
+  app.put('/api/users/:id/role', requireUser, async (req, res) => {
+    const input = parseInput(setRoleInput, { ...req.body, userId: req.params.id });
+    res.json(await auth.setRole(services, caller(req), input));
+  });
+
+  app.use((_req, _res, next) => next(new StoaError('not_found', 'No such endpoint.')));
+  app.use(errorHandler(services));
+  return app;
+}
+
+/** Bearer-token authentication; re-reads the user on every request. */
+function authenticated(services: Services) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    const { user } = await auth.authenticate(services, token);
+    req.caller = { user, ip: req.ip ?? '' };
+    next();
+  };
+}
+
+function caller(req: Request): Caller {
+  if (!req.caller) throw new StoaError('unauthorized');
+  return req.caller;
+}
+
+function errorHandler(services: Services) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const error = bodyParserError(err) ?? toStoaError(err);
+    if (error.code === 'internal') services.log.error({ err, method: req.method, path: req.path }, 'request failed');
+    if (error.retryAfterMs !== undefined) res.set('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
+    res.status(error.status).json({ error: error.toWire() });
+  };
+}
+
+/** express.json() failures: a body too large, or one that is not JSON. */
+function bodyParserError(err: unknown): StoaError | undefined {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new StoaError('payload_too_large');
+  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new StoaError('invalid_input', 'The body is not valid JSON.');
+  }
+  return undefined;
+}
