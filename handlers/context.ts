@@ -17,9 +17,18 @@ export interface Realtime {
   disconnect(room: string): Promise<void>;
 }
 
+/** The counters handlers move; server/metrics.ts provides them with prom-client. */
+export interface HandlerMetrics {
+  messagesStored: { inc(): void };
+  reportsCreated: { inc(labels: { reason: string }): void };
+  moderationActions: { inc(labels: { type: string }): void };
+}
+
 export interface Services {
   log: Logger;
   realtime: Realtime;
+  limits: Limits;
+  metrics: HandlerMetrics;
   jwtSecret: string;
   jwtTtlSec: number;
   bcryptRounds: number;
@@ -32,4 +41,24 @@ export interface Caller {
   user: UserDocument;
   /** Client IP, for rate limits and logs. */
   ip: string;
+}
+
+/** Limiter names, each with its own key prefix and RATE_<NAME> override (DESIGN.md section 7). */
+export type LimiterName = 'messages' | 'reports' | 'connections' | 'joins';
+
+/**
+ * Rate limits (rate-limiter-flexible). Each refusal throws StoaError
+ * `rate_limited` (or `slow_mode`) carrying `retryAfterMs`, and is counted.
+ */
+export interface Limits {
+  /** Takes one point for `key`; refuses when the limiter is exhausted. */
+  consume(name: LimiterName, key: string): Promise<void>;
+  /** Per-chat slow mode: one message per `seconds` for this member. */
+  slowMode(chatId: string, userId: string, seconds: number): Promise<void>;
+  /** Refuses a login attempt while the username+IP pair or the IP is blocked. */
+  checkLogin(username: string, ip: string): Promise<void>;
+  /** Counts a failed login against the pair and the IP. */
+  loginFailed(username: string, ip: string): Promise<void>;
+  /** Clears the consecutive-failure count of the pair. */
+  loginSucceeded(username: string, ip: string): Promise<void>;
 }

@@ -16,7 +16,7 @@ export function toUserView(user: WithId<User>): UserView {
   };
 }
 
-export function toChatView(chat: WithId<Chat>, role?: ChatRole): ChatView {
+export function toChatView(chat: WithId<Chat>, memberCount: number, role?: ChatRole): ChatView {
   const view: ChatView = {
     id: chat._id.toString(),
     type: chat.type,
@@ -25,7 +25,7 @@ export function toChatView(chat: WithId<Chat>, role?: ChatRole): ChatView {
     visibility: chat.visibility,
     ownerId: chat.ownerId.toString(),
     slowModeSec: chat.slowModeSec,
-    memberCount: chat.memberCount,
+    memberCount,
     createdAt: chat.createdAt.toISOString(),
   };
   if (role) view.role = role;

@@ -3,6 +3,8 @@ import { Schema, Types, model, type HydratedDocument, type InferSchemaType } fro
 export const CHAT_TYPES = ['group', 'channel'] as const;
 export const CHAT_VISIBILITIES = ['public', 'private'] as const;
 
+// No stored lastSeq or memberCount: FerretDB updates are not atomic, so both are derived when needed
+// (seq from the unique (chatId, seq) index of messages, memberCount from active memberships).
 const chatSchema = new Schema({
   type: { type: String, enum: CHAT_TYPES, required: true },
   title: { type: String, required: true },
@@ -10,10 +12,6 @@ const chatSchema = new Schema({
   visibility: { type: String, enum: CHAT_VISIBILITIES, required: true, default: 'public' },
   ownerId: { type: Schema.Types.ObjectId, required: true },
   slowModeSec: { type: Number, required: true, default: 0 },
-  /** A hint only: the authority on seq is the unique (chatId, seq) index of messages. */
-  lastSeq: { type: Number, required: true, default: 0 },
-  /** Recounted from memberships after every join, leave and ban; never incremented. */
-  memberCount: { type: Number, required: true, default: 0 },
   /** Private chats are joined with this code; null until an admin asks for one. */
   inviteCode: { type: String, default: null },
   createdAt: { type: Date, required: true, default: () => new Date() },

@@ -6,12 +6,16 @@ import type { Services } from '../handlers/context';
 import type { Config } from './config';
 import { createHttpApp } from './http';
 import type { Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { createLimits, type LimitsOps } from './rate-limits';
 import { attachSocketHandlers, createSocketServer, socketRealtime, type SocketCounters, type StoaServer } from './socket';
 
 export interface Stoa {
   httpServer: HttpServer;
   io: StoaServer;
   services: Services;
+  metrics: Metrics;
+  limits: LimitsOps;
   counters: SocketCounters;
   /** Listens on `port` (0 picks a free one) and resolves with the port taken. */
   listen(port: number, host?: string): Promise<number>;
@@ -22,9 +26,13 @@ export interface Stoa {
 export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   const httpServer = createServer();
   const io = createSocketServer(httpServer, config);
+  const metrics = createMetrics();
+  const limits = createLimits({ settings: config.rateLimits, log, metrics });
   const services: Services = {
     log,
     realtime: socketRealtime(io),
+    limits,
+    metrics,
     jwtSecret: config.jwtSecret,
     jwtTtlSec: config.jwtTtlSec,
     bcryptRounds: config.bcryptRounds,
@@ -39,6 +47,8 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     httpServer,
     io,
     services,
+    metrics,
+    limits,
     counters,
     listen: (port, host) =>
       new Promise((resolve, reject) => {

@@ -1,10 +1,14 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import * as auth from '../handlers/auth';
+import * as messages from '../handlers/messages';
+import * as moderation from '../handlers/moderation';
+import * as reports from '../handlers/reports';
 import type { Caller, Services } from '../handlers/context';
 import { StoaError, toStoaError } from '../handlers/errors';
 import { databaseAnswers } from './database';
-import { loginInput, registerInput, setRoleInput } from './schemas';
+import { caseIdInput, caseListQuery, loginInput, logQuery, messageHistoryQuery, moderationActionInput, objectId, registerInput, setRoleInput } from './schemas';
+import { moderationActions } from './socket-routes';
 import { parseInput } from './transport';
 
 const MAX_BODY = '64kb';
@@ -53,6 +57,27 @@ export function createHttpApp(services: Services): express.Express {
   app.put('/api/users/:id/role', requireUser, async (req, res) => {
     const input = parseInput(setRoleInput, { ...req.body, userId: req.params.id });
     res.json(await auth.setRole(services, caller(req), input));
+  });
+
+  app.get('/api/chats/:id/messages', requireUser, async (req, res) => {
+    const query = parseInput(messageHistoryQuery, req.query);
+    const chatId = parseInput(objectId, req.params.id);
+    res.json(await messages.messageHistory(caller(req), { ...query, chatId }));
+  });
+
+  app.get('/api/moderation/cases', requireUser, async (req, res) => {
+    res.json(await reports.listCases(caller(req), parseInput(caseListQuery, req.query)));
+  });
+  app.get('/api/moderation/cases/:id', requireUser, async (req, res) => {
+    res.json(await reports.getCase(caller(req), parseInput(caseIdInput, { caseId: req.params.id })));
+  });
+  app.post('/api/moderation/actions', requireUser, async (req, res) => {
+    const { type, ...input } = parseInput(moderationActionInput, req.body);
+    const handle = moderationActions[type] as (services: Services, caller: Caller, input: unknown) => Promise<unknown>;
+    res.status(201).json(await handle(services, caller(req), input));
+  });
+  app.get('/api/moderation/log', requireUser, async (req, res) => {
+    res.json(await moderation.moderationLog(caller(req), parseInput(logQuery, req.query)));
   });
 
   app.use((_req, _res, next) => next(new StoaError('not_found', 'No such endpoint.')));

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { PLATFORM_ROLES } from '../models';
+import { CASE_STATUSES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models';
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
 
@@ -22,3 +22,89 @@ export const setRoleInput = z.object({ userId: objectId, role: z.enum(PLATFORM_R
 
 /** `{}` for events that take no fields; a missing payload counts as `{}`. */
 export const emptyInput = z.object({}).optional().transform(() => ({}));
+
+const title = z.string().trim().min(1).max(128);
+const description = z.string().trim().max(1000);
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const chatCreateInput = z.object({
+  type: z.enum(['group', 'channel']),
+  title,
+  description: description.optional(),
+  visibility: z.enum(['public', 'private']).optional(),
+});
+export const chatJoinInput = z.union([z.object({ chatId: objectId }).strict(), z.object({ inviteCode: z.string().min(1).max(64) }).strict()]);
+export const chatIdInput = z.object({ chatId: objectId });
+export const chatUpdateInput = z.object({
+  chatId: objectId,
+  title: title.optional(),
+  description: description.optional(),
+  slowModeSec: z.number().int().min(0).max(86_400).optional(),
+});
+export const chatPromoteInput = z.object({ chatId: objectId, userId: objectId, role: z.enum(['owner', 'admin', 'member']) });
+
+export const MAX_MESSAGE_CHARS = 4000;
+export const messageSendInput = z.object({
+  chatId: objectId,
+  // Counted in characters (code points), after trimming.
+  text: z
+    .string()
+    .trim()
+    .refine((text) => text.length > 0, 'text: must not be empty')
+    .refine((text) => [...text].length <= MAX_MESSAGE_CHARS, `text: at most ${MAX_MESSAGE_CHARS} characters`),
+  clientMsgId: z.string().min(1).max(64),
+});
+export const messageHistoryInput = z
+  .object({
+    chatId: objectId,
+    before: seq.optional(),
+    after: seq.optional(),
+    limit: z.number().int().min(1).max(100).optional(),
+  })
+  .refine((input) => input.before === undefined || input.after === undefined, 'give before or after, not both');
+/** HTTP query strings carry numbers as text. */
+export const messageHistoryQuery = z
+  .object({
+    before: z.coerce.number().int().min(0).optional(),
+    after: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+  })
+  .refine((input) => input.before === undefined || input.after === undefined, 'give before or after, not both');
+export const messageIdInput = z.object({ messageId: objectId });
+
+const reason = z.string().trim().min(1).max(500);
+const durationSec = z.number().int().min(1).max(10 * 365 * 86_400);
+const limit = z.number().int().min(1).max(100);
+
+export const reportCreateInput = z.object({
+  targetType: z.enum(TARGET_TYPES),
+  targetId: objectId,
+  reason: z.enum(REPORT_REASONS),
+  comment: z.string().trim().max(1000).optional(),
+});
+export const caseListInput = z.object({ status: z.enum(CASE_STATUSES).optional(), chatId: objectId.optional(), limit: limit.optional() });
+export const caseIdInput = z.object({ caseId: objectId });
+export const hideInput = z.object({ messageId: objectId, reason, caseId: objectId.optional() });
+export const banInput = z.object({ userId: objectId, chatId: objectId.optional(), durationSec: durationSec.optional(), reason, caseId: objectId.optional() });
+export const unbanInput = z.object({ userId: objectId, chatId: objectId.optional(), reason });
+export const muteInput = z.object({ userId: objectId, chatId: objectId, durationSec, reason, caseId: objectId.optional() });
+export const dismissInput = z.object({ caseId: objectId, reason });
+export const logInput = z.object({
+  targetId: objectId.optional(),
+  actorId: z.union([objectId, z.literal('system')]).optional(),
+  before: z.iso.datetime().optional(),
+  limit: limit.optional(),
+});
+
+/** `POST /api/moderation/actions {type, ...}`: the socket event's input under its action type. */
+export const moderationActionInput = z.discriminatedUnion('type', [
+  hideInput.extend({ type: z.literal('hide') }),
+  hideInput.extend({ type: z.literal('unhide') }),
+  banInput.extend({ type: z.literal('ban') }),
+  unbanInput.extend({ type: z.literal('unban') }),
+  muteInput.extend({ type: z.literal('mute') }),
+  dismissInput.extend({ type: z.literal('dismiss') }),
+]);
+/** HTTP query strings carry numbers as text. */
+export const caseListQuery = caseListInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });
+export const logQuery = logInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });

@@ -1,9 +1,13 @@
-/** Every client event: its input schema and the handler it calls. */
+/** Every client event: its input schema and the one handler it calls. */
 import type { z } from 'zod';
 
+import * as chats from '../handlers/chats';
 import type { Caller, Services } from '../handlers/context';
+import * as messages from '../handlers/messages';
+import * as moderation from '../handlers/moderation';
 import type { ClientEventName, ClientToServerEvents } from '../handlers/protocol';
-import type { RateLimitName } from './durations';
+import * as reports from '../handlers/reports';
+import * as schemas from './schemas';
 
 type AckArgument<E extends ClientEventName> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
 export type AckResult<E extends ClientEventName> = Omit<Extract<AckArgument<E>, { ok: true }>, 'ok'>;
@@ -11,17 +15,43 @@ export type AckResult<E extends ClientEventName> = Omit<Extract<AckArgument<E>, 
 export interface SocketRoute<E extends ClientEventName = ClientEventName, S extends z.ZodType = z.ZodType> {
   event: E;
   schema: S;
-  /** Counted per user before the handler runs; a refusal stores and relays nothing. */
-  limiter?: RateLimitName;
   handle(services: Services, caller: Caller, input: z.output<S>): Promise<AckResult<E>> | AckResult<E>;
 }
 
 /** Declares one route, with its input type inferred from the schema. */
-export function route<E extends ClientEventName, S extends z.ZodType>(
-  event: E,
-  definition: Omit<SocketRoute<E, S>, 'event'>,
-): SocketRoute {
+function route<E extends ClientEventName, S extends z.ZodType>(event: E, definition: Omit<SocketRoute<E, S>, 'event'>): SocketRoute {
   return { event, ...definition } as unknown as SocketRoute;
 }
 
-export const socketRoutes: SocketRoute[] = [];
+export const socketRoutes: SocketRoute[] = [
+  route('chat:create', { schema: schemas.chatCreateInput, handle: chats.createChat }),
+  route('chat:join', { schema: schemas.chatJoinInput, handle: chats.joinChat }),
+  route('chat:leave', { schema: schemas.chatIdInput, handle: chats.leaveChat }),
+  route('chat:list', { schema: schemas.emptyInput, handle: (_services, caller) => chats.listChats(caller) }),
+  route('chat:invite', { schema: schemas.chatIdInput, handle: (_services, caller, input) => chats.inviteToChat(caller, input) }),
+  route('chat:update', { schema: schemas.chatUpdateInput, handle: (_services, caller, input) => chats.updateChat(caller, input) }),
+  route('chat:promote', { schema: schemas.chatPromoteInput, handle: (_services, caller, input) => chats.promoteMember(caller, input) }),
+  route('message:send', { schema: schemas.messageSendInput, handle: messages.sendMessage }),
+  route('message:history', { schema: schemas.messageHistoryInput, handle: (_services, caller, input) => messages.messageHistory(caller, input) }),
+  route('message:delete', { schema: schemas.messageIdInput, handle: messages.deleteMessage }),
+  route('report:create', { schema: schemas.reportCreateInput, handle: reports.createReport }),
+  route('mod:cases', { schema: schemas.caseListInput, handle: (_services, caller, input) => reports.listCases(caller, input) }),
+  route('mod:case', { schema: schemas.caseIdInput, handle: (_services, caller, input) => reports.getCase(caller, input) }),
+  route('mod:hide', { schema: schemas.hideInput, handle: moderation.hideMessage }),
+  route('mod:unhide', { schema: schemas.hideInput, handle: moderation.unhideMessage }),
+  route('mod:ban', { schema: schemas.banInput, handle: moderation.banMember }),
+  route('mod:unban', { schema: schemas.unbanInput, handle: moderation.unbanMember }),
+  route('mod:mute', { schema: schemas.muteInput, handle: moderation.muteMember }),
+  route('mod:dismiss', { schema: schemas.dismissInput, handle: moderation.dismissCase }),
+  route('mod:log', { schema: schemas.logInput, handle: (_services, caller, input) => moderation.moderationLog(caller, input) }),
+];
+
+/** The handler of each `POST /api/moderation/actions` type. */
+export const moderationActions = {
+  hide: moderation.hideMessage,
+  unhide: moderation.unhideMessage,
+  ban: moderation.banMember,
+  unban: moderation.unbanMember,
+  mute: moderation.muteMember,
+  dismiss: moderation.dismissCase,
+} as const;

@@ -45,7 +45,8 @@ const DEFAULT_ENV = {
   NODE_ENV: 'test',
   JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
   BCRYPT_ROUNDS: '4',
-  LOG_LEVEL: 'silent',
+  // STOA_TEST_LOG_LEVEL=debug npm test shows the server's logs while debugging a test.
+  LOG_LEVEL: process.env.STOA_TEST_LOG_LEVEL ?? 'silent',
 };
 
 let databaseName: string | undefined;

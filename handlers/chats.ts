@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+
+import { trusted, Types } from 'mongoose';
+
+import { ChatModel, isBanned, MembershipModel, type ChatDocument, type ChatRole, type MembershipDocument } from '../models';
+import { chatAccess, findChat, requireChatAdmin, requireMember } from './access';
+import type { Caller, Services } from './context';
+import { isDuplicateKeyError, StoaError } from './errors';
+import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './protocol';
+import { toChatView, toMembershipView } from './views';
+
+/** Active members per chat, counted from memberships (never a stored counter). */
+export async function memberCounts(chatIds: Types.ObjectId[]): Promise<Map<string, number>> {
+  const rows = await MembershipModel.aggregate<{ _id: Types.ObjectId; n: number }>([
+    { $match: { chatId: { $in: chatIds }, status: 'active' } },
+    { $group: { _id: '$chatId', n: { $sum: 1 } } },
+  ]);
+  return new Map(rows.map((row) => [row._id.toString(), row.n]));
+}
+
+export async function chatView(chat: ChatDocument, role?: ChatRole): Promise<ChatView> {
+  const counts = await memberCounts([chat._id]);
+  return toChatView(chat, counts.get(chat.id) ?? 0, role);
+}
+
+export async function createChat(
+  services: Services,
+  caller: Caller,
+  input: { type: ChatType; title: string; description?: string | undefined; visibility?: ChatVisibility | undefined },
+): Promise<{ chat: ChatView }> {
+  const chat = await ChatModel.create({
+    type: input.type,
+    title: input.title,
+    description: input.description ?? '',
+    visibility: input.visibility ?? 'public',
+    ownerId: caller.user._id,
+  });
+  await MembershipModel.create({ chatId: chat._id, userId: caller.user._id, role: 'owner' });
+  await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
+  return { chat: toChatView(chat, 1, 'owner') };
+}
+
+export async function joinChat(
+  services: Services,
+  caller: Caller,
+  input: { chatId: string } | { inviteCode: string },
+): Promise<{ chat: ChatView; membership: MembershipView }> {
+  await services.limits.consume('joins', caller.user.id);
+  const chat = 'inviteCode' in input ? await chatByInvite(input.inviteCode) : await findChat(input.chatId);
+  if (!('inviteCode' in input) && chat.visibility === 'private') {
+    throw new StoaError('forbidden', 'This chat is private: join it with an invite code.');
+  }
+  const membership = await activateMembership(chat, caller.user._id);
+  await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
+  if (chat.type === 'group' && membership.isNew) {
+    services.realtime.emit(rooms.chat(chat.id), 'member:joined', { chatId: chat.id, userId: caller.user.id });
+  }
+  return { chat: await chatView(chat, membership.doc.role), membership: toMembershipView(membership.doc) };
+}
+
+async function chatByInvite(inviteCode: string): Promise<ChatDocument> {
+  const chat = await ChatModel.findOne({ inviteCode });
+  if (!chat) throw new StoaError('not_found', 'That invite code is not valid.');
+  return chat;
+}
+
+/** Makes the caller an active member; `isNew` is false when they already were one. */
+async function activateMembership(chat: ChatDocument, userId: Types.ObjectId): Promise<{ doc: MembershipDocument; isNew: boolean }> {
+  const existing = await MembershipModel.findOne({ chatId: chat._id, userId });
+  if (existing) {
+    if (isBanned(existing)) throw new StoaError('banned');
+    if (existing.status === 'active') return { doc: existing, isNew: false };
+    // Someone who left, or whose ban ran out, comes back as a plain member.
+    existing.set({ status: 'active', role: 'member', bannedUntil: null, joinedAt: new Date() });
+    await existing.save();
+    return { doc: existing, isNew: true };
+  }
+  try {
+    return { doc: await MembershipModel.create({ chatId: chat._id, userId }), isNew: true };
+  } catch (err) {
+    // A concurrent join of the same user won the unique (chatId, userId) insert.
+    if (!isDuplicateKeyError(err)) throw err;
+    const doc = await MembershipModel.findOne({ chatId: chat._id, userId });
+    if (!doc) throw err;
+    return { doc, isNew: false };
+  }
+}
+
+export async function leaveChat(services: Services, caller: Caller, input: { chatId: string }): Promise<Record<string, never>> {
+  const access = await chatAccess(input.chatId, caller.user._id);
+  const membership = requireMember(access);
+  if (membership.role === 'owner') throw new StoaError('forbidden', 'Hand ownership to another member (chat:promote) before leaving.');
+  await MembershipModel.updateOne({ _id: membership._id }, { $set: { status: 'left' } });
+  await services.realtime.leave(rooms.user(caller.user.id), rooms.chat(access.chat.id));
+  if (access.chat.type === 'group') {
+    services.realtime.emit(rooms.chat(access.chat.id), 'member:left', { chatId: access.chat.id, userId: caller.user.id });
+  }
+  return {};
+}
+
+export async function listChats(caller: Caller): Promise<{ chats: ChatView[] }> {
+  const memberships = await MembershipModel.find({ userId: caller.user._id, status: 'active' }).lean();
+  const chatIds = memberships.map((m) => m.chatId);
+  const [chats, counts] = await Promise.all([ChatModel.find({ _id: trusted({ $in: chatIds }) }).sort({ createdAt: 1 }), memberCounts(chatIds)]);
+  const roleOf = new Map(memberships.map((m) => [m.chatId.toString(), m.role]));
+  return { chats: chats.map((chat) => toChatView(chat, counts.get(chat.id) ?? 0, roleOf.get(chat.id))) };
+}
+
+export async function inviteToChat(caller: Caller, input: { chatId: string }): Promise<{ inviteCode: string }> {
+  const access = await chatAccess(input.chatId, caller.user._id);
+  requireChatAdmin(access);
+  if (access.chat.inviteCode) return { inviteCode: access.chat.inviteCode };
+  const inviteCode = randomBytes(12).toString('base64url');
+  await ChatModel.updateOne({ _id: access.chat._id, inviteCode: null }, { $set: { inviteCode } });
+  // Two admins asking at once: whichever code was stored is the code.
+  const stored = await ChatModel.findById(access.chat._id, { inviteCode: 1 }).lean();
+  return { inviteCode: stored?.inviteCode ?? inviteCode };
+}
+
+export async function updateChat(
+  caller: Caller,
+  input: { chatId: string; title?: string | undefined; description?: string | undefined; slowModeSec?: number | undefined },
+): Promise<{ chat: ChatView }> {
+  const access = await chatAccess(input.chatId, caller.user._id);
+  const membership = requireChatAdmin(access);
+  const changes: Record<string, unknown> = {};
+  if (input.title !== undefined) changes.title = input.title;
+  if (input.description !== undefined) changes.description = input.description;
+  if (input.slowModeSec !== undefined) changes.slowModeSec = input.slowModeSec;
+  access.chat.set(changes);
+  await access.chat.save();
+  return { chat: await chatView(access.chat, membership.role) };
+}
+
+/** The owner names admins and members, or hands ownership over (and becomes an admin). */
+export async function promoteMember(
+  caller: Caller,
+  input: { chatId: string; userId: string; role: ChatRole },
+): Promise<{ membership: MembershipView }> {
+  const access = await chatAccess(input.chatId, caller.user._id);
+  const own = requireMember(access);
+  if (own.role !== 'owner') throw new StoaError('forbidden', 'Only the chat’s owner changes roles.');
+  const target = await MembershipModel.findOne({ chatId: access.chat._id, userId: input.userId, status: 'active' });
+  if (!target) throw new StoaError('not_found', 'That user is not a member of this chat.');
+  if (target.id === own.id) throw new StoaError('invalid_input', 'You already own this chat.');
+
+  if (input.role === 'owner') {
+    await MembershipModel.updateOne({ _id: target._id }, { $set: { role: 'owner' } });
+    await ChatModel.updateOne({ _id: access.chat._id }, { $set: { ownerId: target.userId } });
+    await MembershipModel.updateOne({ _id: own._id }, { $set: { role: 'admin' } });
+  } else {
+    await MembershipModel.updateOne({ _id: target._id }, { $set: { role: input.role } });
+  }
+  target.role = input.role;
+  return { membership: toMembershipView(target) };
+}

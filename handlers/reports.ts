@@ -1,0 +1,234 @@
+import { trusted, Types } from 'mongoose';
+
+import {
+  ChatModel,
+  MembershipModel,
+  MessageModel,
+  ModerationCaseModel,
+  ReportModel,
+  UserModel,
+  type ModerationCaseDocument,
+  type ReportReason,
+  type TargetType,
+} from '../models';
+import { adminChatIds, findCase, isPlatformModerator, requireCaseReader } from './access';
+import type { Caller, Services } from './context';
+import { isDuplicateKeyError, StoaError } from './errors';
+import { audienceOf, recordAction } from './moderation';
+import { rooms, type CaseView, type ReportView } from './protocol';
+import { toCaseView, toReportView } from './views';
+
+/** Worst first: a case's priority starts from the gravest reason reported. */
+const REASON_SEVERITY: Record<ReportReason, number> = {
+  child_abuse: 10,
+  terrorism: 10,
+  non_consensual_imagery: 8,
+  violence: 7,
+  illegal_goods: 6,
+  sexual_content: 5,
+  scam: 5,
+  hate: 5,
+  harassment: 5,
+  personal_data: 4,
+  spam: 2,
+  copyright: 2,
+  other: 1,
+};
+
+/** Severity of the worst reason, then the number of distinct reporters. */
+export function casePriority(reasons: Iterable<ReportReason>, reportCount: number): number {
+  let worst = 0;
+  for (const reason of reasons) worst = Math.max(worst, REASON_SEVERITY[reason]);
+  return worst * 1000 + Math.min(reportCount, 999);
+}
+
+/** Distinct reporters needed to hide a message automatically; fewer when child abuse is reported. */
+export function autoHideThreshold(reasons: Iterable<ReportReason>, configured: number): number {
+  for (const reason of reasons) if (reason === 'child_abuse') return Math.min(2, configured);
+  return configured;
+}
+
+interface Target {
+  chatId: Types.ObjectId | null;
+  evidence: Record<string, unknown>;
+}
+
+/** The target as the reporter sees it now; what they cannot see does not exist for them. */
+async function visibleTarget(caller: Caller, targetType: TargetType, targetId: string): Promise<Target> {
+  const notFound = new StoaError('not_found', `No such ${targetType}.`);
+  if (!Types.ObjectId.isValid(targetId)) throw notFound;
+  const moderator = isPlatformModerator(caller.user);
+
+  if (targetType === 'message') {
+    const message = await MessageModel.findById(targetId);
+    if (!message || message.deletedAt || (message.hidden && !moderator)) throw notFound;
+    if (!moderator) await requireReaderOrNotFound(message.chatId, caller, notFound);
+    return {
+      chatId: message.chatId,
+      evidence: { text: message.text, senderId: message.senderId.toString(), seq: message.seq, chatId: message.chatId.toString(), createdAt: message.createdAt },
+    };
+  }
+  if (targetType === 'user') {
+    if (targetId === caller.user.id) throw new StoaError('invalid_input', 'You cannot report yourself.');
+    const user = await UserModel.findById(targetId);
+    if (!user) throw notFound;
+    return { chatId: null, evidence: { username: user.username, displayName: user.displayName, createdAt: user.createdAt } };
+  }
+  const chat = await ChatModel.findById(targetId);
+  if (!chat) throw notFound;
+  if (chat.visibility === 'private' && !moderator) await requireReaderOrNotFound(chat._id, caller, notFound);
+  return { chatId: chat._id, evidence: { title: chat.title, chatId: chat.id, createdAt: chat.createdAt } };
+}
+
+async function requireReaderOrNotFound(chatId: Types.ObjectId, caller: Caller, notFound: StoaError): Promise<void> {
+  const membership = await MembershipModel.findOne({ chatId, userId: caller.user._id, status: 'active' });
+  if (!membership) throw notFound;
+}
+
+export async function createReport(
+  services: Services,
+  caller: Caller,
+  input: { targetType: TargetType; targetId: string; reason: ReportReason; comment?: string | undefined },
+): Promise<{ report: ReportView }> {
+  await services.limits.consume('reports', caller.user.id);
+  const target = await visibleTarget(caller, input.targetType, input.targetId);
+  const moderationCase = await findOrOpenCase(input.targetType, input.targetId, target.chatId);
+
+  let report;
+  try {
+    report = await ReportModel.create({
+      reporterId: caller.user._id,
+      targetType: input.targetType,
+      targetId: input.targetId,
+      chatId: target.chatId,
+      reason: input.reason,
+      comment: input.comment ?? null,
+      evidence: target.evidence,
+      caseId: moderationCase._id,
+    });
+  } catch (err) {
+    if (isDuplicateKeyError(err)) throw new StoaError('conflict', 'You have already reported this.');
+    throw err;
+  }
+  services.metrics.reportsCreated.inc({ reason: input.reason });
+
+  const updated = await recountCase(moderationCase);
+  services.realtime.emit(await audienceOf(updated.chatId), 'report:new', { case: toCaseView(updated) });
+  if (input.targetType === 'message') await autoHideIfDue(services, updated);
+  return { report: toReportView(report, isPlatformModerator(caller.user)) };
+}
+
+/** The one case of a target, created by a unique insert so that concurrent first reports share it. */
+async function findOrOpenCase(targetType: TargetType, targetId: string, chatId: Types.ObjectId | null): Promise<ModerationCaseDocument> {
+  const existing = await ModerationCaseModel.findOne({ targetType, targetId });
+  if (existing) return existing;
+  const now = new Date();
+  try {
+    return await ModerationCaseModel.create({ targetType, targetId, chatId, firstReportedAt: now, lastReportedAt: now });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    const winner = await ModerationCaseModel.findOne({ targetType, targetId });
+    if (!winner) throw err;
+    return winner;
+  }
+}
+
+/**
+ * Recomputes count, reasons and priority from the case's unique reports (never
+ * an $inc: FerretDB updates are not atomic), and reopens a closed case.
+ */
+async function recountCase(moderationCase: ModerationCaseDocument): Promise<ModerationCaseDocument> {
+  const tally = await ReportModel.aggregate<{ _id: ReportReason; n: number; last: Date }>([
+    { $match: { caseId: moderationCase._id } },
+    { $group: { _id: '$reason', n: { $sum: 1 } } },
+  ]);
+  const reasons = Object.fromEntries(tally.map((row) => [row._id, row.n])) as Record<ReportReason, number>;
+  const reportCount = tally.reduce((sum, row) => sum + row.n, 0);
+  moderationCase.set({
+    reasons,
+    reportCount,
+    priority: casePriority(Object.keys(reasons) as ReportReason[], reportCount),
+    status: 'open',
+    lastReportedAt: new Date(),
+  });
+  await ModerationCaseModel.updateOne(
+    { _id: moderationCase._id },
+    { $set: { reasons, reportCount, priority: moderationCase.priority, status: 'open', lastReportedAt: moderationCase.lastReportedAt } },
+  );
+  return moderationCase;
+}
+
+/**
+ * Hides a reported message once enough distinct people reported it. The audit
+ * entry's unique dedupKey makes it happen exactly once under concurrent reports.
+ */
+async function autoHideIfDue(services: Services, moderationCase: ModerationCaseDocument): Promise<void> {
+  const reasons = [...(moderationCase.reasons?.keys() ?? [])] as ReportReason[];
+  if (moderationCase.reportCount < autoHideThreshold(reasons, services.autoHideReports)) return;
+  const message = await MessageModel.findById(moderationCase.targetId);
+  if (!message || message.hidden) return;
+  const reason = `automatically hidden after ${moderationCase.reportCount} reports`;
+  const action = await recordAction(
+    services,
+    {
+      type: 'hide_message',
+      actorId: 'system',
+      targetType: 'message',
+      targetId: message.id,
+      chatId: message.chatId,
+      reason,
+      caseId: moderationCase._id,
+    },
+    `auto_hide:${message.id}`,
+  );
+  if (!action) return;
+  await MessageModel.updateOne({ _id: message._id }, { $set: { hidden: { at: action.createdAt, by: 'system', reason, actionId: action._id } } });
+  const chatId = message.chatId.toString();
+  services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id, seq: message.seq });
+}
+
+export async function listCases(
+  caller: Caller,
+  input: { status?: CaseView['status'] | undefined; chatId?: string | undefined; limit?: number | undefined },
+): Promise<{ cases: CaseView[] }> {
+  const filter: Record<string, unknown> = {};
+  if (input.status) filter.status = input.status;
+  if (!isPlatformModerator(caller.user)) {
+    const adminOf = await adminChatIds(caller);
+    if (adminOf.length === 0) throw new StoaError('forbidden', 'Only moderators and chat admins see reports.');
+    if (input.chatId && !adminOf.some((id) => id.equals(input.chatId!))) throw new StoaError('forbidden', 'You are not an admin of that chat.');
+    filter.chatId = input.chatId ? new Types.ObjectId(input.chatId) : trusted({ $in: adminOf });
+  } else if (input.chatId) {
+    filter.chatId = new Types.ObjectId(input.chatId);
+  }
+  const cases = await ModerationCaseModel.find(filter)
+    .sort({ priority: -1, lastReportedAt: -1 })
+    .limit(input.limit ?? 50);
+  return { cases: cases.map(toCaseView) };
+}
+
+export async function getCase(caller: Caller, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: unknown }> {
+  const moderationCase = await findCase(input.caseId);
+  await requireCaseReader(caller, moderationCase.chatId);
+  const moderator = isPlatformModerator(caller.user);
+  const reports = await ReportModel.find({ caseId: moderationCase._id }).sort({ createdAt: 1 });
+  return {
+    case: toCaseView(moderationCase),
+    reports: reports.map((r) => toReportView(r, moderator)),
+    target: await currentTarget(moderationCase.targetType, moderationCase.targetId),
+  };
+}
+
+/** The target as it is now (it may have been edited, hidden or deleted since the reports). */
+async function currentTarget(targetType: TargetType, targetId: string): Promise<unknown> {
+  if (targetType === 'message') {
+    const m = await MessageModel.findById(targetId).lean();
+    return m && { id: m._id.toString(), chatId: m.chatId.toString(), seq: m.seq, senderId: m.senderId.toString(), text: m.text, createdAt: m.createdAt, deletedAt: m.deletedAt, hidden: m.hidden && { at: m.hidden.at, by: m.hidden.by, reason: m.hidden.reason } };
+  }
+  if (targetType === 'user') {
+    const u = await UserModel.findById(targetId).lean();
+    return u && { id: u._id.toString(), username: u.username, displayName: u.displayName, role: u.role, suspended: u.suspended };
+  }
+  const c = await ChatModel.findById(targetId).lean();
+  return c && { id: c._id.toString(), type: c.type, title: c.title, description: c.description, visibility: c.visibility, ownerId: c.ownerId.toString() };
+}

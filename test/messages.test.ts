@@ -1,0 +1,296 @@
+import { MessageModel } from '../models';
+import { seqClaimStats } from '../handlers/messages';
+import type { MessageView } from '../handlers/protocol';
+import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  // Limits are not under test here; the concurrency test sends 50 messages per user at once.
+  server = await startTestServer({ RATE_MESSAGES: '1000/10s', RATE_JOINS: '1000/60s' });
+});
+afterAll(async () => {
+  await server.close();
+  await dropTestDatabase();
+});
+
+interface Member {
+  id: string;
+  token: string;
+  socket: ClientSocket;
+}
+
+async function user(prefix = 'member'): Promise<Member> {
+  const account = await server.register(prefix);
+  return { id: account.id, token: account.token, socket: await server.connect(account.token) };
+}
+
+async function chatWith(type: 'group' | 'channel', owner: Member, members: Member[], visibility: 'public' | 'private' = 'public') {
+  const created = await emit(owner.socket, 'chat:create', { type, title: `${type} chat`, visibility });
+  if (!created.ok) throw new Error(JSON.stringify(created.error));
+  for (const member of members) {
+    const joined = await emit(member.socket, 'chat:join', { chatId: created.chat.id });
+    if (!joined.ok) throw new Error(JSON.stringify(joined.error));
+  }
+  return created.chat;
+}
+
+async function send(socket: ClientSocket, chatId: string, text: string, clientMsgId = `c-${Math.random()}`): Promise<MessageView> {
+  const ack = await emit(socket, 'message:send', { chatId, text, clientMsgId });
+  if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+  return ack.message;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+describe('sending', () => {
+  test('two clients sending 50 messages each at once get seqs exactly 1..100, stored once each, history in order', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const chat = await chatWith('group', alice, [bob]);
+    const retriesBefore = seqClaimStats.retries;
+
+    const ackTimes: number[] = [];
+    const sendTimed = async (socket: ClientSocket, i: number) => {
+      const started = performance.now();
+      const message = await send(socket, chat.id, `message ${i}`, `m-${i}`);
+      ackTimes.push(performance.now() - started);
+      return message;
+    };
+    const acked = await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => sendTimed(alice.socket, i)),
+      ...Array.from({ length: 50 }, (_, i) => sendTimed(bob.socket, 50 + i)),
+    ]);
+
+    expect(acked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(await MessageModel.countDocuments({ chatId: chat.id })).toBe(100);
+
+    const history: MessageView[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await emit(alice.socket, 'message:history', { chatId: chat.id, after, limit: 100 });
+      if (!page.ok) throw new Error(JSON.stringify(page.error));
+      history.push(...page.messages);
+      if (!page.hasMore) break;
+      after = page.messages[page.messages.length - 1]!.seq;
+    }
+    expect(history.map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    process.stdout.write(
+      `message:send ack under 2x50 concurrency: median ${median(ackTimes).toFixed(1)} ms, worst ${Math.max(...ackTimes).toFixed(1)} ms; ` +
+        `seq claims retried: ${seqClaimStats.retries - retriesBefore}\n`,
+    );
+  });
+
+  test('a retried send returns the stored message, even with changed text, and is relayed once', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const chat = await chatWith('group', alice, [bob]);
+    const received = collect(bob.socket, 'message:new');
+
+    const first = await send(alice.socket, chat.id, 'hello', 'retry-1');
+    const retry = await send(alice.socket, chat.id, 'hello, edited', 'retry-1');
+    expect(retry).toEqual(first);
+    expect(retry.text).toBe('hello');
+    await settle(bob.socket);
+    expect(received.map((event) => event.message.id)).toEqual([first.id]);
+    expect(await MessageModel.countDocuments({ chatId: chat.id })).toBe(1);
+
+    const other = await chatWith('group', alice, []);
+    const elsewhere = await send(alice.socket, other.id, 'hello', 'retry-1');
+    expect(elsewhere.id).not.toBe(first.id);
+    expect(elsewhere.seq).toBe(1);
+  });
+
+  test('the stored message is acked to the sender and reaches every other member once', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const chat = await chatWith('group', alice, [bob]);
+    const incoming = nextEvent(bob.socket, 'message:new');
+    const message = await send(alice.socket, chat.id, '  spaced out  ');
+    expect(message).toMatchObject({ chatId: chat.id, seq: 1, senderId: alice.id, text: 'spaced out' });
+    expect(message.hidden).toBeUndefined();
+    await expect(incoming).resolves.toEqual({ message });
+  });
+
+  test('a user with two sockets receives messages on both; a join on one socket moves the other too', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const bobSecondTab = await server.connect(bob.token);
+    const chat = await chatWith('group', alice, []);
+
+    const onSecondTab = collect(bobSecondTab, 'message:new');
+    await emit(bob.socket, 'chat:join', { chatId: chat.id });
+    const onFirst = nextEvent(bob.socket, 'message:new');
+    const onSecond = nextEvent(bobSecondTab, 'message:new');
+    const message = await send(alice.socket, chat.id, 'to both tabs');
+    await expect(onFirst).resolves.toEqual({ message });
+    await expect(onSecond).resolves.toEqual({ message });
+
+    await emit(bobSecondTab, 'chat:leave', { chatId: chat.id });
+    await send(alice.socket, chat.id, 'after leaving');
+    await settle(bob.socket);
+    await settle(bobSecondTab);
+    expect(onSecondTab.map((e) => e.message.text)).toEqual(['to both tabs']);
+  });
+
+  test('a socket that connects later is already in the rooms of its chats', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const chat = await chatWith('group', alice, [bob]);
+    const laterTab = await server.connect(bob.token);
+    const incoming = nextEvent(laterTab, 'message:new');
+    const message = await send(alice.socket, chat.id, 'hello new tab');
+    await expect(incoming).resolves.toEqual({ message });
+  });
+});
+
+describe('channels', () => {
+  test('a subscriber cannot post; the admins’ posts reach subscribers', async () => {
+    const owner = await user('owner');
+    const admin = await user('admin');
+    const subscriber = await user('subscriber');
+    const channel = await chatWith('channel', owner, [admin, subscriber]);
+    await emit(owner.socket, 'chat:promote', { chatId: channel.id, userId: admin.id, role: 'admin' });
+
+    expect(await emit(subscriber.socket, 'message:send', { chatId: channel.id, text: 'me too', clientMsgId: 's1' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await MessageModel.countDocuments({ chatId: channel.id })).toBe(0);
+
+    for (const poster of [owner, admin]) {
+      const incoming = nextEvent(subscriber.socket, 'message:new');
+      const message = await send(poster.socket, channel.id, `from ${poster.id}`);
+      await expect(incoming).resolves.toEqual({ message });
+    }
+    const history = await emit(subscriber.socket, 'message:history', { chatId: channel.id });
+    expect(history.ok && history.messages.length).toBe(2);
+  });
+});
+
+describe('who may read and write', () => {
+  test('a non-member can neither read nor send, over the socket or HTTP; nothing leaks', async () => {
+    const owner = await user('owner');
+    const outsider = await user('outsider');
+    const chat = await chatWith('group', owner, [], 'private');
+    await send(owner.socket, chat.id, 'members only');
+
+    const history = await emit(outsider.socket, 'message:history', { chatId: chat.id });
+    expect(history).toEqual({ ok: false, error: expect.objectContaining({ code: 'forbidden' }) });
+    const viaHttp = await server.http('GET', `/api/chats/${chat.id}/messages`, { token: outsider.token });
+    expect(viaHttp.status).toBe(403);
+    expect(JSON.stringify(viaHttp.body)).not.toContain('members only');
+    expect(await emit(outsider.socket, 'message:send', { chatId: chat.id, text: 'let me in', clientMsgId: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await MessageModel.countDocuments({ chatId: chat.id })).toBe(1);
+  });
+
+  test('a member reads history over HTTP too', async () => {
+    const owner = await user('owner');
+    const chat = await chatWith('group', owner, []);
+    await send(owner.socket, chat.id, 'one');
+    await send(owner.socket, chat.id, 'two');
+    const res = await server.http('GET', `/api/chats/${chat.id}/messages?limit=1`, { token: owner.token });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ hasMore: true, messages: [{ seq: 2, text: 'two' }] });
+    const bad = await server.http('GET', `/api/chats/${chat.id}/messages?limit=500`, { token: owner.token });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('history paging', () => {
+  test('paging with before and after across 120 messages returns each exactly once', async () => {
+    const owner = await user('owner');
+    const chat = await chatWith('group', owner, []);
+    for (let i = 1; i <= 120; i += 1) await send(owner.socket, chat.id, `n${i}`, `p${i}`);
+
+    const latest = await emit(owner.socket, 'message:history', { chatId: chat.id });
+    expect(latest.ok && latest.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 71 + i));
+    expect(latest.ok && latest.hasMore).toBe(true);
+
+    const backwards: number[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await emit(owner.socket, 'message:history', { chatId: chat.id, limit: 35, ...(before ? { before } : {}) });
+      if (!page.ok) throw new Error(JSON.stringify(page.error));
+      backwards.unshift(...page.messages.map((m) => m.seq));
+      if (!page.hasMore) break;
+      before = page.messages[0]!.seq;
+    }
+    expect(backwards).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+
+    const forwards: number[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await emit(owner.socket, 'message:history', { chatId: chat.id, limit: 40, after });
+      if (!page.ok) throw new Error(JSON.stringify(page.error));
+      forwards.push(...page.messages.map((m) => m.seq));
+      if (!page.hasMore) break;
+      after = page.messages[page.messages.length - 1]!.seq;
+    }
+    expect(forwards).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+  });
+});
+
+describe('deleting', () => {
+  test('the author deletes a message: the room hears message:deleted and history leaves it out; others may not delete', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const chat = await chatWith('group', alice, [bob]);
+    const keep = await send(alice.socket, chat.id, 'keep');
+    const gone = await send(alice.socket, chat.id, 'regret');
+
+    expect(await emit(bob.socket, 'message:delete', { messageId: gone.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const deleted = nextEvent(bob.socket, 'message:deleted');
+    expect(await emit(alice.socket, 'message:delete', { messageId: gone.id })).toEqual({ ok: true });
+    await expect(deleted).resolves.toEqual({ chatId: chat.id, messageId: gone.id, seq: gone.seq });
+
+    const history = await emit(bob.socket, 'message:history', { chatId: chat.id });
+    expect(history.ok && history.messages.map((m) => m.id)).toEqual([keep.id]);
+    expect(await emit(alice.socket, 'message:delete', { messageId: gone.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+});
+
+describe('bad input changes nothing', () => {
+  let alice: Member;
+  let chatId: string;
+  beforeAll(async () => {
+    alice = await user('alice');
+    chatId = (await chatWith('group', alice, [])).id;
+  });
+
+  test.each<[string, (chatId: string) => unknown, string]>([
+    ['no fields', () => ({}), 'invalid_input'],
+    ['no text', (chatId) => ({ chatId, clientMsgId: 'a' }), 'invalid_input'],
+    ['text as a number', (chatId) => ({ chatId, text: 42, clientMsgId: 'a' }), 'invalid_input'],
+    ['blank text', (chatId) => ({ chatId, text: '   \n ', clientMsgId: 'a' }), 'invalid_input'],
+    ['4001 characters', (chatId) => ({ chatId, text: 'x'.repeat(4001), clientMsgId: 'a' }), 'invalid_input'],
+    ['no clientMsgId', (chatId) => ({ chatId, text: 'hi' }), 'invalid_input'],
+    ['a 65-character clientMsgId', (chatId) => ({ chatId, text: 'hi', clientMsgId: 'c'.repeat(65) }), 'invalid_input'],
+    ['an operator object as chatId', () => ({ chatId: { $ne: null }, text: 'hi', clientMsgId: 'a' }), 'invalid_input'],
+    ['an array as chatId', () => ({ chatId: ['x'], text: 'hi', clientMsgId: 'a' }), 'invalid_input'],
+    ['a string payload', () => 'hello', 'invalid_input'],
+    ['an unknown chat', () => ({ chatId: '0123456789abcdef01234567', text: 'hi', clientMsgId: 'a' }), 'not_found'],
+  ])('message:send with %s -> %s', async (_case, input, code) => {
+    const before = await MessageModel.countDocuments();
+    expect(await emitRaw(alice.socket, 'message:send', input(chatId))).toMatchObject({ ok: false, error: { code } });
+    expect(await MessageModel.countDocuments()).toBe(before);
+  });
+
+  test('4000 characters (emoji count as one each) are accepted', async () => {
+    const message = await send(alice.socket, chatId, '😀'.repeat(4000));
+    expect([...message.text]).toHaveLength(4000);
+  });
+
+  test.each([
+    [{ chatId: 'nope' }],
+    [{ chatId: '0123456789abcdef01234567', limit: 101 }],
+    [{ chatId: '0123456789abcdef01234567', limit: 0 }],
+    [{ chatId: '0123456789abcdef01234567', before: 5, after: 1 }],
+    [{ chatId: '0123456789abcdef01234567', before: '5' }],
+  ])('message:history with %j is invalid_input', async (input) => {
+    expect(await emitRaw(alice.socket, 'message:history', input)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+  });
+});
