@@ -1,0 +1,52 @@
+/** Builders for the people and chats that moderation scenarios need. */
+import { UserModel, type PlatformRole } from '../../models';
+import type { ChatView, MessageView } from '../../handlers/protocol';
+import { emit, type ClientSocket, type TestServer } from './harness';
+
+export interface Person {
+  id: string;
+  username: string;
+  token: string;
+  socket: ClientSocket;
+}
+
+/** Registers and connects someone; a platform role is set before the socket connects, as an admin would. */
+export async function person(server: TestServer, prefix: string, role: PlatformRole = 'user'): Promise<Person> {
+  const account = await server.register(prefix);
+  if (role !== 'user') await UserModel.updateOne({ _id: account.id }, { $set: { role } });
+  return { ...account, socket: await server.connect(account.token) };
+}
+
+export async function createChat(owner: Person, type: 'group' | 'channel', members: Person[] = [], admins: Person[] = []): Promise<ChatView> {
+  const created = await emit(owner.socket, 'chat:create', { type, title: `${type} ${owner.username}` });
+  if (!created.ok) throw new Error(JSON.stringify(created.error));
+  for (const member of [...members, ...admins]) await join(member, created.chat.id);
+  for (const admin of admins) {
+    const promoted = await emit(owner.socket, 'chat:promote', { chatId: created.chat.id, userId: admin.id, role: 'admin' });
+    if (!promoted.ok) throw new Error(JSON.stringify(promoted.error));
+  }
+  return created.chat;
+}
+
+export async function join(member: Person, chatId: string): Promise<void> {
+  const joined = await emit(member.socket, 'chat:join', { chatId });
+  if (!joined.ok) throw new Error(JSON.stringify(joined.error));
+}
+
+export async function post(author: Person, chatId: string, text = `hello from ${author.username}`): Promise<MessageView> {
+  const ack = await emit(author.socket, 'message:send', { chatId, text, clientMsgId: `${Date.now()}-${Math.random()}` });
+  if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+  return ack.message;
+}
+
+export async function report(reporter: Person, targetType: 'message' | 'user' | 'chat', targetId: string, reason: Parameters<typeof emit<'report:create'>>[2]['reason'] = 'spam') {
+  const ack = await emit(reporter.socket, 'report:create', { targetType, targetId, reason });
+  if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+  return ack.report;
+}
+
+/** Unwraps a successful ack, failing the test with the error otherwise. */
+export function ok<T extends { ok: boolean }>(ack: T): Extract<T, { ok: true }> {
+  if (!ack.ok) throw new Error(`expected ok, got ${JSON.stringify(ack)}`);
+  return ack as Extract<T, { ok: true }>;
+}
