@@ -2,6 +2,8 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // npm test compiles everything into dist/ first: the multi-node tests run dist/server/main.js.
+  modulePathIgnorePatterns: ['<rootDir>/dist'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',

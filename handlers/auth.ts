@@ -91,8 +91,18 @@ export async function verifyCredentials(services: Services, input: { username: s
   return user;
 }
 
-export async function login(services: Services, input: { username: string; password: string }): Promise<Session> {
-  const user = await verifyCredentials(services, input);
+/**
+ * Login behind the brute-force limits: a blocked username+IP pair (or IP) is refused before the
+ * password is even compared, so the right password does not get through a block either.
+ */
+export async function login(services: Services, input: { username: string; password: string }, ip: string): Promise<Session> {
+  await services.limits.checkLogin(input.username, ip);
+  const user = await verifyCredentials(services, input).catch(async (err: unknown) => {
+    if (err instanceof StoaError && err.code === 'unauthorized') await services.limits.loginFailed(input.username, ip);
+    throw err;
+  });
+  // The password was right: that ends a run of failures, even for a suspended account.
+  await services.limits.loginSucceeded(input.username, ip);
   assertNotSuspended(user);
   return { user: toUserView(user), token: issueToken(services, user) };
 }

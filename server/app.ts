@@ -1,6 +1,8 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import mongoose from 'mongoose';
+
 import { bootstrapAdmin } from '../handlers/auth';
 import type { Services } from '../handlers/context';
 import type { Config } from './config';
@@ -8,7 +10,7 @@ import { createHttpApp } from './http';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createLimits, type LimitsOps } from './rate-limits';
-import { attachSocketHandlers, createSocketServer, socketRealtime, type SocketCounters, type StoaServer } from './socket';
+import { attachSocketHandlers, createSocketServer, socketRealtime, type StoaServer } from './socket';
 
 export interface Stoa {
   httpServer: HttpServer;
@@ -16,11 +18,20 @@ export interface Stoa {
   services: Services;
   metrics: Metrics;
   limits: LimitsOps;
-  counters: SocketCounters;
   /** Listens on `port` (0 picks a free one) and resolves with the port taken. */
   listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: refuses new connections and events, sends `server:shutdown` to every socket,
+   * lets the events in flight finish (up to `drainMs`), then closes every socket and the listener.
+   * The database stays connected: its owner (server/shutdown.ts, or a test) closes it afterwards.
+   */
+  close(options?: { reason?: string; drainMs?: number }): Promise<void>;
 }
+
+/** Long enough for a moderation fan-out; short enough to leave room in the 10 s shutdown budget. */
+const DEFAULT_DRAIN_MS = 5_000;
+/** Requests still open once the sockets are gone (a slow login) get this long before their connection is cut. */
+const HTTP_DRAIN_MS = 1_000;
 
 /** Wires HTTP and Socket.IO on one server, over a database that is already connected. */
 export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
@@ -38,10 +49,27 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     bcryptRounds: config.bcryptRounds,
     autoHideReports: config.autoHideReports,
   };
-  const counters: SocketCounters = { droppedEvents: 0 };
-  httpServer.on('request', createHttpApp(services));
-  attachSocketHandlers(io, services, counters);
+  const onFailure = (err: unknown) => {
+    if (isDatabaseError(err)) metrics.databaseErrors.inc();
+  };
+  httpServer.on('request', createHttpApp(services, { metrics, limits, onFailure }));
+  const sockets = attachSocketHandlers(io, services, { metrics, onFailure });
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
+
+  let closing: Promise<void> | undefined;
+  const close = async ({ reason = 'server shutting down', drainMs = DEFAULT_DRAIN_MS } = {}): Promise<void> => {
+    sockets.stopAccepting();
+    // Stops new TCP connections now; resolves once every open one has ended.
+    const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // `local`: with several nodes, only this node's sockets are going away.
+    io.local.emit('server:shutdown', { reason });
+    const drained = await within(drainMs, sockets.idle());
+    if (!drained) log.warn({ drainMs }, 'events still in flight at shutdown; closing anyway');
+    io.local.disconnectSockets(true);
+    await within(HTTP_DRAIN_MS, httpClosed);
+    httpServer.closeAllConnections();
+    await io.close();
+  };
 
   return {
     httpServer,
@@ -49,15 +77,25 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     services,
     metrics,
     limits,
-    counters,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => resolve((httpServer.address() as AddressInfo).port));
       }),
-    close: async () => {
-      io.disconnectSockets(true);
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-    },
+    close: (options) => (closing ??= close(options)),
   };
+}
+
+/** True when `work` settles within `ms`. */
+async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = await Promise.race([work.then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return done;
+}
+
+/** Failures of the database itself (network, server, no server to select), not of a handler's logic. */
+function isDatabaseError(err: unknown): boolean {
+  return err instanceof mongoose.mongo.MongoError || err instanceof mongoose.Error.MongooseServerSelectionError;
 }

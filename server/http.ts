@@ -7,6 +7,8 @@ import * as reports from '../handlers/reports';
 import type { Caller, Services } from '../handlers/context';
 import { StoaError, toStoaError } from '../handlers/errors';
 import { databaseAnswers } from './database';
+import type { Metrics } from './metrics';
+import type { LimitsOps } from './rate-limits';
 import { caseIdInput, caseListQuery, loginInput, logQuery, messageHistoryQuery, moderationActionInput, objectId, registerInput, setRoleInput } from './schemas';
 import { moderationActions } from './socket-routes';
 import { parseInput } from './transport';
@@ -19,8 +21,15 @@ declare module 'express-serve-static-core' {
   }
 }
 
+export interface HttpOps {
+  metrics: Metrics;
+  limits: LimitsOps;
+  /** Called with every unexpected failure (status 500); app.ts counts the database's among them. */
+  onFailure(err: unknown): void;
+}
+
 /** The HTTP API (DESIGN.md section 5). Routes validate, call one handler, and map the outcome. */
-export function createHttpApp(services: Services): express.Express {
+export function createHttpApp(services: Services, ops: HttpOps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -33,6 +42,10 @@ export function createHttpApp(services: Services): express.Express {
     const ready = await databaseAnswers();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unreachable' });
   });
+  // No token: Prometheus scrapes without one. Operators keep /metrics off the public internet at the proxy.
+  app.get('/metrics', async (_req, res) => {
+    res.type(ops.metrics.contentType).send(await ops.metrics.text());
+  });
 
   app.post('/api/auth/register', async (req, res) => {
     const input = parseInput(registerInput, req.body);
@@ -40,7 +53,7 @@ export function createHttpApp(services: Services): express.Express {
   });
   app.post('/api/auth/login', async (req, res) => {
     const input = parseInput(loginInput, req.body);
-    res.json(await auth.login(services, input));
+    res.json(await auth.login(services, input, req.ip ?? ''));
   });
 
   const requireUser = authenticated(services);
@@ -80,8 +93,12 @@ export function createHttpApp(services: Services): express.Express {
     res.json(await moderation.moderationLog(caller(req), parseInput(logQuery, req.query)));
   });
 
+  app.get('/api/ops/rate-limits', requireUser, platformAdminOnly, async (_req, res) => {
+    res.json({ limiters: await ops.limits.snapshot() });
+  });
+
   app.use((_req, _res, next) => next(new StoaError('not_found', 'No such endpoint.')));
-  app.use(errorHandler(services));
+  app.use(errorHandler(services, ops));
   return app;
 }
 
@@ -96,18 +113,39 @@ function authenticated(services: Services) {
   };
 }
 
+/** Operations views: blocked keys name users and IPs, so only platform admins see them. */
+function platformAdminOnly(req: Request, _res: Response, next: NextFunction): void {
+  if (caller(req).user.role !== 'admin') throw new StoaError('forbidden', 'Only a platform admin sees this.');
+  next();
+}
+
 function caller(req: Request): Caller {
   if (!req.caller) throw new StoaError('unauthorized');
   return req.caller;
 }
 
-function errorHandler(services: Services) {
+function errorHandler(services: Services, ops: HttpOps) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = bodyParserError(err) ?? toStoaError(err);
-    if (error.code === 'internal') services.log.error({ err, method: req.method, path: req.path }, 'request failed');
-    if (error.retryAfterMs !== undefined) res.set('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
+    if (error.code === 'internal') {
+      ops.onFailure(err);
+      services.log.error({ err, method: req.method, path: req.path }, 'request failed');
+    } else {
+      services.log.info({ method: req.method, path: req.path, ip: req.ip, code: error.code }, 'request refused');
+    }
+    if (error.retryAfterMs !== undefined) setRetryHeaders(res, error.retryAfterMs);
     res.status(error.status).json({ error: error.toWire() });
   };
+}
+
+/**
+ * A refusal's wait, in whole seconds rounded up. X-RateLimit-Reset is the seconds until the
+ * limit resets (a delta, as in the IETF RateLimit headers draft), not an epoch time: a
+ * client with a wrong clock still waits the right time.
+ */
+function setRetryHeaders(res: Response, retryAfterMs: number): void {
+  const seconds = String(Math.ceil(retryAfterMs / 1000));
+  res.set({ 'Retry-After': seconds, 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': seconds });
 }
 
 /** express.json() failures: a body too large, or one that is not JSON. */

@@ -3,9 +3,10 @@ import path from 'node:path';
 
 import { createStoa } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { connectDatabase, disconnectDatabase } from './database';
+import { connectDatabase } from './database';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded-db';
 import { createLogger } from './logger';
+import { exitGracefullyOnSignals } from './shutdown';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -28,26 +29,11 @@ async function main(): Promise<void> {
 
   await connectDatabase(uri, uri === embedded?.uri ? 'stoa' : undefined);
   const stoa = await createStoa(config, log);
+  exitGracefullyOnSignals({ stoa, log, embedded }, () => {
+    stopping = true;
+  });
   const port = await stoa.listen(config.port);
   log.info({ port }, 'stoa listening');
-
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      log.error('shutdown took longer than 10 s; exiting');
-      process.exit(1);
-    }, 10_000);
-    await stoa.close();
-    await disconnectDatabase();
-    await embedded?.stop();
-    clearTimeout(deadline);
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 function loadConfigOrExit(): Config {

@@ -12,7 +12,7 @@ import type { ClientEventName, ClientToServerEvents, ServerEventName, ServerEven
 import { createStoa, type Stoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { connectDatabase } from '../../server/database';
-import { createLogger } from '../../server/logger';
+import { createLogger, type Logger } from '../../server/logger';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -45,15 +45,22 @@ const DEFAULT_ENV = {
   NODE_ENV: 'test',
   JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
   BCRYPT_ROUNDS: '4',
+  // Every test socket comes from 127.0.0.1, so the per-IP default (20/min) would trip across unrelated
+  // scenarios; test/limits.test.ts sets its own small limit to test the limiter itself.
+  RATE_CONNECTIONS: '10000/60s',
   // STOA_TEST_LOG_LEVEL=debug npm test shows the server's logs while debugging a test.
   LOG_LEVEL: process.env.STOA_TEST_LOG_LEVEL ?? 'silent',
 };
 
 let databaseName: string | undefined;
 
-/** Starts a server (each test file gets its own database). `env` overrides configuration, as the environment would. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const uri = process.env.STOA_TEST_MONGODB_URI;
+/**
+ * Starts a server (each test file gets its own database). `env` overrides configuration, as the environment would.
+ * `mongodbUri` points the file at a database server of its own, e.g. one the test stops and restarts;
+ * `log` replaces the logger built from LOG_LEVEL, e.g. with one that keeps lines for the test to read.
+ */
+export async function startTestServer(env: Record<string, string> = {}, options: { mongodbUri?: string; log?: Logger } = {}): Promise<TestServer> {
+  const uri = options.mongodbUri ?? process.env.STOA_TEST_MONGODB_URI;
   if (!uri) throw new Error('the embedded test database is not running (test/support/global-setup.ts)');
   if (!databaseName) {
     const file = path.basename(expect.getState().testPath ?? 'test', '.test.ts').replace(/[^a-z0-9]/gi, '_');
@@ -61,7 +68,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     await connectDatabase(uri, databaseName);
   }
   const config = loadConfig({ ...DEFAULT_ENV, DATA_DIR: process.env.STOA_TEST_DATA_DIR, ...env });
-  const stoa = await createStoa(config, createLogger(config.logLevel));
+  const stoa = await createStoa(config, options.log ?? createLogger(config.logLevel));
   const port = await stoa.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const sockets = new Set<ClientSocket>();
@@ -92,21 +99,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       return { id: res.body.user.id, username, token: res.body.token };
     },
     connect(token, options = {}) {
-      const socket: ClientSocket = connectClient(url, {
-        auth: token === undefined ? {} : { token },
-        transports: ['websocket'],
-        reconnection: false,
-        forceNew: true,
-        extraHeaders: options.extraHeaders,
-      });
-      sockets.add(socket);
-      return new Promise((resolve, reject) => {
-        socket.once('connect', () => resolve(socket));
-        socket.once('connect_error', (err) => {
-          socket.close();
-          reject(err);
-        });
-      });
+      const connecting = connectSocket(url, token, options);
+      connecting.then((socket) => sockets.add(socket), () => undefined);
+      return connecting;
     },
     async close() {
       for (const socket of sockets) socket.close();
@@ -114,6 +109,24 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
   };
   return server;
+}
+
+/** A connected socket.io-client socket (websocket only, no reconnection); rejects with the connect_error. */
+export function connectSocket(url: string, token: string | undefined, options: { extraHeaders?: Record<string, string> } = {}): Promise<ClientSocket> {
+  const socket: ClientSocket = connectClient(url, {
+    auth: token === undefined ? {} : { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: options.extraHeaders,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
 }
 
 /** Emits a client event and resolves with its ack. */

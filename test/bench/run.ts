@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: what a refused event costs the server. One user, over its message limit,
+ * sends message:send events that are all refused `rate_limited`; the server's CPU time is
+ * measured in this process while the client runs in a child process, so the client's work
+ * is not counted. For scale, the same with input that fails validation (refused before any
+ * database read). Logs are at `info`, one line per refusal as in production, into /dev/null.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import mongoose from 'mongoose';
+import pino from 'pino';
+import { io as connectClient, type Socket } from 'socket.io-client';
+
+import type { ClientToServerEvents, ServerToClientEvents } from '../../handlers/protocol';
+import { createStoa } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import { connectDatabase } from '../../server/database';
+import { startEmbeddedDb } from '../../server/embedded-db';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
+/** Events the client keeps unanswered at once, as a flooding client would. */
+const WINDOW = 64;
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+interface ClientJob {
+  url: string;
+  token: string;
+  chatId: string;
+  events: number;
+  /** The ack code every event should get. */
+  expect: 'rate_limited' | 'invalid_input';
+}
+
+interface ClientReport {
+  refused: number;
+  other: number;
+}
+
+const SCENARIOS: Array<{ expect: ClientJob['expect']; title: string }> = [
+  { expect: 'rate_limited', title: 'message:send over the message limit (refused rate_limited)' },
+  { expect: 'invalid_input', title: 'message:send with an empty text (refused invalid_input, before any database read)' },
+];
+
+async function serverSide(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'stoa-bench-'));
+  const db = await startEmbeddedDb({ dataDir });
+  try {
+    await connectDatabase(db.uri, 'bench');
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab', BCRYPT_ROUNDS: '4', DATA_DIR: dataDir, RATE_MESSAGES: '1/3600s' });
+    const log = pino({ level: 'info', base: { service: 'stoa' } }, pino.destination('/dev/null'));
+    const stoa = await createStoa(config, log);
+    const url = `http://127.0.0.1:${await stoa.listen(0, '127.0.0.1')}`;
+    const job = await overTheLimit(url);
+
+    console.log(`${EVENTS} events per scenario over one socket, ${WINDOW} unanswered at a time; server CPU measured without the client's`);
+    for (const scenario of SCENARIOS) await measure({ ...job, expect: scenario.expect }, scenario.title);
+    console.log('(the server process also runs the database driver; the database itself is another process, not counted)');
+    await stoa.close();
+    await mongoose.connection.dropDatabase();
+    await mongoose.disconnect();
+  } finally {
+    await db.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(job: ClientJob, title: string): Promise<void> {
+  await runClient({ ...job, events: 500 }); // warm-up
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const report = await runClient(job);
+  const wallSec = Number(process.hrtime.bigint() - started) / 1e9;
+  const { user, system } = process.cpuUsage(cpu);
+  const cpuSec = (user + system) / 1e6;
+  if (report.other > 0) throw new Error(`${title}: ${report.other} events were not refused ${job.expect}`);
+  console.log(title);
+  console.log(
+    `  ${Math.round(report.refused / wallSec)} refusals/s wall; ${Math.round((cpuSec * 1e6) / report.refused)} us server CPU each = ${Math.round(report.refused / cpuSec)} refusals per CPU-second`,
+  );
+}
+
+/** A user with a chat who has spent their one message: every send from now on is refused. */
+async function overTheLimit(url: string): Promise<ClientJob> {
+  const res = await fetch(`${url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: `bench_${Date.now() % 1e8}`, password: 'bench password' }),
+  });
+  const { token } = (await res.json()) as { token: string };
+  const socket = await connect(url, token);
+  const created = await socket.emitWithAck('chat:create', { type: 'group', title: 'Bench' });
+  if (!created.ok) throw new Error(JSON.stringify(created.error));
+  const first = await socket.emitWithAck('message:send', { chatId: created.chat.id, text: 'the one allowed', clientMsgId: 'first' });
+  if (!first.ok) throw new Error(JSON.stringify(first.error));
+  socket.close();
+  return { url, token, chatId: created.chat.id, events: EVENTS, expect: 'rate_limited' };
+}
+
+function runClient(job: ClientJob): Promise<ClientReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, ['client'], { stdio: 'inherit' });
+    child.once('message', (report) => resolve(report as ClientReport));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`bench client exited with ${code}`)));
+    child.send(job);
+  });
+}
+
+async function clientSide(job: ClientJob): Promise<ClientReport> {
+  const socket = await connect(job.url, job.token);
+  const report: ClientReport = { refused: 0, other: 0 };
+  let sent = 0;
+  const sendNext = async (): Promise<void> => {
+    while (sent < job.events) {
+      const i = sent++;
+      const text = job.expect === 'invalid_input' ? '' : 'flood';
+      const ack = await socket.emitWithAck('message:send', { chatId: job.chatId, text, clientMsgId: `flood-${i}` });
+      if (!ack.ok && ack.error.code === job.expect) report.refused += 1;
+      else report.other += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, sendNext));
+  socket.close();
+  return report;
+}
+
+function connect(url: string, token: string): Promise<ClientSocket> {
+  const socket: ClientSocket = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+if (process.argv[2] === 'client') {
+  process.once('message', (job) => {
+    clientSide(job as ClientJob).then(
+      (report) => process.send!(report, () => process.exit(0)),
+      (err: Error) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  });
+} else {
+  serverSide().catch((err: Error) => {
+    console.error(`bench: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,151 @@
+/** Graceful shutdown: sockets are told, events in flight finish, and no acked message is lost. */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+
+import { io as connectClient } from 'socket.io-client';
+
+import { MessageModel } from '../models';
+import { dropTestDatabase, emit, startTestServer, type ClientSocket } from './support/harness';
+
+afterAll(async () => {
+  await dropTestDatabase();
+});
+
+type SendOutcome = { clientMsgId: string; answeredAt: number } & ({ kind: 'stored'; seq: number } | { kind: 'refused'; code: string } | { kind: 'unanswered' });
+
+/** Sends one message and waits up to `ms` for its ack. */
+function sendWithin(socket: ClientSocket, chatId: string, clientMsgId: string, ms: number): Promise<SendOutcome> {
+  return new Promise((resolve) => {
+    socket.timeout(ms).emit('message:send', { chatId, text: `load ${clientMsgId}`, clientMsgId }, (err: Error | null, ack) => {
+      const answeredAt = Date.now();
+      if (err) resolve({ clientMsgId, answeredAt, kind: 'unanswered' });
+      else if (ack.ok) resolve({ clientMsgId, answeredAt, kind: 'stored', seq: ack.message.seq });
+      else resolve({ clientMsgId, answeredAt, kind: 'refused', code: ack.error.code });
+    });
+  });
+}
+
+/** Keeps sending, one message after another, until the socket is gone. */
+async function sendUntilClosed(socket: ClientSocket, chatId: string, name: string): Promise<SendOutcome[]> {
+  const outcomes: SendOutcome[] = [];
+  for (let i = 0; socket.connected; i++) outcomes.push(await sendWithin(socket, chatId, `${name}-${i}`, 1500));
+  return outcomes;
+}
+
+describe('shutdown under load', () => {
+  test('every socket hears server:shutdown; each send is acked and stored, or refused and not stored, or never acked; none is acked and lost', async () => {
+    const server = await startTestServer({ RATE_MESSAGES: '100000/10s', RATE_JOINS: '1000/60s' });
+    const owner = await server.register('owner');
+    const ownerSocket = await server.connect(owner.token);
+    const created = await emit(ownerSocket, 'chat:create', { type: 'group', title: 'Busy' });
+    if (!created.ok) throw new Error(JSON.stringify(created.error));
+    const chatId = created.chat.id;
+
+    const senders: ClientSocket[] = [ownerSocket];
+    for (let i = 0; i < 4; i++) {
+      const socket = await server.connect((await server.register('sender')).token);
+      expect((await emit(socket, 'chat:join', { chatId })).ok).toBe(true);
+      senders.push(socket);
+    }
+    const told = senders.map((socket) => new Promise<{ reason: string }>((resolve) => socket.once('server:shutdown', resolve)));
+    // Three streams of sends per socket, so that several are in flight on each when the shutdown starts.
+    const streams = senders.flatMap((socket, s) => [0, 1, 2].map((k) => sendUntilClosed(socket, chatId, `s${s}k${k}`)));
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const shutdownStarted = Date.now();
+    await server.stoa.close({ reason: 'deploying' });
+    const outcomes = (await Promise.all(streams)).flat();
+
+    for (const notice of await Promise.all(told)) expect(notice).toEqual({ reason: 'deploying' });
+    const stored = await MessageModel.find({ chatId }, { clientMsgId: 1, seq: 1 }).lean();
+    const storedSeq = new Map(stored.map((m) => [m.clientMsgId, m.seq]));
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'stored') expect(storedSeq.get(outcome.clientMsgId)).toBe(outcome.seq);
+      if (outcome.kind === 'refused') {
+        expect(outcome.code).toBe('internal');
+        expect(storedSeq.has(outcome.clientMsgId)).toBe(false);
+      }
+    }
+    const count = (kind: SendOutcome['kind']) => outcomes.filter((o) => o.kind === kind).length;
+    // Sends were in flight when the shutdown began, and they finished rather than being cut off.
+    expect(outcomes.some((o) => o.kind === 'stored' && o.answeredAt >= shutdownStarted)).toBe(true);
+    expect(count('refused')).toBeGreaterThan(0);
+    console.log(`shutdown under load: ${count('stored')} acked and stored, ${count('refused')} refused, ${count('unanswered')} unanswered`);
+
+    await expect(server.connect(owner.token)).rejects.toThrow();
+    await server.close();
+  });
+});
+
+describe('npm start', () => {
+  const run = promisify(execFile);
+  const root = path.join(__dirname, '..');
+  let dataDir: string;
+
+  beforeAll(async () => {
+    // The process runs the compiled server, as `npm start` does. `npm test` has just built it; a run
+    // of this file alone after an edit rebuilds (never during `npm test`, where other files run dist/).
+    if (distIsStale(root)) await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
+    dataDir = mkdtempSync(path.join(tmpdir(), 'stoa-process-'));
+  }, 60_000);
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('SIGTERM: the socket hears server:shutdown, the embedded database stops, and the process exits 0 within 10 s', async () => {
+    const child = spawn(process.execPath, ['dist/server/main.js'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, MONGODB_URI: '', JWT_SECRET: 'process-secret-0123456789abcdef0123456789', BCRYPT_ROUNDS: '4', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const logs: Array<{ msg: string; port?: number }> = [];
+    const listening = new Promise<number>((resolve) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as { msg: string; port?: number };
+        logs.push(entry);
+        if (entry.msg === 'stoa listening') resolve(entry.port!);
+      });
+    });
+    try {
+      const url = `http://127.0.0.1:${await listening}`;
+      const registered = await fetch(`${url}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'process_user', password: 'correct horse' }),
+      });
+      const { token } = (await registered.json()) as { token: string };
+      const socket: ClientSocket = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false });
+      await new Promise((resolve, reject) => socket.once('connect', () => resolve(undefined)).once('connect_error', reject));
+      const told = new Promise((resolve) => socket.once('server:shutdown', resolve));
+
+      const signalled = Date.now();
+      child.kill('SIGTERM');
+      expect(await told).toEqual({ reason: 'server restarting' });
+      expect(await exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(10_000);
+      expect(logs.map((entry) => entry.msg)).toEqual(expect.arrayContaining(['shutting down', 'embedded database stopped', 'stopped']));
+      socket.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
+
+/** True when a source file of the server is newer than its compiled file in dist/, or has none. */
+function distIsStale(root: string): boolean {
+  return ['server', 'handlers', 'models'].some((dir) =>
+    readdirSync(path.join(root, dir))
+      .filter((file) => file.endsWith('.ts'))
+      .some((file) => {
+        const compiled = path.join(root, 'dist', dir, file.replace(/\.ts$/, '.js'));
+        try {
+          return statSync(compiled).mtimeMs < statSync(path.join(root, dir, file)).mtimeMs;
+        } catch {
+          return true;
+        }
+      }),
+  );
+}
