@@ -45,7 +45,6 @@ export async function joinChat(
   caller: Caller,
   input: { chatId: string } | { inviteCode: string },
 ): Promise<{ chat: ChatView; membership: MembershipView }> {
-  await services.limits.consume('joins', caller.user.id);
   const chat = 'inviteCode' in input ? await chatByInvite(input.inviteCode) : await findChat(input.chatId);
   if (!('inviteCode' in input) && chat.visibility === 'private') {
     throw new StoaError('forbidden', 'This chat is private: join it with an invite code.');

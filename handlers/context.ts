@@ -15,6 +15,8 @@ export interface Realtime {
   leave(fromRoom: string, room: string): Promise<void>;
   /** Disconnects every socket in `room`, on every node. */
   disconnect(room: string): Promise<void>;
+  /** Resolves once every node has handled the effects sent so far (one round trip through the adapter). */
+  flush(): Promise<void>;
 }
 
 /** The counters handlers move; server/metrics.ts provides them with prom-client. */

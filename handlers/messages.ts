@@ -5,6 +5,7 @@ import { chatAccess, isChatAdmin, isPlatformModerator, requireMember, requireRea
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { rooms, type MessageView } from './protocol';
+import { keyedQueue } from './serial';
 import { toMessageView } from './views';
 
 export const HISTORY_DEFAULT_LIMIT = 50;
@@ -13,8 +14,8 @@ const MAX_SEQ_CLAIMS = 100;
 
 /** The last seq this node stored or saw per chat: a hint for the next claim, never an authority. */
 const lastSeqHint = new Map<string, number>();
-/** Tail of each chat's queue of seq claims on this node. */
-const claimQueues = new Map<string, Promise<void>>();
+/** Sends on one node claim their chat's seq one after another, so they never race each other. */
+const inChatQueue = keyedQueue();
 
 /** How often a seq claim lost a race and had to retry, since start (for metrics and benchmarks). */
 export const seqClaimStats = { claims: 0, retries: 0 };
@@ -32,7 +33,6 @@ export async function sendMessage(
   if (chat.slowModeSec > 0 && !isChatAdmin(membership) && !isPlatformModerator(caller.user)) {
     await services.limits.slowMode(chat.id, caller.user.id, chat.slowModeSec);
   }
-  await services.limits.consume('messages', caller.user.id);
 
   const { message, replay } = await storeMessage(chat, caller.user._id, input);
   const view = toMessageView(message);
@@ -42,25 +42,6 @@ export async function sendMessage(
     setImmediate(() => services.realtime.emit(rooms.chat(chat.id), 'message:new', { message: view }));
   }
   return { message: view };
-}
-
-/**
- * Runs `claim` after every earlier claim of this chat on this node. Sends on one
- * node then never race each other for a seq; only other nodes can, and the unique
- * index settles that.
- */
-async function inChatQueue<T>(chatKey: string, claim: () => Promise<T>): Promise<T> {
-  const previous = claimQueues.get(chatKey) ?? Promise.resolve();
-  let release!: () => void;
-  const tail = previous.then(() => new Promise<void>((resolve) => (release = resolve)));
-  claimQueues.set(chatKey, tail);
-  await previous;
-  try {
-    return await claim();
-  } finally {
-    release();
-    if (claimQueues.get(chatKey) === tail) claimQueues.delete(chatKey);
-  }
 }
 
 /**

@@ -86,6 +86,12 @@ async function resolveCase(services: Services, caller: Caller, moderationCase: M
   }
 }
 
+/** The action's ack, once its effects have reached the sockets of every node. */
+async function published(services: Services, action: ModerationActionDocument): Promise<{ action: ActionView }> {
+  await services.realtime.flush();
+  return { action: toActionView(action) };
+}
+
 /** The statement of reasons to the person acted against. */
 function notify(services: Services, userId: string, action: ModerationActionDocument): void {
   services.realtime.emit(rooms.user(userId), 'moderation:notice', { action: toActionView(action) });
@@ -123,7 +129,7 @@ export async function hideMessage(services: Services, caller: Caller, input: { m
   services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id, seq: message.seq });
   await resolveCase(services, caller, moderationCase, 'actioned');
   notify(services, message.senderId.toString(), action);
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 export async function unhideMessage(services: Services, caller: Caller, input: { messageId: string; reason: string; caseId?: string | undefined }): Promise<{ action: ActionView }> {
@@ -145,7 +151,7 @@ export async function unhideMessage(services: Services, caller: Caller, input: {
   if (!message.deletedAt) services.realtime.emit(rooms.chat(message.chatId.toString()), 'message:unhidden', { message: toMessageView(message) });
   await resolveCase(services, caller, moderationCase, 'dismissed');
   notify(services, message.senderId.toString(), action);
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 export async function banMember(
@@ -183,7 +189,7 @@ export async function banMember(
   services.realtime.emit(rooms.chat(chat.id), 'member:banned', { chatId: chat.id, userId: target.id, until: until?.toISOString() ?? null });
   await resolveCase(services, caller, moderationCase, 'actioned');
   notify(services, target.id, action);
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 /** A ban can come before someone ever joined: it keeps them out. */
@@ -213,7 +219,7 @@ export async function unbanMember(services: Services, caller: Caller, input: { u
     reason: input.reason,
   }))!;
   notify(services, target.id, action);
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 export async function muteMember(
@@ -245,7 +251,7 @@ export async function muteMember(
   services.realtime.emit(rooms.chat(chat.id), 'member:muted', { chatId: chat.id, userId: target.id, until: until.toISOString() });
   await resolveCase(services, caller, moderationCase, 'actioned');
   notify(services, target.id, action);
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 async function suspendAccount(
@@ -275,7 +281,7 @@ async function suspendAccount(
   notify(services, target.id, action);
   services.realtime.emit(rooms.user(target.id), 'account:suspended', { reason: input.reason, until: until?.toISOString() ?? null });
   await services.realtime.disconnect(rooms.user(target.id));
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 async function unsuspendAccount(services: Services, caller: Caller, input: { userId: string; reason: string }): Promise<{ action: ActionView }> {
@@ -290,7 +296,7 @@ async function unsuspendAccount(services: Services, caller: Caller, input: { use
     targetId: target.id,
     reason: input.reason,
   }))!;
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 export async function dismissCase(services: Services, caller: Caller, input: { caseId: string; reason: string }): Promise<{ action: ActionView }> {
@@ -306,7 +312,7 @@ export async function dismissCase(services: Services, caller: Caller, input: { c
     caseId: moderationCase._id,
   }))!;
   await resolveCase(services, caller, moderationCase, 'dismissed');
-  return { action: toActionView(action) };
+  return published(services, action);
 }
 
 /** The audit log, newest first: moderators see all of it, chat admins the entries of their chats. */

@@ -16,6 +16,7 @@ import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { audienceOf, recordAction } from './moderation';
 import { rooms, type CaseView, type ReportView } from './protocol';
+import { keyedQueue } from './serial';
 import { toCaseView, toReportView } from './views';
 
 /** Worst first: a case's priority starts from the gravest reason reported. */
@@ -90,7 +91,6 @@ export async function createReport(
   caller: Caller,
   input: { targetType: TargetType; targetId: string; reason: ReportReason; comment?: string | undefined },
 ): Promise<{ report: ReportView }> {
-  await services.limits.consume('reports', caller.user.id);
   const target = await visibleTarget(caller, input.targetType, input.targetId);
   const moderationCase = await findOrOpenCase(input.targetType, input.targetId, target.chatId);
 
@@ -112,7 +112,7 @@ export async function createReport(
   }
   services.metrics.reportsCreated.inc({ reason: input.reason });
 
-  const updated = await recountCase(moderationCase);
+  const updated = await inCaseQueue(moderationCase.id, () => recountCase(moderationCase));
   services.realtime.emit(await audienceOf(updated.chatId), 'report:new', { case: toCaseView(updated) });
   if (input.targetType === 'message') await autoHideIfDue(services, updated);
   return { report: toReportView(report, isPlatformModerator(caller.user)) };
@@ -133,12 +133,15 @@ async function findOrOpenCase(targetType: TargetType, targetId: string, chatId: 
   }
 }
 
+/** A case's recounts run one after another on a node, so an older count never overwrites a newer one. */
+const inCaseQueue = keyedQueue();
+
 /**
  * Recomputes count, reasons and priority from the case's unique reports (never
  * an $inc: FerretDB updates are not atomic), and reopens a closed case.
  */
 async function recountCase(moderationCase: ModerationCaseDocument): Promise<ModerationCaseDocument> {
-  const tally = await ReportModel.aggregate<{ _id: ReportReason; n: number; last: Date }>([
+  const tally = await ReportModel.aggregate<{ _id: ReportReason; n: number }>([
     { $match: { caseId: moderationCase._id } },
     { $group: { _id: '$reason', n: { $sum: 1 } } },
   ]);

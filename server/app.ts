@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { createAdapter } from '@socket.io/redis-adapter';
 import mongoose from 'mongoose';
 
 import { bootstrapAdmin } from '../handlers/auth';
@@ -10,6 +11,7 @@ import { createHttpApp } from './http';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createLimits, type LimitsOps } from './rate-limits';
+import { connectRedis } from './redis';
 import { attachSocketHandlers, createSocketServer, socketRealtime, type StoaServer } from './socket';
 
 export interface Stoa {
@@ -33,15 +35,21 @@ const DEFAULT_DRAIN_MS = 5_000;
 /** Requests still open once the sockets are gone (a slow login) get this long before their connection is cut. */
 const HTTP_DRAIN_MS = 1_000;
 
+/** How long a node waits for the others to confirm a cross-node request (e.g. a moderation effect). */
+const CROSS_NODE_TIMEOUT_MS = 2_000;
+
 /** Wires HTTP and Socket.IO on one server, over a database that is already connected. */
 export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   const httpServer = createServer();
   const io = createSocketServer(httpServer, config);
   const metrics = createMetrics();
-  const limits = createLimits({ settings: config.rateLimits, log, metrics });
+  // With Redis, rooms and limits are shared by every node (DESIGN.md section 9).
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log, metrics) : undefined;
+  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { requestsTimeout: CROSS_NODE_TIMEOUT_MS }));
+  const limits = createLimits({ settings: config.rateLimits, log, metrics, ...(redis ? { redis: redis.limits } : {}) });
   const services: Services = {
     log,
-    realtime: socketRealtime(io),
+    realtime: socketRealtime(io, log),
     limits,
     metrics,
     jwtSecret: config.jwtSecret,
@@ -69,6 +77,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     await within(HTTP_DRAIN_MS, httpClosed);
     httpServer.closeAllConnections();
     await io.close();
+    await redis?.close();
   };
 
   return {

@@ -11,6 +11,8 @@ import { exitGracefullyOnSignals } from './shutdown';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.logLevel);
+  // A safety net, not a plan: nothing a client sends may take the process down.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   let stopping = false;
 
   let embedded: EmbeddedDb | undefined;

@@ -20,6 +20,8 @@ export interface Metrics extends HandlerMetrics {
   databaseErrors: Counter;
   /** reason is `unknown_event` or `no_ack`. */
   droppedEvents: Counter<'reason'>;
+  /** Redis client errors (connection lost, publish refused), by client: pub, sub or limits. */
+  redisErrors: Counter<'client'>;
   /** The whole registry in the Prometheus text format. */
   text(): Promise<string>;
 }
@@ -79,6 +81,12 @@ export function createMetrics(): Metrics {
       name: 'stoa_dropped_events_total',
       help: 'Client events dropped unanswered, by reason (unknown_event or no_ack)',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    redisErrors: new Counter({
+      name: 'stoa_redis_errors_total',
+      help: 'Redis client errors, by client (pub, sub, limits)',
+      labelNames: ['client'] as const,
       registers,
     }),
     text: () => registry.metrics(),

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 
 import * as chats from '../handlers/chats';
-import type { Caller, Services } from '../handlers/context';
+import type { Caller, LimiterName, Services } from '../handlers/context';
 import * as messages from '../handlers/messages';
 import * as moderation from '../handlers/moderation';
 import type { ClientEventName, ClientToServerEvents } from '../handlers/protocol';
@@ -15,6 +15,11 @@ export type AckResult<E extends ClientEventName> = Omit<Extract<AckArgument<E>, 
 export interface SocketRoute<E extends ClientEventName = ClientEventName, S extends z.ZodType = z.ZodType> {
   event: E;
   schema: S;
+  /**
+   * Counted per user right after validation, before any database read, so that a
+   * flood is refused at almost no cost (and refused events store and relay nothing).
+   */
+  limiter?: LimiterName;
   handle(services: Services, caller: Caller, input: z.output<S>): Promise<AckResult<E>> | AckResult<E>;
 }
 
@@ -25,16 +30,16 @@ function route<E extends ClientEventName, S extends z.ZodType>(event: E, definit
 
 export const socketRoutes: SocketRoute[] = [
   route('chat:create', { schema: schemas.chatCreateInput, handle: chats.createChat }),
-  route('chat:join', { schema: schemas.chatJoinInput, handle: chats.joinChat }),
+  route('chat:join', { schema: schemas.chatJoinInput, limiter: 'joins', handle: chats.joinChat }),
   route('chat:leave', { schema: schemas.chatIdInput, handle: chats.leaveChat }),
   route('chat:list', { schema: schemas.emptyInput, handle: (_services, caller) => chats.listChats(caller) }),
   route('chat:invite', { schema: schemas.chatIdInput, handle: (_services, caller, input) => chats.inviteToChat(caller, input) }),
   route('chat:update', { schema: schemas.chatUpdateInput, handle: (_services, caller, input) => chats.updateChat(caller, input) }),
   route('chat:promote', { schema: schemas.chatPromoteInput, handle: (_services, caller, input) => chats.promoteMember(caller, input) }),
-  route('message:send', { schema: schemas.messageSendInput, handle: messages.sendMessage }),
+  route('message:send', { schema: schemas.messageSendInput, limiter: 'messages', handle: messages.sendMessage }),
   route('message:history', { schema: schemas.messageHistoryInput, handle: (_services, caller, input) => messages.messageHistory(caller, input) }),
   route('message:delete', { schema: schemas.messageIdInput, handle: messages.deleteMessage }),
-  route('report:create', { schema: schemas.reportCreateInput, handle: reports.createReport }),
+  route('report:create', { schema: schemas.reportCreateInput, limiter: 'reports', handle: reports.createReport }),
   route('mod:cases', { schema: schemas.caseListInput, handle: (_services, caller, input) => reports.listCases(caller, input) }),
   route('mod:case', { schema: schemas.caseIdInput, handle: (_services, caller, input) => reports.getCase(caller, input) }),
   route('mod:hide', { schema: schemas.hideInput, handle: moderation.hideMessage }),

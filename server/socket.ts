@@ -8,6 +8,7 @@ import { StoaError, toStoaError, type ErrorCode } from '../handlers/errors';
 import { rooms, type ClientToServerEvents, type ServerToClientEvents, type SocketData } from '../handlers/protocol';
 import { MembershipModel, UserModel } from '../models';
 import type { Config } from './config';
+import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { socketRoutes, type SocketRoute } from './socket-routes';
 import { parseInput } from './transport';
@@ -37,8 +38,11 @@ export function createSocketServer(httpServer: HttpServer, config: Config): Stoa
   });
 }
 
+/** A room no socket is in: asking every node for its sockets there is a cheap round trip. */
+const FLUSH_ROOM = 'stoa:flush';
+
 /** Realtime effects through the adapter, so that they reach the sockets of every node. */
-export function socketRealtime(io: StoaServer): Realtime {
+export function socketRealtime(io: StoaServer, log: Logger): Realtime {
   return {
     emit(room, event, payload) {
       (io.to(room).emit as (event: string, payload: unknown) => boolean)(event, payload);
@@ -51,6 +55,14 @@ export function socketRealtime(io: StoaServer): Realtime {
     },
     async disconnect(room) {
       io.in(room).disconnectSockets(true);
+    },
+    async flush() {
+      // Each node answers after handling what was published before the question (Redis keeps the order).
+      try {
+        await io.in(FLUSH_ROOM).fetchSockets();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'other nodes did not confirm in time; their sockets may lag');
+      }
     },
   };
 }
@@ -205,6 +217,7 @@ async function dispatch(services: Services, ops: SocketOps, arrival: Arrival): P
 
 async function handleEvent(services: Services, { socket, ip, route, input: rawInput }: Arrival): Promise<object> {
   const input = parseInput(route.schema, rawInput ?? {});
+  if (route.limiter) await services.limits.consume(route.limiter, socket.data.userId);
   // Every event re-reads the account, so a role change or suspension counts at once.
   const user = await UserModel.findById(socket.data.userId);
   if (!user) throw new StoaError('unauthorized');

@@ -1,0 +1,218 @@
+/**
+ * Several nodes: two Stoa processes share one database and one Redis. Clients on
+ * either node must not notice which node holds whom.
+ */
+import { randomBytes } from 'node:crypto';
+
+import type { MessageView } from '../handlers/protocol';
+import { startNode, startRedis, type RedisServer, type StoaNode } from './support/cluster';
+import { collect, connectSocket, disconnected, emit, nextEvent, settle, sleep, type ClientSocket } from './support/harness';
+
+const SECRET = 'cluster-secret-0123456789abcdef0123456789abcdef';
+let redis: RedisServer;
+let nodeA: StoaNode;
+let nodeB: StoaNode;
+const latency = { sameNode: [] as number[], crossNode: [] as number[] };
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const uri = `${process.env.STOA_TEST_MONGODB_URI!}cluster_${randomBytes(3).toString('hex')}`;
+  const env = { MONGODB_URI: uri, REDIS_URL: redis.url, JWT_SECRET: SECRET, BOOTSTRAP_ADMIN: 'cluster_admin:admin password', RATE_JOINS: '1000/1m', RATE_CONNECTIONS: '1000/1m' };
+  [nodeA, nodeB] = await Promise.all([startNode(env), startNode(env)]);
+}, 60_000);
+
+afterAll(async () => {
+  const codes = await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+  await redis?.kill();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  process.stdout.write(
+    `message delivery latency, median of ${latency.crossNode.length}: same node ${median(latency.sameNode).toFixed(1)} ms, ` +
+      `across nodes ${median(latency.crossNode).toFixed(1)} ms; node exit codes ${codes.join(', ')}\n`,
+  );
+});
+
+interface Client {
+  id: string;
+  username: string;
+  token: string;
+}
+
+async function register(node: StoaNode, prefix = 'user'): Promise<Client> {
+  const username = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const res = await fetch(`${node.url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'correct horse' }),
+  });
+  const body = (await res.json()) as { user: { id: string }; token: string };
+  return { id: body.user.id, username, token: body.token };
+}
+
+async function login(node: StoaNode, username: string, password: string): Promise<{ token: string }> {
+  const res = await fetch(`${node.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  return (await res.json()) as { token: string };
+}
+
+const connect = (node: StoaNode, client: Client) => connectSocket(node.url, client.token);
+
+async function groupOf(owner: ClientSocket, members: ClientSocket[]): Promise<string> {
+  const created = await emit(owner, 'chat:create', { type: 'group', title: 'across nodes' });
+  if (!created.ok) throw new Error(JSON.stringify(created.error));
+  for (const member of members) {
+    const joined = await emit(member, 'chat:join', { chatId: created.chat.id });
+    if (!joined.ok) throw new Error(JSON.stringify(joined.error));
+  }
+  return created.chat.id;
+}
+
+async function send(socket: ClientSocket, chatId: string, text: string): Promise<MessageView> {
+  const ack = await emit(socket, 'message:send', { chatId, text, clientMsgId: randomBytes(6).toString('hex') });
+  if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+  return ack.message;
+}
+
+test('a message sent on node A reaches members on node B, and both tabs of a user split across nodes', async () => {
+  const alice = await register(nodeA, 'alice');
+  const bob = await register(nodeB, 'bob');
+  const aliceOnA = await connect(nodeA, alice);
+  const bobOnB = await connect(nodeB, bob);
+  const bobOnA = await connect(nodeA, bob);
+  // Bob joins on node B: his socket on node A must follow.
+  const chatId = await groupOf(aliceOnA, [bobOnB]);
+
+  for (let i = 0; i < 20; i += 1) {
+    const onB = nextEvent(bobOnB, 'message:new');
+    const onA = nextEvent(bobOnA, 'message:new');
+    const started = performance.now();
+    const sent = send(aliceOnA, chatId, `hello ${i}`);
+    await onA;
+    latency.sameNode.push(performance.now() - started);
+    await onB;
+    latency.crossNode.push(performance.now() - started);
+    expect((await onB).message).toEqual(await sent);
+  }
+});
+
+test('hide, ban and suspension issued on node A take effect on sockets held by node B', async () => {
+  const owner = await register(nodeA, 'owner');
+  const member = await register(nodeB, 'member');
+  const troll = await register(nodeB, 'troll');
+  const ownerOnA = await connect(nodeA, owner);
+  const memberOnB = await connect(nodeB, member);
+  const trollOnB = await connect(nodeB, troll);
+  const chatId = await groupOf(ownerOnA, [memberOnB, trollOnB]);
+  const message = await send(trollOnB, chatId, 'spam spam');
+
+  const hidden = nextEvent(memberOnB, 'message:hidden');
+  const hide = await emit(ownerOnA, 'mod:hide', { messageId: message.id, reason: 'spam' });
+  expect(hide.ok).toBe(true);
+  expect(await hidden).toEqual({ chatId, messageId: message.id, seq: message.seq });
+
+  const removed = nextEvent(trollOnB, 'chat:removed');
+  const ban = await emit(ownerOnA, 'mod:ban', { userId: troll.id, chatId, reason: 'spam' });
+  expect(ban.ok).toBe(true);
+  expect(await removed).toEqual({ chatId, reason: 'spam' });
+  // The ban's ack came after node B took the troll's socket out of the room.
+  const trollSees = collect(trollOnB, 'message:new');
+  await send(ownerOnA, chatId, 'after the ban');
+  await settle(trollOnB);
+  await sleep(100);
+  expect(trollSees).toEqual([]);
+
+  const moderator = await register(nodeA, 'moderator');
+  const admin = await login(nodeA, 'cluster_admin', 'admin password');
+  const promote = await fetch(`${nodeA.url}/api/users/${moderator.id}/role`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+    body: JSON.stringify({ role: 'moderator' }),
+  });
+  expect(promote.status).toBe(200);
+  const moderatorOnA = await connect(nodeA, moderator);
+  const suspended = nextEvent(memberOnB, 'account:suspended');
+  const gone = disconnected(memberOnB);
+  expect((await emit(moderatorOnA, 'mod:ban', { userId: member.id, reason: 'fraud' })).ok).toBe(true);
+  expect(await suspended).toEqual({ reason: 'fraud', until: null });
+  await expect(gone).resolves.toBe('io server disconnect');
+  await expect(connect(nodeB, member)).rejects.toThrow('suspended');
+});
+
+test('logout on node A disconnects the account’s socket on node B', async () => {
+  const user = await register(nodeA, 'leaver');
+  const onB = await connect(nodeB, user);
+  const gone = disconnected(onB);
+  const res = await fetch(`${nodeA.url}/api/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` } });
+  expect(res.status).toBe(204);
+  await expect(gone).resolves.toBe('io server disconnect');
+});
+
+test('2 x 50 concurrent sends on nodes A and B give seqs 1..100', async () => {
+  const owner = await register(nodeA, 'owner');
+  const ownerOnA = await connect(nodeA, owner);
+  // Five senders per node, ten messages each, all at once: 50 per node, within each user's message limit.
+  const senders = await Promise.all(
+    Array.from({ length: 10 }, async (_, i) => {
+      const node = i < 5 ? nodeA : nodeB;
+      return connect(node, await register(node, 'sender'));
+    }),
+  );
+  const chatId = await groupOf(ownerOnA, senders);
+  const acks = await Promise.all(
+    senders.flatMap((socket, s) =>
+      Array.from({ length: 10 }, (_, i) => emit(socket, 'message:send', { chatId, text: `${s}.${i}`, clientMsgId: `s${s}-${i}` })),
+    ),
+  );
+  const seqs = acks.map((ack) => {
+    if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+    return ack.message.seq;
+  });
+  expect(seqs.sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+});
+
+test('the message limit holds for one user spread over both nodes', async () => {
+  const user = await register(nodeA, 'flooder');
+  const onA = await connect(nodeA, user);
+  const onB = await connect(nodeB, user);
+  const chatId = await groupOf(onA, []);
+  const acks = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => emit(i % 2 ? onB : onA, 'message:send', { chatId, text: `flood ${i}`, clientMsgId: `f${i}` })),
+  );
+  expect(acks.filter((a) => a.ok)).toHaveLength(20);
+  expect(acks.filter((a) => !a.ok).every((a) => !a.ok && a.error.code === 'rate_limited')).toBe(true);
+});
+
+test('Redis going away: local delivery goes on, nodes stay up; cross-node delivery resumes when it is back', async () => {
+  const alice = await register(nodeA, 'alice');
+  const bob = await register(nodeA, 'bob');
+  const carol = await register(nodeB, 'carol');
+  const aliceOnA = await connect(nodeA, alice);
+  const bobOnA = await connect(nodeA, bob);
+  const carolOnB = await connect(nodeB, carol);
+  const chatId = await groupOf(aliceOnA, [bobOnA, carolOnB]);
+
+  await redis.kill();
+  const local = nextEvent(bobOnA, 'message:new');
+  await send(aliceOnA, chatId, 'while redis is down');
+  expect((await local).message.text).toBe('while redis is down');
+  for (const node of [nodeA, nodeB]) expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+
+  await redis.restart();
+  // The nodes reconnect by themselves; poll until a message crosses again.
+  const deadline = Date.now() + 15_000;
+  let crossed = false;
+  while (!crossed && Date.now() < deadline) {
+    const arrival = nextEvent(carolOnB, 'message:new', 1000).then(
+      () => true,
+      () => false,
+    );
+    await send(aliceOnA, chatId, 'is anyone there?');
+    crossed = await arrival;
+  }
+  expect(crossed).toBe(true);
+  expect(nodeA.process.exitCode).toBeNull();
+  expect(nodeB.process.exitCode).toBeNull();
+}, 30_000);
+
