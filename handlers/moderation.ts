@@ -31,18 +31,25 @@ export async function audienceOf(chatId: Types.ObjectId | null | undefined): Pro
   return [rooms.moderators, ...admins.map((m) => rooms.user(m.userId.toString()))];
 }
 
+/** Appends one entry to the audit log and tells moderators and the chat's admins. */
+export async function recordAction(services: Services, entry: NewAction): Promise<ModerationActionDocument> {
+  return announce(services, await ModerationActionModel.create(entry));
+}
+
 /**
- * Appends one entry to the audit log and tells moderators and the chat's admins.
- * With a `dedupKey` the entry is written at most once; a repeat returns null.
+ * Like recordAction, for an action that must happen once however many requests
+ * race to take it: the unique `dedupKey` admits one entry; the others get null.
  */
-export async function recordAction(services: Services, entry: NewAction, dedupKey?: string): Promise<ModerationActionDocument | null> {
-  let action: ModerationActionDocument;
+export async function recordActionOnce(services: Services, entry: NewAction, dedupKey: string): Promise<ModerationActionDocument | null> {
   try {
-    action = await ModerationActionModel.create({ ...entry, ...(dedupKey ? { dedupKey } : {}) });
+    return announce(services, await ModerationActionModel.create({ ...entry, dedupKey }));
   } catch (err) {
-    if (dedupKey && isDuplicateKeyError(err)) return null;
+    if (isDuplicateKeyError(err)) return null;
     throw err;
   }
+}
+
+async function announce(services: Services, action: ModerationActionDocument): Promise<ModerationActionDocument> {
   services.metrics.moderationActions.inc({ type: action.type });
   services.log.info({ actionId: action.id, type: action.type, actorId: action.actorId, targetId: action.targetId, chatId: action.chatId?.toString() }, 'moderation action');
   services.realtime.emit(await audienceOf(action.chatId), 'mod:action', { action: toActionView(action) });
@@ -115,7 +122,7 @@ export async function hideMessage(services: Services, caller: Caller, input: { m
   const message = await findMessage(input.messageId);
   await requireModeratorOf(caller, message.chatId);
   const moderationCase = await caseToResolve(caller, input.caseId);
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'hide_message',
     actorId: caller.user.id,
     targetType: 'message',
@@ -123,7 +130,7 @@ export async function hideMessage(services: Services, caller: Caller, input: { m
     chatId: message.chatId,
     reason: input.reason,
     caseId: moderationCase?._id ?? null,
-  }))!;
+  });
   await MessageModel.updateOne({ _id: message._id }, { $set: { hidden: { at: action.createdAt, by: caller.user.id, reason: input.reason, actionId: action._id } } });
   const chatId = message.chatId.toString();
   services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id, seq: message.seq });
@@ -137,7 +144,7 @@ export async function unhideMessage(services: Services, caller: Caller, input: {
   await requireModeratorOf(caller, message.chatId);
   if (!message.hidden) throw new StoaError('conflict', 'That message is not hidden.');
   const moderationCase = await caseToResolve(caller, input.caseId);
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'unhide_message',
     actorId: caller.user.id,
     targetType: 'message',
@@ -145,7 +152,7 @@ export async function unhideMessage(services: Services, caller: Caller, input: {
     chatId: message.chatId,
     reason: input.reason,
     caseId: moderationCase?._id ?? null,
-  }))!;
+  });
   await MessageModel.updateOne({ _id: message._id }, { $set: { hidden: null } });
   message.hidden = null;
   if (!message.deletedAt) services.realtime.emit(rooms.chat(message.chatId.toString()), 'message:unhidden', { message: toMessageView(message) });
@@ -172,7 +179,7 @@ export async function banMember(
   if (membership) await MembershipModel.updateOne({ _id: membership._id }, { $set: { status: 'banned', bannedUntil: until, role: 'member' } });
   else await createBannedMembership(chat._id, target._id, until);
 
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'ban_member',
     actorId: caller.user.id,
     targetType: 'user',
@@ -182,7 +189,7 @@ export async function banMember(
     caseId: moderationCase?._id ?? null,
     durationSec: input.durationSec ?? null,
     until,
-  }))!;
+  });
   // Out of the room on every node first, so that nothing said after the ban reaches them.
   await services.realtime.leave(rooms.user(target.id), rooms.chat(chat.id));
   services.realtime.emit(rooms.user(target.id), 'chat:removed', { chatId: chat.id, reason: input.reason });
@@ -210,14 +217,14 @@ export async function unbanMember(services: Services, caller: Caller, input: { u
   const membership = await MembershipModel.findOne({ chatId: chat._id, userId: target._id, status: 'banned' });
   if (!membership) throw new StoaError('conflict', 'That user is not banned from this chat.');
   await MembershipModel.updateOne({ _id: membership._id }, { $set: { status: 'left', bannedUntil: null } });
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'unban_member',
     actorId: caller.user.id,
     targetType: 'user',
     targetId: target.id,
     chatId: chat._id,
     reason: input.reason,
-  }))!;
+  });
   notify(services, target.id, action);
   return published(services, action);
 }
@@ -237,7 +244,7 @@ export async function muteMember(
 
   const until = untilFrom(input.durationSec)!;
   await MembershipModel.updateOne({ _id: membership._id }, { $set: { mutedUntil: until } });
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'mute_member',
     actorId: caller.user.id,
     targetType: 'user',
@@ -247,7 +254,7 @@ export async function muteMember(
     caseId: moderationCase?._id ?? null,
     durationSec: input.durationSec,
     until,
-  }))!;
+  });
   services.realtime.emit(rooms.chat(chat.id), 'member:muted', { chatId: chat.id, userId: target.id, until: until.toISOString() });
   await resolveCase(services, caller, moderationCase, 'actioned');
   notify(services, target.id, action);
@@ -267,7 +274,7 @@ async function suspendAccount(
 
   const until = untilFrom(input.durationSec);
   await UserModel.updateOne({ _id: target._id }, { $set: { suspended: { until, reason: input.reason, by: caller.user.id } } });
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'suspend_account',
     actorId: caller.user.id,
     targetType: 'user',
@@ -276,7 +283,7 @@ async function suspendAccount(
     caseId: moderationCase?._id ?? null,
     durationSec: input.durationSec ?? null,
     until,
-  }))!;
+  });
   await resolveCase(services, caller, moderationCase, 'actioned');
   notify(services, target.id, action);
   services.realtime.emit(rooms.user(target.id), 'account:suspended', { reason: input.reason, until: until?.toISOString() ?? null });
@@ -289,20 +296,20 @@ async function unsuspendAccount(services: Services, caller: Caller, input: { use
   const target = await findUser(input.userId);
   if (!target.suspended) throw new StoaError('conflict', 'That account is not suspended.');
   await UserModel.updateOne({ _id: target._id }, { $set: { suspended: null } });
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'unsuspend_account',
     actorId: caller.user.id,
     targetType: 'user',
     targetId: target.id,
     reason: input.reason,
-  }))!;
+  });
   return published(services, action);
 }
 
 export async function dismissCase(services: Services, caller: Caller, input: { caseId: string; reason: string }): Promise<{ action: ActionView }> {
   const moderationCase = await findCase(input.caseId);
   await requireCaseReader(caller, moderationCase.chatId);
-  const action = (await recordAction(services, {
+  const action = await recordAction(services, {
     type: 'dismiss_case',
     actorId: caller.user.id,
     targetType: 'case',
@@ -310,7 +317,7 @@ export async function dismissCase(services: Services, caller: Caller, input: { c
     chatId: moderationCase.chatId,
     reason: input.reason,
     caseId: moderationCase._id,
-  }))!;
+  });
   await resolveCase(services, caller, moderationCase, 'dismissed');
   return published(services, action);
 }

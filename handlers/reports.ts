@@ -14,7 +14,7 @@ import {
 import { adminChatIds, findCase, isPlatformModerator, requireCaseReader } from './access';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
-import { audienceOf, recordAction } from './moderation';
+import { audienceOf, recordActionOnce } from './moderation';
 import { rooms, type CaseView, type ReportView } from './protocol';
 import { keyedQueue } from './serial';
 import { toCaseView, toReportView } from './views';
@@ -171,7 +171,7 @@ async function autoHideIfDue(services: Services, moderationCase: ModerationCaseD
   const message = await MessageModel.findById(moderationCase.targetId);
   if (!message || message.hidden) return;
   const reason = `automatically hidden after ${moderationCase.reportCount} reports`;
-  const action = await recordAction(
+  const action = await recordActionOnce(
     services,
     {
       type: 'hide_message',
