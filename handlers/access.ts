@@ -1,7 +1,7 @@
 /** Who may do what in a chat (DESIGN.md section 4), read from the database on every call. */
 import { trusted, Types } from 'mongoose';
 
-import { ChatModel, isBanned, MembershipModel, ModerationCaseModel, type ChatDocument, type MembershipDocument, type ModerationCaseDocument, type UserDocument } from '../models';
+import { ChatModel, isBanned, MembershipModel, ModerationCaseModel, type ChatDocument, type MembershipDocument, type ModerationCase, type ModerationCaseDocument, type UserDocument } from '../models';
 import type { Caller } from './context';
 import { StoaError } from './errors';
 
@@ -55,9 +55,19 @@ export async function adminChatIds(caller: Caller): Promise<Types.ObjectId[]> {
   return memberships.map((m) => m.chatId);
 }
 
+/**
+ * The chat whose admins handle a case alongside platform moderators: the chat a
+ * reported message lives in. None for a reported user, and none for a reported
+ * chat, whose admins are the very people reported.
+ */
+export function moderatingChatOf(moderationCase: Pick<ModerationCase, 'targetType' | 'chatId'>): Types.ObjectId | null {
+  return moderationCase.targetType === 'chat' ? null : (moderationCase.chatId ?? null);
+}
+
 /** Platform moderators see every case; chat admins those of their chats. */
-export async function requireCaseReader(caller: Caller, chatId: Types.ObjectId | null | undefined): Promise<void> {
+export async function requireCaseReader(caller: Caller, moderationCase: Pick<ModerationCase, 'targetType' | 'chatId'>): Promise<void> {
   if (isPlatformModerator(caller.user)) return;
+  const chatId = moderatingChatOf(moderationCase);
   const membership = chatId ? await MembershipModel.findOne({ chatId, userId: caller.user._id }) : null;
   if (!isChatAdmin(membership)) throw new StoaError('forbidden', 'Only moderators and this chat’s admins see this case.');
 }

@@ -11,7 +11,7 @@ import {
   type ModerationActionDocument,
   type ModerationCaseDocument,
 } from '../models';
-import { adminChatIds, findCase, findChat, isChatAdmin, isPlatformModerator, requireCaseReader } from './access';
+import { adminChatIds, findCase, findChat, isChatAdmin, isPlatformModerator, moderatingChatOf, requireCaseReader } from './access';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { rooms, type ActionView } from './protocol';
@@ -71,7 +71,7 @@ function requirePlatformModerator(caller: Caller): void {
 async function caseToResolve(caller: Caller, caseId: string | undefined): Promise<ModerationCaseDocument | null> {
   if (caseId === undefined) return null;
   const moderationCase = await findCase(caseId);
-  await requireCaseReader(caller, moderationCase.chatId);
+  await requireCaseReader(caller, moderationCase);
   return moderationCase;
 }
 
@@ -308,13 +308,13 @@ async function unsuspendAccount(services: Services, caller: Caller, input: { use
 
 export async function dismissCase(services: Services, caller: Caller, input: { caseId: string; reason: string }): Promise<{ action: ActionView }> {
   const moderationCase = await findCase(input.caseId);
-  await requireCaseReader(caller, moderationCase.chatId);
+  await requireCaseReader(caller, moderationCase);
   const action = await recordAction(services, {
     type: 'dismiss_case',
     actorId: caller.user.id,
     targetType: 'case',
     targetId: moderationCase.id,
-    chatId: moderationCase.chatId,
+    chatId: moderatingChatOf(moderationCase),
     reason: input.reason,
     caseId: moderationCase._id,
   });

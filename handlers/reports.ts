@@ -11,7 +11,7 @@ import {
   type ReportReason,
   type TargetType,
 } from '../models';
-import { adminChatIds, findCase, isPlatformModerator, requireCaseReader } from './access';
+import { adminChatIds, findCase, isPlatformModerator, moderatingChatOf, requireCaseReader } from './access';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { audienceOf, recordActionOnce } from './moderation';
@@ -113,7 +113,7 @@ export async function createReport(
   services.metrics.reportsCreated.inc({ reason: input.reason });
 
   const updated = await inCaseQueue(moderationCase.id, () => recountCase(moderationCase));
-  services.realtime.emit(await audienceOf(updated.chatId), 'report:new', { case: toCaseView(updated) });
+  services.realtime.emit(await audienceOf(moderatingChatOf(updated)), 'report:new', { case: toCaseView(updated) });
   if (input.targetType === 'message') await autoHideIfDue(services, updated);
   return { report: toReportView(report, isPlatformModerator(caller.user)) };
 }
@@ -201,6 +201,8 @@ export async function listCases(
     if (adminOf.length === 0) throw new StoaError('forbidden', 'Only moderators and chat admins see reports.');
     if (input.chatId && !adminOf.some((id) => id.equals(input.chatId!))) throw new StoaError('forbidden', 'You are not an admin of that chat.');
     filter.chatId = input.chatId ? new Types.ObjectId(input.chatId) : trusted({ $in: adminOf });
+    // Reports about a chat are for platform moderators only (see moderatingChatOf).
+    filter.targetType = 'message';
   } else if (input.chatId) {
     filter.chatId = new Types.ObjectId(input.chatId);
   }
@@ -212,7 +214,7 @@ export async function listCases(
 
 export async function getCase(caller: Caller, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: unknown }> {
   const moderationCase = await findCase(input.caseId);
-  await requireCaseReader(caller, moderationCase.chatId);
+  await requireCaseReader(caller, moderationCase);
   const moderator = isPlatformModerator(caller.user);
   const reports = await ReportModel.find({ caseId: moderationCase._id }).sort({ createdAt: 1 });
   return {

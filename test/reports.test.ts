@@ -157,6 +157,23 @@ describe('routing and anonymity', () => {
     expect((await toModerator).case.chatId).toBeUndefined();
   });
 
+  test('a report on a chat goes to platform moderators, never to that chat’s own admins', async () => {
+    const owner = await person(server, 'owner');
+    const reporter = await person(server, 'reporter');
+    const chat = await createChat(owner, 'group', [reporter]);
+    const ownerSees = collect(owner.socket, 'report:new');
+    const toModerator = nextEvent(moderator.socket, 'report:new');
+    await report(reporter, 'chat', chat.id, 'terrorism');
+    const { case: filed } = await toModerator;
+    expect(filed).toMatchObject({ targetType: 'chat', targetId: chat.id });
+
+    await settle(owner.socket);
+    expect(ownerSees).toEqual([]);
+    expect(ok(await emit(owner.socket, 'mod:cases', {})).cases).toEqual([]);
+    expect(await emit(owner.socket, 'mod:case', { caseId: filed.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(owner.socket, 'mod:dismiss', { caseId: filed.id, reason: 'nothing to see' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
   test('HTTP gives moderators the same cases', async () => {
     const res = await server.http('GET', '/api/moderation/cases?status=open&limit=5', { token: moderator.token });
     expect(res.status).toBe(200);
