@@ -128,6 +128,13 @@ export interface ActionView {
   createdAt: Timestamp;
 }
 
+/** A reported target as it is now, in `mod:case`; null once it no longer exists. */
+export type CaseTarget =
+  | { type: 'message'; message: MessageView; deletedAt: Timestamp | null }
+  | { type: 'user'; user: UserView; suspended: { until: Timestamp | null; reason: string } | null }
+  | { type: 'chat'; chat: ChatView }
+  | null;
+
 export type Ack<T> = (response: ({ ok: true } & T) | { ok: false; error: WireError }) => void;
 type Empty = Record<string, never>;
 
@@ -144,7 +151,7 @@ export interface ClientToServerEvents {
   'message:delete': (input: { messageId: Id }, ack: Ack<Empty>) => void;
   'report:create': (input: { targetType: TargetType; targetId: Id; reason: ReportReason; comment?: string }, ack: Ack<{ report: ReportView }>) => void;
   'mod:cases': (input: { status?: CaseStatus; chatId?: Id; limit?: number }, ack: Ack<{ cases: CaseView[] }>) => void;
-  'mod:case': (input: { caseId: Id }, ack: Ack<{ case: CaseView; reports: ReportView[]; target: unknown }>) => void;
+  'mod:case': (input: { caseId: Id }, ack: Ack<{ case: CaseView; reports: ReportView[]; target: CaseTarget }>) => void;
   'mod:hide': (input: { messageId: Id; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
   'mod:unhide': (input: { messageId: Id; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
   'mod:ban': (input: { userId: Id; chatId?: Id; durationSec?: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;

@@ -1,6 +1,7 @@
 import { trusted, Types } from 'mongoose';
 
 import {
+  activeSuspension,
   ChatModel,
   MembershipModel,
   MessageModel,
@@ -11,13 +12,14 @@ import {
   type ReportReason,
   type TargetType,
 } from '../models';
+import { chatView } from './chats';
 import { adminChatIds, findCase, isPlatformModerator, moderatingChatOf, requireCaseReader } from './access';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { audienceOf, recordActionOnce } from './moderation';
-import { rooms, type CaseView, type ReportView } from './protocol';
+import { rooms, type CaseTarget, type CaseView, type ReportView } from './protocol';
 import { keyedQueue } from './serial';
-import { toCaseView, toReportView } from './views';
+import { toCaseView, toMessageView, toReportView, toUserView } from './views';
 
 /** Worst first: a case's priority starts from the gravest reason reported. */
 const REASON_SEVERITY: Record<ReportReason, number> = {
@@ -212,7 +214,7 @@ export async function listCases(
   return { cases: cases.map(toCaseView) };
 }
 
-export async function getCase(caller: Caller, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: unknown }> {
+export async function getCase(caller: Caller, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget }> {
   const moderationCase = await findCase(input.caseId);
   await requireCaseReader(caller, moderationCase);
   const moderator = isPlatformModerator(caller.user);
@@ -224,16 +226,21 @@ export async function getCase(caller: Caller, input: { caseId: string }): Promis
   };
 }
 
-/** The target as it is now (it may have been edited, hidden or deleted since the reports). */
-async function currentTarget(targetType: TargetType, targetId: string): Promise<unknown> {
+/**
+ * The target as it is now (it may have been edited, hidden or deleted since the
+ * reports); null once it no longer exists. Moderators and chat admins reviewing a
+ * case see a hidden or deleted message's text: it is the evidence.
+ */
+async function currentTarget(targetType: TargetType, targetId: string): Promise<CaseTarget> {
   if (targetType === 'message') {
-    const m = await MessageModel.findById(targetId).lean();
-    return m && { id: m._id.toString(), chatId: m.chatId.toString(), seq: m.seq, senderId: m.senderId.toString(), text: m.text, createdAt: m.createdAt, deletedAt: m.deletedAt, hidden: m.hidden && { at: m.hidden.at, by: m.hidden.by, reason: m.hidden.reason } };
+    const message = await MessageModel.findById(targetId);
+    return message && { type: 'message', message: toMessageView(message, true), deletedAt: message.deletedAt?.toISOString() ?? null };
   }
   if (targetType === 'user') {
-    const u = await UserModel.findById(targetId).lean();
-    return u && { id: u._id.toString(), username: u.username, displayName: u.displayName, role: u.role, suspended: u.suspended };
+    const user = await UserModel.findById(targetId);
+    const suspension = user && activeSuspension(user);
+    return user && { type: 'user', user: toUserView(user), suspended: suspension ? { until: suspension.until?.toISOString() ?? null, reason: suspension.reason } : null };
   }
-  const c = await ChatModel.findById(targetId).lean();
-  return c && { id: c._id.toString(), type: c.type, title: c.title, description: c.description, visibility: c.visibility, ownerId: c.ownerId.toString() };
+  const chat = await ChatModel.findById(targetId);
+  return chat && { type: 'chat', chat: await chatView(chat) };
 }

@@ -46,7 +46,7 @@ describe('reporting', () => {
     expect(stored!.evidence).toMatchObject({ text: 'buy followers at example.com', senderId: author.id, seq: message.seq, chatId: chat.id });
     const view = ok(await emit(moderator.socket, 'mod:case', { caseId: stored!.caseId.toString() }));
     expect(view.reports[0]!.evidence).toMatchObject({ text: 'buy followers at example.com', senderId: author.id });
-    expect(view.target).toMatchObject({ id: message.id, deletedAt: expect.anything() });
+    expect(view.target).toMatchObject({ type: 'message', message: { id: message.id, text: 'buy followers at example.com' }, deletedAt: expect.any(String) });
   });
 
   test('the same reporter twice is a conflict: still one report, the count unchanged', async () => {
@@ -155,6 +155,8 @@ describe('routing and anonymity', () => {
     await report(reporter, 'user', target.id, 'harassment');
     expect((await toModerator).case).toMatchObject({ targetType: 'user', targetId: target.id });
     expect((await toModerator).case.chatId).toBeUndefined();
+    const view = ok(await emit(moderator.socket, 'mod:case', { caseId: (await toModerator).case.id }));
+    expect(view.target).toEqual({ type: 'user', user: expect.objectContaining({ id: target.id, username: target.username }), suspended: null });
   });
 
   test('a report on a chat goes to platform moderators, never to that chat’s own admins', async () => {
@@ -172,6 +174,8 @@ describe('routing and anonymity', () => {
     expect(ok(await emit(owner.socket, 'mod:cases', {})).cases).toEqual([]);
     expect(await emit(owner.socket, 'mod:case', { caseId: filed.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await emit(owner.socket, 'mod:dismiss', { caseId: filed.id, reason: 'nothing to see' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const view = ok(await emit(moderator.socket, 'mod:case', { caseId: filed.id }));
+    expect(view.target).toMatchObject({ type: 'chat', chat: { id: chat.id, memberCount: 2 } });
   });
 
   test('HTTP gives moderators the same cases', async () => {
