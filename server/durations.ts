@@ -34,6 +34,8 @@ export const RATE_LIMIT_DEFAULTS = {
   login_daily: { points: 100, durationSec: 24 * 3600 },
   connections: { points: 20, durationSec: 60 },
   joins: { points: 30, durationSec: 60 },
+  // Each registration costs a bcrypt hash: a flood of them would burn the CPU.
+  registrations: { points: 10, durationSec: 3600 },
 } satisfies Record<string, RateSetting>;
 
 export type RateLimitName = keyof typeof RATE_LIMIT_DEFAULTS;

@@ -49,6 +49,7 @@ export function createHttpApp(services: Services, ops: HttpOps): express.Express
 
   app.post('/api/auth/register', async (req, res) => {
     const input = parseInput(registerInput, req.body);
+    await services.limits.consume('registrations', req.ip ?? '');
     res.status(201).json(await auth.register(services, input));
   });
   app.post('/api/auth/login', async (req, res) => {

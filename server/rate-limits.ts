@@ -121,6 +121,7 @@ export function createLimits(options: {
     reports: limiter('reports', settings.reports),
     connections: limiter('connections', settings.connections),
     joins: limiter('joins', settings.joins),
+    registrations: limiter('registrations', settings.registrations),
     // One point; each call passes its chat's window as customDuration.
     slow_mode: limiter('slow_mode', { points: 1, durationSec: 0 }),
     login_consecutive: limiter('login_consecutive', {

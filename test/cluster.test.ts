@@ -17,7 +17,7 @@ const latency = { sameNode: [] as number[], crossNode: [] as number[] };
 beforeAll(async () => {
   redis = await startRedis();
   const uri = `${process.env.STOA_TEST_MONGODB_URI!}cluster_${randomBytes(3).toString('hex')}`;
-  const env = { MONGODB_URI: uri, REDIS_URL: redis.url, JWT_SECRET: SECRET, BOOTSTRAP_ADMIN: 'cluster_admin:admin password', RATE_JOINS: '1000/1m', RATE_CONNECTIONS: '1000/1m' };
+  const env = { MONGODB_URI: uri, REDIS_URL: redis.url, JWT_SECRET: SECRET, BOOTSTRAP_ADMIN: 'cluster_admin:admin password', RATE_JOINS: '1000/1m', RATE_CONNECTIONS: '1000/1m', RATE_REGISTRATIONS: '1000/1m' };
   [nodeA, nodeB] = await Promise.all([startNode(env), startNode(env)]);
 }, 60_000);
 

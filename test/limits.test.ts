@@ -216,3 +216,25 @@ describe('slow mode', () => {
     expect((await send(talker, chatId, 'second')).ok).toBe(true);
   });
 });
+
+describe('registrations: 2 per second per IP', () => {
+  test('the third registration from one address is refused with 429 and stores nothing; another address is free', async () => {
+    const strict = await startTestServer({ RATE_REGISTRATIONS: '2/1s' });
+    try {
+      const ip = freshIp();
+      const register = (username: string, from = ip) =>
+        strict.http('POST', '/api/auth/register', { body: { username, password: 'long enough' }, headers: { 'x-forwarded-for': from } });
+      const names = [1, 2, 3].map((i) => `signup_${i}_${Date.now() % 100000}`);
+      expect((await register(names[0]!)).status).toBe(201);
+      expect((await register(names[1]!)).status).toBe(201);
+      const refused = await register(names[2]!);
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('rate_limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await UserModel.countDocuments({ username: names[2] })).toBe(0);
+      expect((await register(names[2]!, freshIp())).status).toBe(201);
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -14,6 +14,7 @@ const SETTINGS: Config['rateLimits'] = {
   reports: { points: 2, durationSec: 1 },
   connections: { points: 4, durationSec: 1 },
   joins: { points: 2, durationSec: 1 },
+  registrations: { points: 2, durationSec: 1 },
   login_consecutive: { points: 5, durationSec: 1 },
   login_daily: { points: 10, durationSec: 1 },
 };
@@ -76,6 +77,7 @@ describe('per-user and per-IP limits', () => {
     ['reports', 2],
     ['connections', 4],
     ['joins', 2],
+    ['registrations', 2],
   ])('%s: %i pass, the next is refused with retryAfterMs, others are unaffected, and the window frees it', async (name, points) => {
     const { limits, metrics } = setup();
     for (let i = 0; i < points; i++) await limits.consume(name, 'user-1');
@@ -177,7 +179,7 @@ describe('ops snapshot', () => {
 
     const snapshot = await limits.snapshot();
     expect(snapshot.map((limiter) => limiter.name)).toEqual([
-      'messages', 'reports', 'connections', 'joins', 'slow_mode', 'login_consecutive', 'login_daily',
+      'messages', 'reports', 'connections', 'joins', 'registrations', 'slow_mode', 'login_consecutive', 'login_daily',
     ]);
     const messages = entryOf(snapshot, 'messages');
     expect(messages).toMatchObject({ points: 3, durationSec: 1, refusals: 1, blocked: [{ key: 'user-1' }] });

@@ -48,6 +48,7 @@ const DEFAULT_ENV = {
   // Every test socket comes from 127.0.0.1, so the per-IP default (20/min) would trip across unrelated
   // scenarios; test/limits.test.ts sets its own small limit to test the limiter itself.
   RATE_CONNECTIONS: '10000/60s',
+  RATE_REGISTRATIONS: '10000/60s',
   // STOA_TEST_LOG_LEVEL=debug npm test shows the server's logs while debugging a test.
   LOG_LEVEL: process.env.STOA_TEST_LOG_LEVEL ?? 'silent',
 };
