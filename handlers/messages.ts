@@ -18,7 +18,7 @@ const lastSeqHint = new Map<string, number>();
 const inChatQueue = keyedQueue();
 
 /** How often a seq claim lost a race and had to retry, since start (for metrics and benchmarks). */
-export const seqClaimStats = { claims: 0, retries: 0 };
+export const seqClaimStats = { retries: 0 };
 
 export async function sendMessage(
   services: Services,
@@ -65,7 +65,6 @@ async function claimSeqAndInsert(
   const chatKey = chat.id;
   let seq = (lastSeqHint.get(chatKey) ?? (await latestSeq(chat._id))) + 1;
   for (let attempt = 0; attempt < MAX_SEQ_CLAIMS; attempt += 1) {
-    seqClaimStats.claims += 1;
     try {
       const message = await MessageModel.create({ chatId: chat._id, seq, senderId, text: input.text, clientMsgId: input.clientMsgId });
       lastSeqHint.set(chatKey, Math.max(seq, lastSeqHint.get(chatKey) ?? 0));

@@ -149,18 +149,9 @@ async function recountCase(moderationCase: ModerationCaseDocument): Promise<Mode
   ]);
   const reasons = Object.fromEntries(tally.map((row) => [row._id, row.n])) as Record<ReportReason, number>;
   const reportCount = tally.reduce((sum, row) => sum + row.n, 0);
-  moderationCase.set({
-    reasons,
-    reportCount,
-    priority: casePriority(Object.keys(reasons) as ReportReason[], reportCount),
-    status: 'open',
-    lastReportedAt: new Date(),
-  });
-  await ModerationCaseModel.updateOne(
-    { _id: moderationCase._id },
-    { $set: { reasons, reportCount, priority: moderationCase.priority, status: 'open', lastReportedAt: moderationCase.lastReportedAt } },
-  );
-  return moderationCase;
+  const counts = { reasons, reportCount, priority: casePriority(Object.keys(reasons) as ReportReason[], reportCount), status: 'open', lastReportedAt: new Date() };
+  await ModerationCaseModel.updateOne({ _id: moderationCase._id }, { $set: counts });
+  return moderationCase.set(counts);
 }
 
 /**

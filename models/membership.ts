@@ -29,7 +29,3 @@ export function isBanned(m: Pick<Membership, 'status' | 'bannedUntil'>, now = ne
 export function isMuted(m: Pick<Membership, 'mutedUntil'>, now = new Date()): boolean {
   return m.mutedUntil !== null && m.mutedUntil !== undefined && m.mutedUntil > now;
 }
-
-export function isActiveMember(m: Pick<Membership, 'status' | 'bannedUntil'> | null | undefined): boolean {
-  return m?.status === 'active';
-}

@@ -24,8 +24,6 @@ export function parseRate(raw: string): RateSetting | undefined {
   return { points: count, durationSec };
 }
 
-export const formatRate = ({ points, durationSec }: RateSetting): string => `${points}/${durationSec}s`;
-
 /** Defaults of DESIGN.md section 7; each is overridden by RATE_<NAME>, e.g. RATE_MESSAGES=20/10s. */
 export const RATE_LIMIT_DEFAULTS = {
   messages: { points: 20, durationSec: 10 },

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+import { HISTORY_MAX_LIMIT } from '../handlers/messages';
 import { CASE_STATUSES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models';
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
@@ -59,7 +60,7 @@ export const messageHistoryInput = z
     chatId: objectId,
     before: seq.optional(),
     after: seq.optional(),
-    limit: z.number().int().min(1).max(100).optional(),
+    limit: z.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
   })
   .refine((input) => input.before === undefined || input.after === undefined, 'give before or after, not both');
 /** HTTP query strings carry numbers as text. */
@@ -67,7 +68,7 @@ export const messageHistoryQuery = z
   .object({
     before: z.coerce.number().int().min(0).optional(),
     after: z.coerce.number().int().min(0).optional(),
-    limit: z.coerce.number().int().min(1).max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
   })
   .refine((input) => input.before === undefined || input.after === undefined, 'give before or after, not both');
 export const messageIdInput = z.object({ messageId: objectId });
