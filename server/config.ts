@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { parseTrustProxy, type TrustProxy } from './client-address';
 import { parseDuration, parseRate, RATE_LIMIT_DEFAULTS, type RateLimitName, type RateSetting } from './durations';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -22,6 +23,10 @@ export interface Config {
   logLevel: LogLevel;
   autoHideReports: number;
   bootstrapAdmin?: { username: string; password: string };
+  /** Which proxies may name the client (TRUST_PROXY); the same rule for HTTP and sockets. */
+  trustProxy: TrustProxy;
+  /** Open sockets one account may hold on one node. */
+  maxSocketsPerUser: number;
   rateLimits: Record<RateLimitName, RateSetting>;
 }
 
@@ -54,6 +59,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigin: corsOrigin(read('CORS_ORIGIN'), nodeEnv),
     logLevel: logLevel(read('LOG_LEVEL')),
     autoHideReports: integer('AUTO_HIDE_REPORTS', read('AUTO_HIDE_REPORTS'), 5, 1, 1000),
+    trustProxy: trustProxy(read('TRUST_PROXY')),
+    maxSocketsPerUser: integer('MAX_SOCKETS_PER_USER', read('MAX_SOCKETS_PER_USER'), 20, 1, 10_000),
     rateLimits: rateLimits(read),
   };
 
@@ -130,6 +137,14 @@ function corsOrigin(raw: string | undefined, nodeEnv: string): '*' | string[] {
     if (url.origin !== origin) throw new ConfigError(`CORS_ORIGIN entry "${origin}" must be a bare origin such as ${url.origin}`);
   }
   return origins;
+}
+
+function trustProxy(raw: string | undefined): TrustProxy {
+  try {
+    return parseTrustProxy(raw);
+  } catch {
+    throw new ConfigError(`TRUST_PROXY must be false, true, a hop count, or a comma-separated list of addresses, CIDRs, loopback, linklocal or uniquelocal, not "${raw}"`);
+  }
 }
 
 function logLevel(raw: string | undefined): LogLevel {

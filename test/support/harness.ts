@@ -37,7 +37,7 @@ export interface TestServer {
   /** Registers a fresh user (unique name) and returns its id and token. */
   register(prefix?: string, password?: string): Promise<Account>;
   /** A connected socket for the token; rejects with the connect_error message. */
-  connect(token: string | undefined, options?: { extraHeaders?: Record<string, string> }): Promise<ClientSocket>;
+  connect(token: string | undefined, options?: ConnectOptions): Promise<ClientSocket>;
   close(): Promise<void>;
 }
 
@@ -49,6 +49,12 @@ const DEFAULT_ENV = {
   // scenarios; test/limits.test.ts sets its own small limit to test the limiter itself.
   RATE_CONNECTIONS: '10000/60s',
   RATE_REGISTRATIONS: '10000/60s',
+  // Scenarios fire many requests and hostile events from one address and socket; test/flood.test.ts
+  // tests the budgets themselves, at their defaults and below.
+  RATE_HTTP_REQUESTS: '100000/10s',
+  RATE_SOCKET_EVENTS: '100000/10s',
+  // Tests pose as clients behind a proxy on this machine (X-Forwarded-For), to keep per-IP limits apart.
+  TRUST_PROXY: 'loopback',
   // STOA_TEST_LOG_LEVEL=debug npm test shows the server's logs while debugging a test.
   LOG_LEVEL: process.env.STOA_TEST_LOG_LEVEL ?? 'silent',
 };
@@ -112,11 +118,18 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   return server;
 }
 
-/** A connected socket.io-client socket (websocket only, no reconnection); rejects with the connect_error. */
-export function connectSocket(url: string, token: string | undefined, options: { extraHeaders?: Record<string, string> } = {}): Promise<ClientSocket> {
+export interface ConnectOptions {
+  extraHeaders?: Record<string, string>;
+  /** `'default'` is the client's own choice: long-polling first, then the upgrade to websocket. */
+  transports?: 'default' | Array<'polling' | 'websocket'>;
+}
+
+/** A connected socket.io-client socket (websocket only unless told, no reconnection); rejects with the connect_error. */
+export function connectSocket(url: string, token: string | undefined, options: ConnectOptions = {}): Promise<ClientSocket> {
+  const transports = options.transports ?? ['websocket'];
   const socket: ClientSocket = connectClient(url, {
     auth: token === undefined ? {} : { token },
-    transports: ['websocket'],
+    ...(transports === 'default' ? {} : { transports }),
     reconnection: false,
     forceNew: true,
     extraHeaders: options.extraHeaders,
