@@ -44,7 +44,8 @@ export async function authenticate(services: Services, token: unknown): Promise<
   } catch {
     throw new StoaError('unauthorized');
   }
-  if (typeof claims.sub !== 'string' || !Types.ObjectId.isValid(claims.sub) || typeof claims.tv !== 'number') {
+  // jsonwebtoken accepts a token without `exp` as never expiring; Stoa issues none such and takes none.
+  if (typeof claims.sub !== 'string' || !Types.ObjectId.isValid(claims.sub) || typeof claims.tv !== 'number' || typeof claims.exp !== 'number') {
     throw new StoaError('unauthorized');
   }
   const user = await UserModel.findById(claims.sub);
@@ -88,6 +89,12 @@ export async function verifyCredentials(services: Services, input: { username: s
   const hash = user?.passwordHash ?? (await (dummyHash ??= bcrypt.hash('not a password', services.bcryptRounds)));
   const matches = await bcrypt.compare(input.password, hash);
   if (!user || !matches) throw new StoaError('unauthorized', 'Wrong username or password.');
+  // A hash made at another cost (BCRYPT_ROUNDS changed since) would make this account's logins take
+  // another time than everyone else's, unknown names included: it is brought to today's cost.
+  if (bcrypt.getRounds(user.passwordHash) !== services.bcryptRounds) {
+    const passwordHash = await bcrypt.hash(input.password, services.bcryptRounds);
+    await UserModel.updateOne({ _id: user._id }, { $set: { passwordHash } });
+  }
   return user;
 }
 

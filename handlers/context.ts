@@ -46,7 +46,7 @@ export interface Caller {
 }
 
 /** Limiter names, each with its own key prefix and RATE_<NAME> override (DESIGN.md section 7). */
-export type LimiterName = 'messages' | 'reports' | 'connections' | 'joins' | 'registrations';
+export type LimiterName = 'messages' | 'reports' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads';
 
 /**
  * Rate limits (rate-limiter-flexible). Each refusal throws StoaError

@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -40,13 +40,16 @@ const CROSS_NODE_TIMEOUT_MS = 2_000;
 
 /** Wires HTTP and Socket.IO on one server, over a database that is already connected. */
 export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
-  const httpServer = createServer();
-  const io = createSocketServer(httpServer, config);
+  // The HTTP listener must exist before Socket.IO attaches, so that Socket.IO answers /socket.io/
+  // and hands it everything else; the Express app needs the services, which need the Socket.IO server.
+  let httpApp: RequestListener | undefined;
+  const httpServer = createServer((req, res) => httpApp!(req, res));
   const metrics = createMetrics();
   // With Redis, rooms and limits are shared by every node (DESIGN.md section 9).
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log, metrics) : undefined;
-  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { requestsTimeout: CROSS_NODE_TIMEOUT_MS }));
   const limits = createLimits({ settings: config.rateLimits, log, metrics, ...(redis ? { redis: redis.limits } : {}) });
+  const io = createSocketServer(httpServer, config, limits);
+  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { requestsTimeout: CROSS_NODE_TIMEOUT_MS }));
   const services: Services = {
     log,
     realtime: socketRealtime(io, log),
@@ -60,8 +63,8 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   const onFailure = (err: unknown) => {
     if (isDatabaseError(err)) metrics.databaseErrors.inc();
   };
-  httpServer.on('request', createHttpApp(services, { metrics, limits, onFailure }));
-  const sockets = attachSocketHandlers(io, services, { metrics, onFailure });
+  httpApp = createHttpApp(services, { metrics, limits, onFailure, trustProxy: config.trustProxy, requestBudget: config.rateLimits.http_requests });
+  const sockets = attachSocketHandlers(io, services, { metrics, limits, onFailure, trustProxy: config.trustProxy, maxSocketsPerUser: config.maxSocketsPerUser });
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
 
   let closing: Promise<void> | undefined;

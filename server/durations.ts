@@ -34,6 +34,14 @@ export const RATE_LIMIT_DEFAULTS = {
   joins: { points: 30, durationSec: 60 },
   // Each registration costs a bcrypt hash: a flood of them would burn the CPU.
   registrations: { points: 10, durationSec: 3600 },
+  chat_creations: { points: 10, durationSec: 3600 },
+  // A client paging back through a long chat reads a page every few hundred milliseconds at most.
+  history: { points: 120, durationSec: 60 },
+  moderation_reads: { points: 120, durationSec: 60 },
+  // Flood isolation: every packet of one socket, every HTTP request of one address. Well above what
+  // a client sends (messages, typing, read marks, history paging), far below what a flood sends.
+  socket_events: { points: 200, durationSec: 10 },
+  http_requests: { points: 300, durationSec: 10 },
 } satisfies Record<string, RateSetting>;
 
 export type RateLimitName = keyof typeof RATE_LIMIT_DEFAULTS;

@@ -4,7 +4,7 @@ import * as auth from '../handlers/auth';
 import * as messages from '../handlers/messages';
 import * as moderation from '../handlers/moderation';
 import * as reports from '../handlers/reports';
-import type { Caller, Services } from '../handlers/context';
+import type { Caller, LimiterName, Services } from '../handlers/context';
 import { StoaError, toStoaError } from '../handlers/errors';
 import { databaseAnswers } from './database';
 import type { Metrics } from './metrics';
@@ -12,6 +12,9 @@ import type { LimitsOps } from './rate-limits';
 import { caseIdInput, caseListQuery, loginInput, logQuery, messageHistoryQuery, moderationActionInput, objectId, registerInput, setRoleInput } from './schemas';
 import { moderationActions } from './socket-routes';
 import { parseInput } from './transport';
+import type { TrustProxy } from './client-address';
+import type { RateSetting } from './durations';
+import { TokenBucket } from './event-budget';
 
 const MAX_BODY = '64kb';
 
@@ -23,6 +26,10 @@ declare module 'express-serve-static-core' {
 
 export interface HttpOps {
   metrics: Metrics;
+  /** TRUST_PROXY: the same rule the socket handshake uses (server/client-address.ts). */
+  trustProxy: TrustProxy;
+  /** Requests one address may make per window, counted before the body is read. */
+  requestBudget: RateSetting;
   limits: LimitsOps;
   /** Called with every unexpected failure (status 500); app.ts counts the database's among them. */
   onFailure(err: unknown): void;
@@ -32,7 +39,8 @@ export interface HttpOps {
 export function createHttpApp(services: Services, ops: HttpOps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', ops.trustProxy);
+  app.use(requestBudget(ops));
   app.use(express.json({ limit: MAX_BODY }));
 
   app.get('/healthz', (_req, res) => {
@@ -73,16 +81,16 @@ export function createHttpApp(services: Services, ops: HttpOps): express.Express
     res.json(await auth.setRole(services, caller(req), input));
   });
 
-  app.get('/api/chats/:id/messages', requireUser, async (req, res) => {
+  app.get('/api/chats/:id/messages', requireUser, limitedBy(services, 'history'), async (req, res) => {
     const query = parseInput(messageHistoryQuery, req.query);
     const chatId = parseInput(objectId, req.params.id);
     res.json(await messages.messageHistory(caller(req), { ...query, chatId }));
   });
 
-  app.get('/api/moderation/cases', requireUser, async (req, res) => {
+  app.get('/api/moderation/cases', requireUser, limitedBy(services, 'moderation_reads'), async (req, res) => {
     res.json(await reports.listCases(caller(req), parseInput(caseListQuery, req.query)));
   });
-  app.get('/api/moderation/cases/:id', requireUser, async (req, res) => {
+  app.get('/api/moderation/cases/:id', requireUser, limitedBy(services, 'moderation_reads'), async (req, res) => {
     res.json(await reports.getCase(caller(req), parseInput(caseIdInput, { caseId: req.params.id })));
   });
   app.post('/api/moderation/actions', requireUser, async (req, res) => {
@@ -90,7 +98,7 @@ export function createHttpApp(services: Services, ops: HttpOps): express.Express
     const handle = moderationActions[type] as (services: Services, caller: Caller, input: unknown) => Promise<unknown>;
     res.status(201).json(await handle(services, caller(req), input));
   });
-  app.get('/api/moderation/log', requireUser, async (req, res) => {
+  app.get('/api/moderation/log', requireUser, limitedBy(services, 'moderation_reads'), async (req, res) => {
     res.json(await moderation.moderationLog(caller(req), parseInput(logQuery, req.query)));
   });
 
@@ -110,6 +118,52 @@ function authenticated(services: Services) {
     const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
     const { user } = await auth.authenticate(services, token);
     req.caller = { user, ip: req.ip ?? '' };
+    next();
+  };
+}
+
+/** Addresses whose budget is remembered at once; beyond it the longest-idle are forgotten. */
+const MAX_BUDGET_KEYS = 50_000;
+
+/**
+ * Flood isolation for HTTP: each address has a request budget, spent before the body is read,
+ * the token checked or the database touched, so that a flood from one address costs little.
+ */
+function requestBudget(ops: HttpOps) {
+  const { points, durationSec } = ops.requestBudget;
+  const buckets = new Map<string, TokenBucket>();
+  return (req: Request, res: Response, next: NextFunction) => {
+    const ip = req.ip ?? '';
+    let bucket = buckets.get(ip);
+    if (!bucket) {
+      if (buckets.size >= MAX_BUDGET_KEYS) forgetIdle(buckets);
+      bucket = new TokenBucket(points, durationSec * 1000);
+      buckets.set(ip, bucket);
+    }
+    if (bucket.take()) return next();
+    const retryAfterMs = bucket.msUntilNext();
+    ops.limits.budgetRefused('http_requests', `ip:${ip}`, retryAfterMs);
+    // The body is never read: the connection is closed after the answer rather than drained.
+    res.set('Connection', 'close');
+    next(new StoaError('rate_limited', 'Too many requests from this address; slow down.', { retryAfterMs }));
+  };
+}
+
+/** Drops the buckets that are full again (nothing to remember), or else the oldest tenth. */
+function forgetIdle(buckets: Map<string, TokenBucket>): void {
+  for (const [key, bucket] of buckets) if (bucket.full()) buckets.delete(key);
+  if (buckets.size < MAX_BUDGET_KEYS) return;
+  let excess = Math.ceil(buckets.size / 10);
+  for (const key of buckets.keys()) {
+    if (excess-- <= 0) break;
+    buckets.delete(key);
+  }
+}
+
+/** A per-user limit on an authenticated route, as the matching socket event has. */
+function limitedBy(services: Services, name: LimiterName) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    await services.limits.consume(name, caller(req).user.id);
     next();
   };
 }

@@ -6,8 +6,11 @@ import { StoaError } from '../handlers/errors';
 import type { Config } from './config';
 import type { Metrics } from './metrics';
 
+/** Budgets kept in this process for what it alone sees: one socket's packets, one address's HTTP requests. */
+export type BudgetName = 'socket_events' | 'http_requests';
+
 /** Every limiter, as named in metrics and in the ops view. */
-export type RateLimiterName = LimiterName | 'slow_mode' | 'login_consecutive' | 'login_daily';
+export type RateLimiterName = LimiterName | BudgetName | 'slow_mode' | 'login_consecutive' | 'login_daily' | 'flood_blocks';
 
 export interface LimiterSnapshot {
   name: RateLimiterName;
@@ -21,10 +24,21 @@ export interface LimiterSnapshot {
   blocked: Array<{ key: string; msLeft: number }>;
 }
 
-/** What operators see of the limits (`GET /api/ops/rate-limits`). */
+/** What operators see of the limits (`GET /api/ops/rate-limits`), and the transports' flood defences. */
 export interface LimitsOps {
   snapshot(): Promise<LimiterSnapshot[]>;
+  /** Counts one refusal by a budget of this process (server/event-budget.ts, the HTTP request budget). */
+  budgetRefused(name: BudgetName, key: string, msLeft: number): void;
+  /** Time left on a flood block of `key` (an address or an account); 0 when not blocked. */
+  floodBlockedFor(key: string): Promise<number>;
+  /** Blocks the keys of a connection closed for flooding, longer at each repeat; resolves with the block in ms. */
+  blockFlooder(keys: string[]): Promise<number>;
 }
+
+/** The first flood block; each repeat within FLOOD_MEMORY_SEC doubles it, up to FLOOD_BLOCK_MAX_SEC. */
+const FLOOD_BLOCK_SEC = 10;
+const FLOOD_BLOCK_MAX_SEC = 15 * 60;
+const FLOOD_MEMORY_SEC = 3600;
 
 /** RateLimiterMemory expires keys with setTimeout, which fires at once past 2^31-1 ms (~24.8 days). */
 const MEMORY_MAX_SEC = 2_147_483;
@@ -37,10 +51,13 @@ const STORE_WARNING_INTERVAL_MS = 10_000;
 
 const capped = (seconds: number): number => Math.min(Math.ceil(seconds), MEMORY_MAX_SEC);
 
+/** A limiter with a store: every one of the ops view but the budgets, and the flood offense count. */
+type StoredLimiterName = Exclude<RateLimiterName, BudgetName> | 'flood_offenses';
+
 interface Limiter {
-  name: RateLimiterName;
+  name: StoredLimiterName;
   store: RateLimiterAbstract;
-  /** The memory limiter a Redis limiter falls back to; unset on the memory store. */
+  /** The memory limiter a Redis limiter falls back to; unset on the memory store and on budgets. */
   insurance?: RateLimiterMemory;
   points: number;
   durationSec: number;
@@ -93,9 +110,9 @@ export function createLimits(options: {
   redis?: unknown;
 }): Limits & LimitsOps {
   const { settings, log, metrics, redis } = options;
-  const lastStoreWarning = new Map<RateLimiterName, number>();
+  const lastStoreWarning = new Map<StoredLimiterName, number>();
 
-  function storeFailed(name: RateLimiterName): void {
+  function storeFailed(name: StoredLimiterName): void {
     metrics.rateLimitStoreErrors.inc({ limiter: name });
     const now = Date.now();
     if (now - (lastStoreWarning.get(name) ?? 0) < STORE_WARNING_INTERVAL_MS) return;
@@ -103,7 +120,7 @@ export function createLimits(options: {
     log.warn({ limiter: name }, 'rate-limit store failed; this node limits from memory until it answers');
   }
 
-  function limiter(name: RateLimiterName, setting: { points: number; durationSec: number; blockDurationSec?: number }): Limiter {
+  function limiter(name: StoredLimiterName, setting: { points: number; durationSec: number; blockDurationSec?: number }): Limiter {
     const durationSec = capped(setting.durationSec);
     const blockDurationSec = setting.blockDurationSec === undefined ? undefined : capped(setting.blockDurationSec);
     const limiterOptions = { keyPrefix: `stoa_${name}`, points: setting.points, duration: durationSec, blockDuration: blockDurationSec };
@@ -116,12 +133,15 @@ export function createLimits(options: {
     return { ...shared, store, insurance };
   }
 
-  const limiters: Record<RateLimiterName, Limiter> = {
+  const limiters: Record<Exclude<RateLimiterName, BudgetName>, Limiter> = {
     messages: limiter('messages', settings.messages),
     reports: limiter('reports', settings.reports),
     connections: limiter('connections', settings.connections),
     joins: limiter('joins', settings.joins),
     registrations: limiter('registrations', settings.registrations),
+    chat_creations: limiter('chat_creations', settings.chat_creations),
+    history: limiter('history', settings.history),
+    moderation_reads: limiter('moderation_reads', settings.moderation_reads),
     // One point; each call passes its chat's window as customDuration.
     slow_mode: limiter('slow_mode', { points: 1, durationSec: 0 }),
     login_consecutive: limiter('login_consecutive', {
@@ -130,6 +150,15 @@ export function createLimits(options: {
       blockDurationSec: settings.login_consecutive.durationSec,
     }),
     login_daily: limiter('login_daily', settings.login_daily),
+    // One point; a flooder's keys are blocked with block(), for a duration that grows per offense.
+    flood_blocks: limiter('flood_blocks', { points: 1, durationSec: 1 }),
+  };
+  /** Offenses per key in the last FLOOD_MEMORY_SEC, which set the length of the next flood block. */
+  const floodOffenses = limiter('flood_offenses', { points: 1_000_000, durationSec: FLOOD_MEMORY_SEC });
+  /** Budgets have no store: their buckets live with the socket or the request; here they are counted and shown. */
+  const budgets: Record<BudgetName, { name: BudgetName; points: number; durationSec: number; refusals: number; blockedUntil: Map<string, number> }> = {
+    socket_events: { name: 'socket_events', ...settings.socket_events, refusals: 0, blockedUntil: new Map() },
+    http_requests: { name: 'http_requests', ...settings.http_requests, refusals: 0, blockedUntil: new Map() },
   };
 
   /**
@@ -145,7 +174,7 @@ export function createLimits(options: {
     }
   }
 
-  function track(limiter: Limiter, key: string, msLeft: number): void {
+  function track(limiter: Pick<Limiter, 'blockedUntil'>, key: string, msLeft: number): void {
     if (!(msLeft > 0)) return;
     const { blockedUntil } = limiter;
     blockedUntil.delete(key); // re-inserted last, keeping the Map oldest first
@@ -237,8 +266,36 @@ export function createLimits(options: {
       limiters.login_consecutive.blockedUntil.delete(key);
     },
 
+    budgetRefused(name, key, msLeft) {
+      const budget = budgets[name];
+      budget.refusals += 1;
+      metrics.rateLimitRefusals.inc({ limiter: name });
+      track(budget, key, msLeft);
+    },
+
+    async floodBlockedFor(key) {
+      return msUntilAllowed(limiters.flood_blocks, key);
+    },
+
+    async blockFlooder(keys) {
+      const offenses = await Promise.all(keys.map((key) => run(floodOffenses, (store) => store.penalty(key, 1))));
+      const repeat = Math.max(...offenses.map((res) => res.consumedPoints));
+      const seconds = Math.min(FLOOD_BLOCK_MAX_SEC, FLOOD_BLOCK_SEC * 2 ** Math.min(repeat - 1, 20));
+      const flood = limiters.flood_blocks;
+      await Promise.all(keys.map((key) => run(flood, (store) => store.block(key, seconds))));
+      for (const key of keys) countRefusal(flood, key, seconds * 1000);
+      log.warn({ keys, blockSec: seconds, offense: repeat }, 'flooding connection closed; its address and account are blocked');
+      return seconds * 1000;
+    },
+
     async snapshot() {
-      return Promise.all(
+      const local: LimiterSnapshot[] = Object.values(budgets).map(({ name, points, durationSec, refusals, blockedUntil }) => {
+        pruneExpired(blockedUntil);
+        const now = Date.now();
+        const blocked = [...blockedUntil].map(([key, until]) => ({ key, msLeft: until - now })).sort((a, b) => b.msLeft - a.msLeft);
+        return { name, points, durationSec, refusals, blocked };
+      });
+      const stored = await Promise.all(
         Object.values(limiters).map(async (limiter) => {
           pruneExpired(limiter.blockedUntil);
           const blocked: LimiterSnapshot['blocked'] = [];
@@ -251,11 +308,12 @@ export function createLimits(options: {
           );
           blocked.sort((a, b) => b.msLeft - a.msLeft);
           const { name, points, durationSec, blockDurationSec, refusals } = limiter;
-          const entry: LimiterSnapshot = { name, points, durationSec, refusals, blocked };
+          const entry: LimiterSnapshot = { name: name as RateLimiterName, points, durationSec, refusals, blocked };
           if (blockDurationSec !== undefined) entry.blockDurationSec = blockDurationSec;
           return entry;
         }),
       );
+      return [...stored, ...local];
     },
   };
 }

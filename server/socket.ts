@@ -3,13 +3,16 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 
 import { assertNotSuspended, authenticate } from '../handlers/auth';
-import type { Realtime, Services } from '../handlers/context';
+import type { Limits, Realtime, Services } from '../handlers/context';
 import { StoaError, toStoaError, type ErrorCode } from '../handlers/errors';
 import { rooms, type ClientToServerEvents, type ServerToClientEvents, type SocketData } from '../handlers/protocol';
 import { MembershipModel, UserModel } from '../models';
+import { clientAddress, type TrustProxy } from './client-address';
 import type { Config } from './config';
+import { budgetedParser, OVER_BUDGET_EVENT, type OverBudget } from './event-budget';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import type { LimitsOps } from './rate-limits';
 import { socketRoutes, type SocketRoute } from './socket-routes';
 import { parseInput } from './transport';
 
@@ -17,26 +20,63 @@ export type StoaServer = Server<ClientToServerEvents, ServerToClientEvents, Reco
 export type StoaSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 const MAX_FRAME_BYTES = 64 * 1024;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Refusals of the event budget a socket may receive per window before it is closed and blocked. */
+const TOLERATED_REFUSALS = 20;
+/** One warning line per socket per interval for dropped events; metrics count every one. */
+const DROP_LOG_INTERVAL_MS = 10_000;
 // setTimeout cannot wait longer than this.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The connect_error messages a client may see (DESIGN.md section 5); any other refusal reads `unauthorized`. */
 const HANDSHAKE_CODES: readonly ErrorCode[] = ['unauthorized', 'suspended', 'rate_limited', 'internal'];
 const SHUTTING_DOWN = 'The server is shutting down; reconnect shortly.';
 
-export function createSocketServer(httpServer: HttpServer, config: Config): StoaServer {
+/** A handshake refused by the connection limit; the CONNECT that follows is answered `rate_limited`. */
+const REFUSED_HANDSHAKE = Symbol('stoa.refusedHandshake');
+/** Set once a session has sent its first CONNECT, which its handshake paid for. */
+const CONNECTED_ONCE = Symbol('stoa.connectedOnce');
+type CountedRequest = IncomingMessage & { [REFUSED_HANDSHAKE]?: number; [CONNECTED_ONCE]?: true };
+
+/**
+ * Socket.IO on `httpServer`, which must already have its HTTP listener: Socket.IO then answers
+ * `/socket.io/` (long-polling, the websocket upgrade and the client bundle) and hands every other
+ * request to that listener.
+ */
+export function createSocketServer(httpServer: HttpServer, config: Config, limits: Limits & LimitsOps): StoaServer {
   const allowed = config.corsOrigin;
   return new Server(httpServer, {
     maxHttpBufferSize: MAX_FRAME_BYTES,
+    parser: budgetedParser({ ...config.rateLimits.socket_events, refusals: TOLERATED_REFUSALS }),
     // Off on purpose: recovery would put a banned member back into a room without passing the middleware.
     connectionStateRecovery: undefined,
+    // A session that never sends CONNECT holds memory for nothing.
+    connectTimeout: CONNECT_TIMEOUT_MS,
     cors: { origin: allowed === '*' ? true : allowed, credentials: true },
-    // Browsers send Origin; clients that send none (native apps, servers) are not browsers and are let in.
     allowRequest: (req, callback) => {
+      // Browsers send Origin; clients that send none (native apps, servers) are not browsers and are let in.
       const origin = req.headers.origin;
-      callback(null, origin === undefined || allowed === '*' || allowed.includes(origin));
+      if (origin !== undefined && allowed !== '*' && !allowed.includes(origin)) return callback('origin not allowed', false);
+      const ip = clientAddress(req, config.trustProxy);
+      // A blocked flooder's reconnects are refused here, before any session exists (HTTP 403).
+      limits.floodBlockedFor(floodKeys.address(ip)).then(async (blockedMs) => {
+        if (blockedMs > 0) return callback('rate_limited', false);
+        // Every engine.io handshake counts against the per-IP limit, whether or not a CONNECT follows.
+        await limits.consume('connections', ip);
+        callback(null, true);
+      }).catch((err: unknown) => {
+          // Let the session open so that its CONNECT can be told `rate_limited` (server/socket.ts admit).
+          (req as CountedRequest)[REFUSED_HANDSHAKE] = toStoaError(err).retryAfterMs ?? 1000;
+          callback(null, true);
+      });
     },
   });
 }
+
+/** The keys a flooder is blocked under: its address and its account. */
+const floodKeys = {
+  address: (ip: string) => `ip:${ip}`,
+  account: (userId: string) => `user:${userId}`,
+};
 
 /** A room no socket is in: asking every node for its sockets there is a cheap round trip. */
 const FLUSH_ROOM = 'stoa:flush';
@@ -69,6 +109,10 @@ export function socketRealtime(io: StoaServer, log: Logger): Realtime {
 
 export interface SocketOps {
   metrics: Metrics;
+  limits: LimitsOps;
+  trustProxy: TrustProxy;
+  /** Open sockets one account may hold on this node. */
+  maxSocketsPerUser: number;
   /** Called with every unexpected failure (outcome `internal`); app.ts counts the database's among them. */
   onFailure(err: unknown): void;
 }
@@ -86,6 +130,7 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
   const log = services.log;
   const routes = new Map(socketRoutes.map((r) => [r.event as string, r]));
   const inFlight = new Set<Promise<void>>();
+  const socketsPerUser = new Map<string, number>();
   let accepting = true;
 
   const track = (work: Promise<void>): void => {
@@ -95,8 +140,17 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
 
   io.use((socket, next) => {
     track(
-      admit(services, socket, accepting).then(
-        () => next(),
+      admit(services, ops, socket, accepting).then(
+        () => {
+          const userId = socket.data.userId;
+          const open = socketsPerUser.get(userId) ?? 0;
+          if (open >= ops.maxSocketsPerUser) {
+            next(handshakeRefusal(services, ops, socket, new StoaError('rate_limited', 'Too many open connections for this account.')));
+            return;
+          }
+          socketsPerUser.set(userId, open + 1);
+          next();
+        },
         (err: unknown) => next(handshakeRefusal(services, ops, socket, err)),
       ),
     );
@@ -104,22 +158,31 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
 
   io.on('connection', (socket) => {
     const { userId, tokenExp } = socket.data;
-    const ip = clientIp(socket.request);
+    const ip = clientAddress(socket.request, ops.trustProxy);
     const expiry = setTimeout(() => socket.disconnect(true), Math.min(MAX_TIMER_MS, Math.max(0, tokenExp * 1000 - Date.now())));
+    const drops = droppedEventLog(log, socket.id, userId);
     ops.metrics.connectedSockets.inc();
     socket.on('disconnect', (reason) => {
       clearTimeout(expiry);
+      drops.flush();
+      const open = (socketsPerUser.get(userId) ?? 1) - 1;
+      if (open > 0) socketsPerUser.set(userId, open);
+      else socketsPerUser.delete(userId);
       ops.metrics.connectedSockets.dec();
       log.info({ socketId: socket.id, userId, reason }, 'socket disconnected');
     });
 
     socket.onAny((event: string, ...args: unknown[]) => {
+      if (event === OVER_BUDGET_EVENT) {
+        refuseOverBudget(services, ops, socket, ip, args);
+        return;
+      }
       const route = routes.get(event);
       const ack = args[args.length - 1];
       if (!route || typeof ack !== 'function') {
         const reason = route ? 'no_ack' : 'unknown_event';
         ops.metrics.droppedEvents.inc({ reason });
-        log.warn({ socketId: socket.id, userId, event: String(event).slice(0, 64), reason }, 'event dropped');
+        drops.record(String(event).slice(0, 64), reason);
         return;
       }
       const input = args.length > 1 ? args[0] : undefined;
@@ -140,13 +203,45 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
 }
 
 /**
+ * An event over the connection's budget (server/event-budget.ts): refused without being read.
+ * When the socket keeps sending after its refusals, it is told why, closed, and its address
+ * and account are blocked from reconnecting for a while.
+ */
+function refuseOverBudget(services: Services, ops: SocketOps, socket: StoaSocket, ip: string, args: unknown[]): void {
+  const verdict = args[0] as OverBudget;
+  const ack = args[args.length - 1];
+  ops.limits.budgetRefused('socket_events', floodKeys.account(socket.data.userId), verdict.retryAfterMs);
+  const refusal = new StoaError('rate_limited', 'Too many events on this connection; slow down.', { retryAfterMs: verdict.retryAfterMs });
+  if (typeof ack === 'function') ack({ ok: false, error: refusal.toWire() });
+  if (!verdict.exhausted) return;
+  const keys = [floodKeys.address(ip), floodKeys.account(socket.data.userId)];
+  void ops.limits.blockFlooder(keys).then(
+    (blockedMs) => {
+      socket.emit('connection:closed', { code: 'rate_limited', message: 'Closed for sending too many events.', retryAfterMs: blockedMs });
+      socket.disconnect(true);
+    },
+    (err: unknown) => {
+      services.log.error({ err, keys }, 'could not block a flooding connection');
+      socket.disconnect(true);
+    },
+  );
+}
+
+/**
  * The handshake: the per-IP connection limit first, so that a flood of bad tokens costs no
  * token check and no database read; then the token, the account, and the rooms.
  */
-async function admit(services: Services, socket: StoaSocket, accepting: boolean): Promise<void> {
+async function admit(services: Services, ops: SocketOps, socket: StoaSocket, accepting: boolean): Promise<void> {
   if (!accepting) throw new StoaError('internal', SHUTTING_DOWN);
-  await services.limits.consume('connections', clientIp(socket.request));
+  const request = socket.request as CountedRequest;
+  const refusedFor = request[REFUSED_HANDSHAKE];
+  if (refusedFor !== undefined) throw new StoaError('rate_limited', undefined, { retryAfterMs: refusedFor });
+  // Any CONNECT after the first on one session costs a point of its own.
+  if (request[CONNECTED_ONCE]) await services.limits.consume('connections', clientAddress(request, ops.trustProxy));
+  request[CONNECTED_ONCE] = true;
   const { user, exp } = await authenticate(services, socket.handshake.auth?.token);
+  const blockedMs = await ops.limits.floodBlockedFor(floodKeys.account(user.id));
+  if (blockedMs > 0) throw new StoaError('rate_limited', 'This account was disconnected for flooding; wait before reconnecting.', { retryAfterMs: blockedMs });
   socket.data = { userId: user.id, role: user.role, tokenExp: exp };
   // Joined before the connection completes, so that no room message can slip past a new socket.
   const joined = [rooms.user(user.id), ...(await activeChatRooms(user.id))];
@@ -158,7 +253,7 @@ async function admit(services: Services, socket: StoaSocket, accepting: boolean)
 function handshakeRefusal(services: Services, ops: SocketOps, socket: StoaSocket, err: unknown): Error {
   const error = toStoaError(err);
   const code = HANDSHAKE_CODES.includes(error.code) ? error.code : 'unauthorized';
-  const ip = clientIp(socket.request);
+  const ip = clientAddress(socket.request, ops.trustProxy);
   if (code === 'internal' && !(err instanceof StoaError)) {
     ops.onFailure(err);
     services.log.error({ err, ip }, 'connection failed');
@@ -225,17 +320,28 @@ async function handleEvent(services: Services, { socket, ip, route, input: rawIn
   return route.handle(services, { user, ip }, input);
 }
 
-const LOOPBACK = /^(127\.|::ffff:127\.)|^::1$/;
-
 /**
- * The client's address by the rule of express's `trust proxy: 'loopback'` (server/http.ts): a
- * proxy on this machine is trusted to forward it in X-Forwarded-For, so that limits key on the
- * client and not on the proxy, and HTTP and sockets see the same address.
+ * Warnings about dropped events (no ack, unknown name), at most one line per socket per
+ * interval, with the count of those left out, so one socket cannot flood the logs.
  */
-export function clientIp(request: IncomingMessage): string {
-  const remote = request.socket.remoteAddress ?? '';
-  const header = request.headers['x-forwarded-for'];
-  const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((hop) => hop.trim()).filter(Boolean);
-  const hops = [remote, ...forwarded.reverse()];
-  return hops.find((hop) => !LOOPBACK.test(hop)) ?? hops[hops.length - 1] ?? remote;
+function droppedEventLog(log: Logger, socketId: string, userId: string) {
+  let lastLine = 0;
+  let suppressed = 0;
+  const flush = () => {
+    if (suppressed > 0) log.warn({ socketId, userId, suppressed }, 'events dropped');
+    suppressed = 0;
+  };
+  return {
+    record(event: string, reason: string): void {
+      const now = Date.now();
+      if (now - lastLine < DROP_LOG_INTERVAL_MS) {
+        suppressed += 1;
+        return;
+      }
+      flush();
+      lastLine = now;
+      log.warn({ socketId, userId, event, reason }, 'event dropped');
+    },
+    flush,
+  };
 }

@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
 
 import { UserModel } from '../models';
@@ -88,6 +89,15 @@ describe('registration and login', () => {
     }
   });
 
+  test('an account hashed at an older cost is brought to today\'s cost at its next login, so every login costs the same', async () => {
+    const { username, id } = await server.register('oldcost', 'old password 1');
+    await UserModel.updateOne({ _id: id }, { $set: { passwordHash: await bcrypt.hash('old password 1', 5) } });
+    expect((await server.http('POST', '/api/auth/login', { body: { username, password: 'old password 1' } })).status).toBe(200);
+    const stored = await UserModel.findById(id);
+    expect(bcrypt.getRounds(stored!.passwordHash)).toBe(4);
+    expect(await bcrypt.compare('old password 1', stored!.passwordHash)).toBe(true);
+  });
+
   test('a wrong password and an unknown user are both 401 unauthorized', async () => {
     await register({ username: 'wrongpw', password: 'the right one' });
     for (const body of [
@@ -126,6 +136,7 @@ describe('tokens', () => {
     ['expired', () => jwt.sign({ tv: 0, exp: now() - 10, iat: now() - 100 }, SECRET, { subject: account.id, issuer: 'stoa' })],
     ['from the wrong issuer', () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'not-stoa', expiresIn: 600 })],
     ['signed as HS512', () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'stoa', expiresIn: 600, algorithm: 'HS512' })],
+    ['never-expiring (no exp)', () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'stoa' })],
   ];
 
   test('a well-formed token made with the test secret is accepted (so the refusals below are about the defect)', async () => {
@@ -146,10 +157,11 @@ describe('tokens', () => {
     await expect(server.connect(make())).rejects.toThrow('unauthorized');
   });
 
-  test('refresh issues a working token', async () => {
+  test('refresh issues a working token and does not revoke the old one, which lives until its own expiry', async () => {
     const res = await server.http('POST', '/api/auth/refresh', { token: account.token });
     expect(res.status).toBe(200);
     expect((await server.http('GET', '/api/me', { token: res.body.token })).status).toBe(200);
+    expect((await server.http('GET', '/api/me', { token: account.token })).status).toBe(200);
   });
 
   test('a socket is disconnected when its token expires', async () => {

@@ -97,6 +97,20 @@ test('a message sent on node A reaches members on node B, and both tabs of a use
   }
 });
 
+test('a client with the default transports (long-polling, then websocket) on node B hears a message sent on node A', async () => {
+  // Each node is addressed directly, as a load balancer with sticky sessions would route one client.
+  const [alice, carol] = [await register(nodeA, 'alice'), await register(nodeB, 'carol')];
+  const aliceOnA = await connect(nodeA, alice);
+  const carolPolling = await connectSocket(nodeB.url, carol.token, { transports: ['polling'] });
+  const carolDefault = await connectSocket(nodeB.url, carol.token, { transports: 'default' });
+  const chatId = await groupOf(aliceOnA, [carolPolling]);
+
+  const heard = [nextEvent(carolPolling, 'message:new'), nextEvent(carolDefault, 'message:new')];
+  const sent = await send(aliceOnA, chatId, 'to every transport');
+  for (const payload of await Promise.all(heard)) expect(payload.message).toEqual(sent);
+  expect(carolPolling.io.engine.transport.name).toBe('polling');
+});
+
 test('hide, ban and suspension issued on node A take effect on sockets held by node B', async () => {
   const owner = await register(nodeA, 'owner');
   const member = await register(nodeB, 'member');

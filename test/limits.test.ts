@@ -10,6 +10,10 @@ beforeAll(async () => {
     RATE_REPORTS: '2/1s',
     RATE_JOINS: '2/1s',
     RATE_CONNECTIONS: '3/1s',
+    RATE_CHAT_CREATIONS: '2/1s',
+    RATE_HISTORY: '3/1s',
+    RATE_MODERATION_READS: '2/1s',
+    MAX_SOCKETS_PER_USER: '2',
     RATE_LOGIN_CONSECUTIVE: '3/2s',
     RATE_LOGIN_DAILY: '6/2s',
   });
@@ -130,6 +134,55 @@ describe('connections: 3 per second per IP', () => {
 
     await windowPasses(1);
     expect((await server.connect(token, from(ip))).connected).toBe(true);
+  });
+});
+
+describe('engine.io handshakes count against the per-IP connection limit', () => {
+  test('raw long-polling sessions that never CONNECT use up the limit; the next real client is refused rate_limited', async () => {
+    const { token } = await server.register('rawsessions');
+    const ip = freshIp();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { 'x-forwarded-for': ip } });
+      expect(res.status).toBe(200);
+    }
+    await expect(server.connect(token, { extraHeaders: { 'x-forwarded-for': ip } })).rejects.toThrow('rate_limited');
+    expect((await server.connect(token, { extraHeaders: { 'x-forwarded-for': freshIp() } })).connected).toBe(true);
+  });
+});
+
+describe('open sockets per account: 2', () => {
+  test('a third socket of one account is refused rate_limited; closing one lets the next in', async () => {
+    const { token } = await server.register('manydevices');
+    const connect = () => server.connect(token, { extraHeaders: { 'x-forwarded-for': freshIp() } });
+    const first = await connect();
+    await connect();
+    await expect(connect()).rejects.toThrow('rate_limited');
+    first.close();
+    await sleep(100);
+    expect((await connect()).connected).toBe(true);
+  });
+});
+
+describe('per-user limits on chat creation, history reads and moderation reads', () => {
+  test('each refuses past its points with rate_limited on the socket and 429 over HTTP', async () => {
+    const reader = await member('reader');
+    const chatId = await groupOf(reader, []);
+    expect((await emit(reader.socket, 'chat:create', { type: 'group', title: 'second' })).ok).toBe(true);
+    expect(await emit(reader.socket, 'chat:create', { type: 'group', title: 'third' })).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+
+    for (let i = 0; i < 2; i++) expect((await emit(reader.socket, 'message:history', { chatId })).ok).toBe(true);
+    const account = await UserModel.findById(reader.id);
+    const token = (await server.http('POST', '/api/auth/login', { body: { username: account!.username, password: 'correct horse' }, headers: { 'x-forwarded-for': freshIp() } })).body.token;
+    expect((await server.http('GET', `/api/chats/${chatId}/messages`, { token })).status).toBe(200);
+    const refused = await server.http('GET', `/api/chats/${chatId}/messages`, { token });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+
+    const moderator = await member('modreader');
+    await UserModel.updateOne({ _id: moderator.id }, { $set: { role: 'moderator' } });
+    expect((await emit(moderator.socket, 'mod:cases', {})).ok).toBe(true);
+    expect((await emit(moderator.socket, 'mod:log', {})).ok).toBe(true);
+    expect(await emit(moderator.socket, 'mod:cases', {})).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
   });
 });
 

@@ -15,6 +15,11 @@ const SETTINGS: Config['rateLimits'] = {
   connections: { points: 4, durationSec: 1 },
   joins: { points: 2, durationSec: 1 },
   registrations: { points: 2, durationSec: 1 },
+  chat_creations: { points: 2, durationSec: 1 },
+  history: { points: 2, durationSec: 1 },
+  moderation_reads: { points: 2, durationSec: 1 },
+  socket_events: { points: 5, durationSec: 1 },
+  http_requests: { points: 5, durationSec: 1 },
   login_consecutive: { points: 5, durationSec: 1 },
   login_daily: { points: 10, durationSec: 1 },
 };
@@ -179,7 +184,8 @@ describe('ops snapshot', () => {
 
     const snapshot = await limits.snapshot();
     expect(snapshot.map((limiter) => limiter.name)).toEqual([
-      'messages', 'reports', 'connections', 'joins', 'registrations', 'slow_mode', 'login_consecutive', 'login_daily',
+      'messages', 'reports', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads',
+      'slow_mode', 'login_consecutive', 'login_daily', 'flood_blocks', 'socket_events', 'http_requests',
     ]);
     const messages = entryOf(snapshot, 'messages');
     expect(messages).toMatchObject({ points: 3, durationSec: 1, refusals: 1, blocked: [{ key: 'user-1' }] });

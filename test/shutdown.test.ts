@@ -94,8 +94,12 @@ describe('npm start', () => {
   }, 60_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  test('SIGTERM: the socket hears server:shutdown, the embedded database stops, and the process exits 0 within 10 s', async () => {
-    const child = spawn(process.execPath, ['dist/server/main.js'], {
+  // `npm start` execs node in place of its shell, so a process manager's SIGTERM to npm reaches the server.
+  test.each([
+    ['node dist/server/main.js', process.execPath, ['dist/server/main.js']],
+    ['npm start', 'npm', ['start', '--ignore-scripts', '--silent']],
+  ])('SIGTERM to `%s`: the socket hears server:shutdown, the embedded database stops, and the process exits 0 within 10 s', async (_name, command, args) => {
+    const child = spawn(command, args, {
       cwd: root,
       env: { ...process.env, PORT: '0', DATA_DIR: dataDir, MONGODB_URI: '', JWT_SECRET: 'process-secret-0123456789abcdef0123456789', BCRYPT_ROUNDS: '4', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -104,6 +108,7 @@ describe('npm start', () => {
     const logs: Array<{ msg: string; port?: number }> = [];
     const listening = new Promise<number>((resolve) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (!line.startsWith('{')) return; // npm's own lines
         const entry = JSON.parse(line) as { msg: string; port?: number };
         logs.push(entry);
         if (entry.msg === 'stoa listening') resolve(entry.port!);
