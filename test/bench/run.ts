@@ -4,6 +4,7 @@
  * measured in this process while the client runs in a child process, so the client's work
  * is not counted. For scale, the same with input that fails validation (refused before any
  * database read). Logs are at `info`, one line per refusal as in production, into /dev/null.
+ * Then the storage benchmark (storage.ts): hot reads at two database sizes.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { createStoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { connectDatabase } from '../../server/database';
 import { startEmbeddedDb } from '../../server/embedded-db';
+import { storageBench } from './storage';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 /** Events the client keeps unanswered at once, as a flooding client would. */
@@ -147,8 +149,11 @@ if (process.argv[2] === 'client') {
     );
   });
 } else {
-  serverSide().catch((err: Error) => {
-    console.error(`bench: ${err.message}`);
-    process.exit(1);
-  });
+  serverSide()
+    .then(() => console.log(''))
+    .then(storageBench)
+    .catch((err: Error) => {
+      console.error(`bench: ${err.message}`);
+      process.exit(1);
+    });
 }
