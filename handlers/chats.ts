@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 import { trusted, Types } from 'mongoose';
 
-import { ChatModel, isBanned, MembershipModel, type ChatDocument, type ChatRole, type MembershipDocument } from '../models';
-import { chatAccess, findChat, requireChatAdmin, requireMember } from './access';
+import { ChatModel, MembershipModel, type ChatDocument, type ChatRole, type MembershipDocument } from '../models';
+import { authorize } from './access';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
+import { actorOf, chatAccess, chatFacts, membershipOf, type ChatAccess } from './facts';
 import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './protocol';
 import { toChatView, toMembershipView } from './views';
 
@@ -45,11 +46,10 @@ export async function joinChat(
   caller: Caller,
   input: { chatId: string } | { inviteCode: string },
 ): Promise<{ chat: ChatView; membership: MembershipView }> {
-  const chat = 'inviteCode' in input ? await chatByInvite(input.inviteCode) : await findChat(input.chatId);
-  if (!('inviteCode' in input) && chat.visibility === 'private') {
-    throw new StoaError('forbidden', 'This chat is private: join it with an invite code.');
-  }
-  const membership = await activateMembership(chat, caller.user._id);
+  const viaInvite = 'inviteCode' in input;
+  const { chat, membership: existing } = viaInvite ? await inviteAccess(input.inviteCode, caller) : await chatAccess(input.chatId, caller.user._id);
+  authorize(actorOf(caller, existing), 'chat.join', { chat: chatFacts(chat), viaInvite });
+  const membership = await activateMembership(chat, caller.user._id, existing);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
   if (chat.type === 'group' && membership.isNew) {
     services.realtime.emit(rooms.chat(chat.id), 'member:joined', { chatId: chat.id, userId: caller.user.id });
@@ -57,20 +57,18 @@ export async function joinChat(
   return { chat: await chatView(chat, membership.doc.role), membership: toMembershipView(membership.doc) };
 }
 
-async function chatByInvite(inviteCode: string): Promise<ChatDocument> {
+async function inviteAccess(inviteCode: string, caller: Caller): Promise<ChatAccess> {
   const chat = await ChatModel.findOne({ inviteCode });
   if (!chat) throw new StoaError('not_found', 'That invite code is not valid.');
-  return chat;
+  return { chat, membership: await membershipOf(chat._id, caller.user._id) };
 }
 
-/** Makes the caller an active member; `isNew` is false when they already were one. */
-async function activateMembership(chat: ChatDocument, userId: Types.ObjectId): Promise<{ doc: MembershipDocument; isNew: boolean }> {
-  const existing = await MembershipModel.findOne({ chatId: chat._id, userId });
+/** Makes the caller an active member (`can` has refused the banned); `isNew` is false when they already were one. */
+async function activateMembership(chat: ChatDocument, userId: Types.ObjectId, existing: MembershipDocument | null): Promise<{ doc: MembershipDocument; isNew: boolean }> {
   if (existing) {
-    if (isBanned(existing)) throw new StoaError('banned');
     if (existing.status === 'active') return { doc: existing, isNew: false };
     // Someone who left, or whose ban ran out, comes back as a plain member.
-    existing.set({ status: 'active', role: 'member', bannedUntil: null, joinedAt: new Date() });
+    existing.set({ status: 'active', role: 'member', bannedUntil: null, bannedByRole: null, joinedAt: new Date() });
     await existing.save();
     return { doc: existing, isNew: true };
   }
@@ -87,9 +85,8 @@ async function activateMembership(chat: ChatDocument, userId: Types.ObjectId): P
 
 export async function leaveChat(services: Services, caller: Caller, input: { chatId: string }): Promise<Record<string, never>> {
   const access = await chatAccess(input.chatId, caller.user._id);
-  const membership = requireMember(access);
-  if (membership.role === 'owner') throw new StoaError('forbidden', 'Hand ownership to another member (chat:promote) before leaving.');
-  await MembershipModel.updateOne({ _id: membership._id }, { $set: { status: 'left' } });
+  authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
+  await MembershipModel.updateOne({ _id: access.membership!._id }, { $set: { status: 'left' } });
   await services.realtime.leave(rooms.user(caller.user.id), rooms.chat(access.chat.id));
   if (access.chat.type === 'group') {
     services.realtime.emit(rooms.chat(access.chat.id), 'member:left', { chatId: access.chat.id, userId: caller.user.id });
@@ -107,7 +104,7 @@ export async function listChats(caller: Caller): Promise<{ chats: ChatView[] }> 
 
 export async function inviteToChat(caller: Caller, input: { chatId: string }): Promise<{ inviteCode: string }> {
   const access = await chatAccess(input.chatId, caller.user._id);
-  requireChatAdmin(access);
+  authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
   if (access.chat.inviteCode) return { inviteCode: access.chat.inviteCode };
   const inviteCode = randomBytes(12).toString('base64url');
   await ChatModel.updateOne({ _id: access.chat._id, inviteCode: null }, { $set: { inviteCode } });
@@ -121,7 +118,8 @@ export async function updateChat(
   input: { chatId: string; title?: string | undefined; description?: string | undefined; slowModeSec?: number | undefined },
 ): Promise<{ chat: ChatView }> {
   const access = await chatAccess(input.chatId, caller.user._id);
-  const membership = requireChatAdmin(access);
+  authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
+  const membership = access.membership!;
   const changes: Record<string, unknown> = {};
   if (input.title !== undefined) changes.title = input.title;
   if (input.description !== undefined) changes.description = input.description;
@@ -137,8 +135,8 @@ export async function promoteMember(
   input: { chatId: string; userId: string; role: ChatRole },
 ): Promise<{ membership: MembershipView }> {
   const access = await chatAccess(input.chatId, caller.user._id);
-  const own = requireMember(access);
-  if (own.role !== 'owner') throw new StoaError('forbidden', 'Only the chat’s owner changes roles.');
+  authorize(actorOf(caller, access.membership), 'chat.promote', { chat: chatFacts(access.chat) });
+  const own = access.membership!;
   const target = await MembershipModel.findOne({ chatId: access.chat._id, userId: input.userId, status: 'active' });
   if (!target) throw new StoaError('not_found', 'That user is not a member of this chat.');
   if (target.id === own.id) throw new StoaError('invalid_input', 'You already own this chat.');

@@ -39,17 +39,21 @@ export interface WireError {
   code: ErrorCode;
   message: string;
   retryAfterMs?: number;
+  /** With `muted`: when the mute ends (ISO 8601), or null for a mute until lifted. */
+  until?: string | null;
 }
 
 export class StoaError extends Error {
   readonly code: ErrorCode;
   readonly retryAfterMs?: number;
+  readonly until?: Date | null;
 
-  constructor(code: ErrorCode, message?: string, options: { retryAfterMs?: number } = {}) {
+  constructor(code: ErrorCode, message?: string, options: { retryAfterMs?: number | undefined; until?: Date | null | undefined } = {}) {
     super(message ?? DEFAULT_MESSAGE[code]);
     this.name = 'StoaError';
     this.code = code;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(1, Math.ceil(options.retryAfterMs));
+    if (options.until !== undefined) this.until = options.until;
   }
 
   get status(): number {
@@ -59,6 +63,7 @@ export class StoaError extends Error {
   toWire(): WireError {
     const wire: WireError = { code: this.code, message: this.message };
     if (this.retryAfterMs !== undefined) wire.retryAfterMs = this.retryAfterMs;
+    if (this.until !== undefined) wire.until = this.until?.toISOString() ?? null;
     return wire;
   }
 }

@@ -1,9 +1,10 @@
 import { trusted, Types } from 'mongoose';
 
-import { isMuted, MessageModel, type ChatDocument, type MessageDocument } from '../models';
-import { chatAccess, isChatAdmin, isPlatformModerator, requireMember, requireReader } from './access';
+import { MessageModel, type ChatDocument, type MessageDocument } from '../models';
+import { authorize, isChatAdmin, isPlatformModerator } from './access';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
+import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
 import { rooms, type MessageView } from './protocol';
 import { keyedQueue } from './serial';
 import { toMessageView } from './views';
@@ -25,11 +26,8 @@ export async function sendMessage(
   caller: Caller,
   input: { chatId: string; text: string; clientMsgId: string },
 ): Promise<{ message: MessageView }> {
-  const access = await chatAccess(input.chatId, caller.user._id);
-  const membership = requireMember(access);
-  const { chat } = access;
-  if (chat.type === 'channel' && !isChatAdmin(membership)) throw new StoaError('forbidden', 'Only the channel’s admins post here.');
-  if (isMuted(membership)) throw new StoaError('muted', `You are muted in this chat until ${membership.mutedUntil!.toISOString()}.`);
+  const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
+  authorize(actorOf(caller, membership), 'chat.send', { chat: chatFacts(chat) });
   if (chat.slowModeSec > 0 && !isChatAdmin(membership) && !isPlatformModerator(caller.user)) {
     await services.limits.slowMode(chat.id, caller.user.id, chat.slowModeSec);
   }
@@ -92,7 +90,7 @@ export async function messageHistory(
   input: { chatId: string; before?: number | undefined; after?: number | undefined; limit?: number | undefined },
 ): Promise<{ messages: MessageView[]; hasMore: boolean }> {
   const access = await chatAccess(input.chatId, caller.user._id);
-  requireReader(access, caller.user);
+  authorize(actorOf(caller, access.membership), 'chat.read', { chat: chatFacts(access.chat) });
   const moderator = isPlatformModerator(caller.user);
   const limit = input.limit ?? HISTORY_DEFAULT_LIMIT;
 
@@ -114,7 +112,12 @@ export async function messageHistory(
 export async function deleteMessage(services: Services, caller: Caller, input: { messageId: string }): Promise<Record<string, never>> {
   const message = Types.ObjectId.isValid(input.messageId) ? await MessageModel.findById(input.messageId) : null;
   if (!message || message.deletedAt) throw new StoaError('not_found', 'No such message.');
-  if (!message.senderId.equals(caller.user._id)) throw new StoaError('forbidden', 'Only its author deletes a message.');
+  if (!message.senderId.equals(caller.user._id)) {
+    // A message in a private chat does not exist for outsiders.
+    const { chat, membership } = await chatAccess(message.chatId.toString(), caller.user._id);
+    asMessageNotFound(() => authorize(actorOf(caller, membership), 'chat.read', { chat: chatFacts(chat) }));
+    throw new StoaError('forbidden', 'Only its author deletes a message.');
+  }
   await MessageModel.updateOne({ _id: message._id }, { $set: { deletedAt: new Date() } });
   const chatId = message.chatId.toString();
   services.realtime.emit(rooms.chat(chatId), 'message:deleted', { chatId, messageId: message.id, seq: message.seq });

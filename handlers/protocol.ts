@@ -38,9 +38,13 @@ export type ActionType =
   | 'ban_member'
   | 'unban_member'
   | 'mute_member'
+  | 'unmute_member'
   | 'suspend_account'
   | 'unsuspend_account'
   | 'dismiss_case';
+
+/** Who acted, as the people acted against see it: the level, never a platform moderator's id. */
+export type ActorRole = 'system' | 'chat_admin' | 'platform_moderator' | 'platform_admin';
 
 export interface UserView {
   id: Id;
@@ -70,6 +74,8 @@ export interface MembershipView {
   role: ChatRole;
   status: 'active' | 'left' | 'banned';
   bannedUntil: Timestamp | null;
+  /** A mute with `mutedUntil` null lasts until lifted. */
+  muted: boolean;
   mutedUntil: Timestamp | null;
   joinedAt: Timestamp;
 }
@@ -116,8 +122,9 @@ export interface CaseView {
 export interface ActionView {
   id: Id;
   type: ActionType;
-  /** `system` when automatic. */
-  actorId: string;
+  actorRole: ActorRole;
+  /** Platform moderators only (and `system` when automatic): the people acted against and chat admins see `actorRole`. */
+  actorId?: string;
   targetType: TargetType | 'case';
   targetId: Id;
   chatId?: Id;
@@ -156,7 +163,9 @@ export interface ClientToServerEvents {
   'mod:unhide': (input: { messageId: Id; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
   'mod:ban': (input: { userId: Id; chatId?: Id; durationSec?: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
   'mod:unban': (input: { userId: Id; chatId?: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
-  'mod:mute': (input: { userId: Id; chatId: Id; durationSec: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
+  /** Without `durationSec` the mute lasts until `mod:unmute`. */
+  'mod:mute': (input: { userId: Id; chatId: Id; durationSec?: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
+  'mod:unmute': (input: { userId: Id; chatId: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
   'mod:dismiss': (input: { caseId: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
   'mod:log': (input: { targetId?: Id; actorId?: string; before?: Timestamp; limit?: number }, ack: Ack<{ actions: ActionView[] }>) => void;
 }
@@ -178,6 +187,11 @@ export interface ServerToClientEvents {
   'moderation:notice': (payload: { action: ActionView }) => void;
   /** Sent before a graceful shutdown closes the socket; reconnect to another node or later. */
   'server:shutdown': (payload: { reason: string }) => void;
+  /**
+   * Sent just before the server closes this socket for a reason the client must act on:
+   * `rate_limited` when it kept sending past its event budget; reconnect after `retryAfterMs`.
+   */
+  'connection:closed': (payload: { code: 'rate_limited'; message: string; retryAfterMs: number }) => void;
 }
 
 /** Per-socket state the server keeps (socket.data). */

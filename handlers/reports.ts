@@ -13,11 +13,12 @@ import {
   type TargetType,
 } from '../models';
 import { chatView } from './chats';
-import { adminChatIds, findCase, isPlatformModerator, moderatingChatOf, requireCaseReader } from './access';
+import { authorize, isPlatformModerator } from './access';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
-import { audienceOf, recordActionOnce } from './moderation';
-import { rooms, type CaseTarget, type CaseView, type ReportView } from './protocol';
+import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
+import { audienceOf, hideMessage } from './moderation-effects';
+import type { CaseTarget, CaseView, ReportView } from './protocol';
 import { keyedQueue } from './serial';
 import { toCaseView, toMessageView, toReportView, toUserView } from './views';
 
@@ -53,39 +54,41 @@ export function autoHideThreshold(reasons: Iterable<ReportReason>, configured: n
 
 interface Target {
   chatId: Types.ObjectId | null;
+  /** The person the report is about: the message's author or the reported user. */
+  reportedUserId: string | null;
   evidence: Record<string, unknown>;
 }
 
-/** The target as the reporter sees it now; what they cannot see does not exist for them. */
+/**
+ * The target as the reporter sees it now. What they may not see answers exactly
+ * as an id that does not exist.
+ */
 async function visibleTarget(caller: Caller, targetType: TargetType, targetId: string): Promise<Target> {
   const notFound = new StoaError('not_found', `No such ${targetType}.`);
   if (!Types.ObjectId.isValid(targetId)) throw notFound;
-  const moderator = isPlatformModerator(caller.user);
 
   if (targetType === 'message') {
     const message = await MessageModel.findById(targetId);
-    if (!message || message.deletedAt || (message.hidden && !moderator)) throw notFound;
-    if (!moderator) await requireReaderOrNotFound(message.chatId, caller, notFound);
+    if (!message || message.deletedAt) throw notFound;
+    const { chat, membership } = await chatAccess(message.chatId.toString(), caller.user._id);
+    authorize(actorOf(caller, membership), 'report.message', { chat: chatFacts(chat), authorId: message.senderId.toString(), hidden: message.hidden !== null });
     return {
       chatId: message.chatId,
+      reportedUserId: message.senderId.toString(),
       evidence: { text: message.text, senderId: message.senderId.toString(), seq: message.seq, chatId: message.chatId.toString(), createdAt: message.createdAt },
     };
   }
   if (targetType === 'user') {
-    if (targetId === caller.user.id) throw new StoaError('invalid_input', 'You cannot report yourself.');
     const user = await UserModel.findById(targetId);
     if (!user) throw notFound;
-    return { chatId: null, evidence: { username: user.username, displayName: user.displayName, createdAt: user.createdAt } };
+    const sharesChat = await shareAChat(caller.user._id, targetId);
+    authorize(actorOf(caller, null), 'report.user', { userId: user.id, sharesChat });
+    return { chatId: null, reportedUserId: user.id, evidence: { username: user.username, displayName: user.displayName, createdAt: user.createdAt } };
   }
   const chat = await ChatModel.findById(targetId);
   if (!chat) throw notFound;
-  if (chat.visibility === 'private' && !moderator) await requireReaderOrNotFound(chat._id, caller, notFound);
-  return { chatId: chat._id, evidence: { title: chat.title, chatId: chat.id, createdAt: chat.createdAt } };
-}
-
-async function requireReaderOrNotFound(chatId: Types.ObjectId, caller: Caller, notFound: StoaError): Promise<void> {
-  const membership = await MembershipModel.findOne({ chatId, userId: caller.user._id, status: 'active' });
-  if (!membership) throw notFound;
+  authorize(actorOf(caller, await membershipOf(chat._id, caller.user._id)), 'report.chat', { chat: chatFacts(chat) });
+  return { chatId: chat._id, reportedUserId: null, evidence: { title: chat.title, chatId: chat.id, createdAt: chat.createdAt } };
 }
 
 export async function createReport(
@@ -94,7 +97,7 @@ export async function createReport(
   input: { targetType: TargetType; targetId: string; reason: ReportReason; comment?: string | undefined },
 ): Promise<{ report: ReportView }> {
   const target = await visibleTarget(caller, input.targetType, input.targetId);
-  const moderationCase = await findOrOpenCase(input.targetType, input.targetId, target.chatId);
+  const moderationCase = await findOrOpenCase(input.targetType, input.targetId, target);
 
   let report;
   try {
@@ -115,18 +118,21 @@ export async function createReport(
   services.metrics.reportsCreated.inc({ reason: input.reason });
 
   const updated = await inCaseQueue(moderationCase.id, () => recountCase(moderationCase));
-  services.realtime.emit(await audienceOf(moderatingChatOf(updated)), 'report:new', { case: toCaseView(updated) });
+  // Never to the people the case is about: the author, the reported user, the reported chat's admins.
+  const audience = await audienceOf(moderatingChatOf(updated), (await caseFacts(updated)).concerns);
+  services.realtime.emit([...audience.staff, ...audience.chatAdmins], 'report:new', { case: toCaseView(updated) });
   if (input.targetType === 'message') await autoHideIfDue(services, updated);
-  return { report: toReportView(report, isPlatformModerator(caller.user)) };
+  // The reporter's copy leaves out the evidence snapshot: it is for those who review the case.
+  return { report: toReportView(report, { withReporter: isPlatformModerator(caller.user), withEvidence: false }) };
 }
 
 /** The one case of a target, created by a unique insert so that concurrent first reports share it. */
-async function findOrOpenCase(targetType: TargetType, targetId: string, chatId: Types.ObjectId | null): Promise<ModerationCaseDocument> {
+async function findOrOpenCase(targetType: TargetType, targetId: string, target: Target): Promise<ModerationCaseDocument> {
   const existing = await ModerationCaseModel.findOne({ targetType, targetId });
   if (existing) return existing;
   const now = new Date();
   try {
-    return await ModerationCaseModel.create({ targetType, targetId, chatId, firstReportedAt: now, lastReportedAt: now });
+    return await ModerationCaseModel.create({ targetType, targetId, chatId: target.chatId, reportedUserId: target.reportedUserId, firstReportedAt: now, lastReportedAt: now });
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     const winner = await ModerationCaseModel.findOne({ targetType, targetId });
@@ -164,40 +170,31 @@ async function autoHideIfDue(services: Services, moderationCase: ModerationCaseD
   const message = await MessageModel.findById(moderationCase.targetId);
   if (!message || message.hidden) return;
   const reason = `automatically hidden after ${moderationCase.reportCount} reports`;
-  const action = await recordActionOnce(
-    services,
-    {
-      type: 'hide_message',
-      actorId: 'system',
-      targetType: 'message',
-      targetId: message.id,
-      chatId: message.chatId,
-      reason,
-      caseId: moderationCase._id,
-    },
-    `auto_hide:${message.id}`,
-  );
-  if (!action) return;
-  await MessageModel.updateOne({ _id: message._id }, { $set: { hidden: { at: action.createdAt, by: 'system', reason, actionId: action._id } } });
-  const chatId = message.chatId.toString();
-  services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id, seq: message.seq });
+  // The same hide as a moderator's, pending review: the case stays open.
+  await hideMessage(services, message, { actorId: 'system', actorRole: 'system', reason, caseId: moderationCase._id }, `auto_hide:${message.id}`);
 }
 
 export async function listCases(
   caller: Caller,
   input: { status?: CaseView['status'] | undefined; chatId?: string | undefined; limit?: number | undefined },
 ): Promise<{ cases: CaseView[] }> {
-  const filter: Record<string, unknown> = {};
+  const adminOf = await adminChatIds(caller);
+  if (input.chatId) {
+    const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
+    authorize(actorOf(caller, membership), 'queue.read', { chat: chatFacts(chat), administersAnyChat: adminOf.length > 0 });
+  } else {
+    authorize(actorOf(caller, null), 'queue.read', { chat: null, administersAnyChat: adminOf.length > 0 });
+  }
+  // Nobody sees a case about themselves: their own messages or account, or a chat they run.
+  const filter: Record<string, unknown> = { reportedUserId: trusted({ $ne: caller.user.id }) };
   if (input.status) filter.status = input.status;
-  if (!isPlatformModerator(caller.user)) {
-    const adminOf = await adminChatIds(caller);
-    if (adminOf.length === 0) throw new StoaError('forbidden', 'Only moderators and chat admins see reports.');
-    if (input.chatId && !adminOf.some((id) => id.equals(input.chatId!))) throw new StoaError('forbidden', 'You are not an admin of that chat.');
+  if (isPlatformModerator(caller.user)) {
+    if (input.chatId) filter.chatId = new Types.ObjectId(input.chatId);
+    if (adminOf.length > 0) filter.$nor = trusted([{ targetType: 'chat', targetId: { $in: adminOf.map((id) => id.toString()) } }]);
+  } else {
     filter.chatId = input.chatId ? new Types.ObjectId(input.chatId) : trusted({ $in: adminOf });
-    // Reports about a chat are for platform moderators only (see moderatingChatOf).
+    // Reports about a user or a chat are for platform moderators only (see moderatingChatOf).
     filter.targetType = 'message';
-  } else if (input.chatId) {
-    filter.chatId = new Types.ObjectId(input.chatId);
   }
   const cases = await ModerationCaseModel.find(filter)
     .sort({ priority: -1, lastReportedAt: -1 })
@@ -207,12 +204,14 @@ export async function listCases(
 
 export async function getCase(caller: Caller, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget }> {
   const moderationCase = await findCase(input.caseId);
-  await requireCaseReader(caller, moderationCase);
+  const chatId = moderatingChatOf(moderationCase);
+  const actor = actorOf(caller, chatId ? await membershipOf(chatId, caller.user._id) : null);
+  authorize(actor, 'case.read', { case: await caseFacts(moderationCase) });
   const moderator = isPlatformModerator(caller.user);
   const reports = await ReportModel.find({ caseId: moderationCase._id }).sort({ createdAt: 1 });
   return {
     case: toCaseView(moderationCase),
-    reports: reports.map((r) => toReportView(r, moderator)),
+    reports: reports.map((r) => toReportView(r, { withReporter: moderator, withEvidence: true })),
     target: await currentTarget(moderationCase.targetType, moderationCase.targetId),
   };
 }

@@ -1,5 +1,5 @@
 /** Documents as the wire shows them (DESIGN.md section 5): string ids, ISO dates, nothing private. */
-import type { Chat, ChatRole, Membership, Message, ModerationAction, ModerationCase, Report, User } from '../models';
+import { isMuted, type Chat, type ChatRole, type Membership, type Message, type ModerationAction, type ModerationCase, type Report, type User } from '../models';
 import type { ActionView, CaseView, ChatView, MembershipView, MessageView, ReportView, UserView } from './protocol';
 
 type WithId<T> = T & { _id: { toString(): string } };
@@ -39,6 +39,7 @@ export function toMembershipView(m: WithId<Membership>): MembershipView {
     role: m.role,
     status: m.status,
     bannedUntil: iso(m.bannedUntil),
+    muted: isMuted(m),
     mutedUntil: iso(m.mutedUntil),
     joinedAt: m.joinedAt.toISOString(),
   };
@@ -61,8 +62,11 @@ export function toMessageView(message: WithId<Message>, withHidden = false): Mes
   return view;
 }
 
-/** `withReporter` only for platform moderators: chat admins never learn who reported. */
-export function toReportView(report: WithId<Report>, withReporter: boolean): ReportView {
+/**
+ * `withReporter` only for platform moderators: chat admins never learn who reported.
+ * `withEvidence` for those reviewing the case, not for the reporter's own copy.
+ */
+export function toReportView(report: WithId<Report>, { withReporter, withEvidence }: { withReporter: boolean; withEvidence: boolean }): ReportView {
   const view: ReportView = {
     id: report._id.toString(),
     targetType: report.targetType,
@@ -75,7 +79,7 @@ export function toReportView(report: WithId<Report>, withReporter: boolean): Rep
   if (report.comment) view.comment = report.comment;
   if (withReporter) view.reporterId = report.reporterId.toString();
   const e = report.evidence;
-  if (e) {
+  if (withEvidence && e) {
     const evidence: NonNullable<ReportView['evidence']> = {};
     if (e.text != null) evidence.text = e.text;
     if (e.senderId != null) evidence.senderId = e.senderId;
@@ -107,16 +111,21 @@ export function toCaseView(c: WithId<ModerationCase>): CaseView {
   return view;
 }
 
-export function toActionView(a: WithId<ModerationAction>): ActionView {
+/**
+ * `withActorId` for platform moderators only; everyone else (the person acted
+ * against, chat admins) learns the level that acted, never a moderator's id.
+ */
+export function toActionView(a: WithId<ModerationAction>, { withActorId }: { withActorId: boolean }): ActionView {
   const view: ActionView = {
     id: a._id.toString(),
     type: a.type,
-    actorId: a.actorId,
+    actorRole: a.actorRole,
     targetType: a.targetType as ActionView['targetType'],
     targetId: a.targetId,
     reason: a.reason,
     createdAt: a.createdAt.toISOString(),
   };
+  if (withActorId) view.actorId = a.actorId;
   if (a.chatId) view.chatId = a.chatId.toString();
   if (a.caseId) view.caseId = a.caseId.toString();
   if (a.durationSec != null) view.durationSec = a.durationSec;

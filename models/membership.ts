@@ -1,5 +1,7 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
+import { ACTOR_ROLES } from './moderation-action';
+
 export const CHAT_ROLES = ['owner', 'admin', 'member'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
 export const MEMBERSHIP_STATUSES = ['active', 'left', 'banned'] as const;
@@ -11,7 +13,12 @@ const membershipSchema = new Schema({
   status: { type: String, enum: MEMBERSHIP_STATUSES, required: true, default: 'active' },
   /** With status `banned`: null is a permanent ban; a past date means the ban has run out. */
   bannedUntil: { type: Date, default: null },
+  /** The level of whoever banned: only that level or above lifts the ban. */
+  bannedByRole: { type: String, enum: ACTOR_ROLES, default: null },
+  /** With `mutedByRole` set: null is a mute until lifted; a past date means the mute has run out. */
   mutedUntil: { type: Date, default: null },
+  /** The level of whoever muted; null when not muted. */
+  mutedByRole: { type: String, enum: ACTOR_ROLES, default: null },
   joinedAt: { type: Date, required: true, default: () => new Date() },
 });
 
@@ -26,6 +33,7 @@ export function isBanned(m: Pick<Membership, 'status' | 'bannedUntil'>, now = ne
   return m.status === 'banned' && (m.bannedUntil === null || m.bannedUntil === undefined || m.bannedUntil > now);
 }
 
-export function isMuted(m: Pick<Membership, 'mutedUntil'>, now = new Date()): boolean {
-  return m.mutedUntil !== null && m.mutedUntil !== undefined && m.mutedUntil > now;
+export function isMuted(m: { mutedUntil?: Date | null; mutedByRole?: string | null }, now = new Date()): boolean {
+  if (m.mutedByRole === null || m.mutedByRole === undefined) return false;
+  return m.mutedUntil === null || m.mutedUntil === undefined || m.mutedUntil > now;
 }

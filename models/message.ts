@@ -1,9 +1,13 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
+import { ACTOR_ROLES } from './moderation-action';
+
 const hiddenSchema = new Schema(
   {
     at: { type: Date, required: true },
     by: { type: String, required: true },
+    /** The level of whoever hid it: only that level or above unhides it. */
+    byRole: { type: String, enum: ACTOR_ROLES, default: null },
     reason: { type: String, required: true },
     actionId: { type: Schema.Types.ObjectId, default: null },
   },

@@ -8,11 +8,16 @@ export const ACTION_TYPES = [
   'ban_member',
   'unban_member',
   'mute_member',
+  'unmute_member',
   'suspend_account',
   'unsuspend_account',
   'dismiss_case',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** The level an action was taken at: decisions are undone only at or above it (handlers/access.ts). */
+export const ACTOR_ROLES = ['system', 'chat_admin', 'platform_moderator', 'platform_admin'] as const;
+export type ActorRole = (typeof ACTOR_ROLES)[number];
 
 /** The audit log: append-only. Nothing in Stoa updates or deletes an entry. */
 const moderationActionSchema = new Schema(
@@ -20,6 +25,8 @@ const moderationActionSchema = new Schema(
     type: { type: String, enum: ACTION_TYPES, required: true },
     /** A user id, or `system` for automatic actions. */
     actorId: { type: String, required: true },
+    /** What the people acted against are told about who acted (never a platform moderator's id). */
+    actorRole: { type: String, enum: ACTOR_ROLES, required: true },
     targetType: { type: String, enum: [...TARGET_TYPES, 'case'], required: true },
     targetId: { type: String, required: true },
     chatId: { type: Schema.Types.ObjectId, default: null },
@@ -40,6 +47,8 @@ const moderationActionSchema = new Schema(
 moderationActionSchema.index({ dedupKey: 1 }, { unique: true });
 moderationActionSchema.index({ targetId: 1, createdAt: -1 });
 moderationActionSchema.index({ chatId: 1, createdAt: -1 });
+moderationActionSchema.index({ actorId: 1, createdAt: -1 });
+moderationActionSchema.index({ createdAt: -1 });
 
 export type ModerationAction = InferSchemaType<typeof moderationActionSchema> & { _id: Types.ObjectId };
 export type ModerationActionDocument = HydratedDocument<ModerationAction>;

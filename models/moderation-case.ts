@@ -7,6 +7,8 @@ const moderationCaseSchema = new Schema(
     targetType: { type: String, enum: TARGET_TYPES, required: true },
     targetId: { type: String, required: true },
     chatId: { type: Schema.Types.ObjectId, default: null },
+    /** The person the case is about: a reported message's author or the reported user (null for a chat). */
+    reportedUserId: { type: String, default: null },
     /** Distinct reporters: recounted from the unique reports, never incremented. */
     reportCount: { type: Number, required: true, default: 0 },
     reasons: { type: Map, of: Number, default: () => ({}) },
@@ -21,6 +23,7 @@ const moderationCaseSchema = new Schema(
 
 moderationCaseSchema.index({ targetType: 1, targetId: 1 }, { unique: true });
 moderationCaseSchema.index({ status: 1, priority: -1, lastReportedAt: -1 });
+moderationCaseSchema.index({ priority: -1, lastReportedAt: -1 });
 
 export type ModerationCase = InferSchemaType<typeof moderationCaseSchema> & { _id: Types.ObjectId };
 export type ModerationCaseDocument = HydratedDocument<ModerationCase>;

@@ -1,5 +1,7 @@
 import { Schema, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
+import { ACTOR_ROLES } from './moderation-action';
+
 export const PLATFORM_ROLES = ['user', 'moderator', 'admin'] as const;
 export type PlatformRole = (typeof PLATFORM_ROLES)[number];
 
@@ -8,6 +10,8 @@ const suspensionSchema = new Schema(
     until: { type: Date, default: null },
     reason: { type: String, required: true },
     by: { type: String, required: true },
+    /** The level of whoever suspended: only that level or above lifts it. */
+    byRole: { type: String, enum: ACTOR_ROLES, default: null },
   },
   { _id: false },
 );

@@ -10,12 +10,27 @@ import { CASE_STATUSES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
 
 /** Any case is accepted; names are stored and compared in lower case. */
-export const username = z.string().regex(/^[A-Za-z0-9_]{3,32}$/, 'username: 3-32 letters, digits or _');
+export const username = z.string().regex(/^[A-Za-z0-9_]{3,32}$/, 'must be 3-32 letters, digits or _');
 export const password = z
   .string()
-  .refine((value) => byteLength(value) >= 8 && byteLength(value) <= 72, 'password: 8-72 bytes');
-export const objectId = z.string().regex(/^[0-9a-f]{24}$/i, 'an id');
-const displayName = z.string().trim().min(1).max(64);
+  .refine((value) => byteLength(value) >= 8 && byteLength(value) <= 72, 'must be 8-72 bytes');
+export const objectId = z.string().regex(/^[0-9a-f]{24}$/i, 'must be an id');
+
+/**
+ * Characters that let a name pass for another or reorder the text around it: controls, bidi
+ * overrides and isolates, zero-width characters. `newlines` allows line breaks (descriptions).
+ */
+const DECEPTIVE = /[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u;
+const DECEPTIVE_EXCEPT_NEWLINES = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u;
+const plainText = (schema: z.ZodString, options: { newlines?: boolean } = {}) =>
+  schema.refine(
+    (value) => !(options.newlines ? DECEPTIVE_EXCEPT_NEWLINES : DECEPTIVE).test(value),
+    'must not contain control, bidirectional or zero-width characters',
+  );
+/** With the u flag a well-formed pair is one code point, so this matches only a lone surrogate. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+const displayName = plainText(z.string().trim().min(1).max(64));
 
 export const registerInput = z.object({ username, password, displayName: displayName.optional() });
 export const loginInput = z.object({ username, password });
@@ -24,8 +39,8 @@ export const setRoleInput = z.object({ userId: objectId, role: z.enum(PLATFORM_R
 /** `{}` for events that take no fields; a missing payload counts as `{}`. */
 export const emptyInput = z.object({}).optional().transform(() => ({}));
 
-const title = z.string().trim().min(1).max(128);
-const description = z.string().trim().max(1000);
+const title = plainText(z.string().trim().min(1).max(128));
+const description = plainText(z.string().trim().max(1000), { newlines: true });
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const chatCreateInput = z.object({
@@ -51,8 +66,10 @@ export const messageSendInput = z.object({
   text: z
     .string()
     .trim()
-    .refine((text) => text.length > 0, 'text: must not be empty')
-    .refine((text) => [...text].length <= MAX_MESSAGE_CHARS, `text: at most ${MAX_MESSAGE_CHARS} characters`),
+    .refine((text) => text.length > 0, 'must not be empty')
+    .refine((text) => [...text].length <= MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`)
+    // A lone surrogate is not text: storage would turn it into U+FFFD and history would differ from the ack.
+    .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode (no unpaired surrogates)'),
   clientMsgId: z.string().min(1).max(64),
 });
 export const messageHistoryInput = z
@@ -88,7 +105,9 @@ export const caseIdInput = z.object({ caseId: objectId });
 export const hideInput = z.object({ messageId: objectId, reason, caseId: objectId.optional() });
 export const banInput = z.object({ userId: objectId, chatId: objectId.optional(), durationSec: durationSec.optional(), reason, caseId: objectId.optional() });
 export const unbanInput = z.object({ userId: objectId, chatId: objectId.optional(), reason });
-export const muteInput = z.object({ userId: objectId, chatId: objectId, durationSec, reason, caseId: objectId.optional() });
+/** No `durationSec`: muted until `mod:unmute`. */
+export const muteInput = z.object({ userId: objectId, chatId: objectId, durationSec: durationSec.optional(), reason, caseId: objectId.optional() });
+export const unmuteInput = z.object({ userId: objectId, chatId: objectId, reason });
 export const dismissInput = z.object({ caseId: objectId, reason });
 export const logInput = z.object({
   targetId: objectId.optional(),
@@ -104,6 +123,7 @@ export const moderationActionInput = z.discriminatedUnion('type', [
   banInput.extend({ type: z.literal('ban') }),
   unbanInput.extend({ type: z.literal('unban') }),
   muteInput.extend({ type: z.literal('mute') }),
+  unmuteInput.extend({ type: z.literal('unmute') }),
   dismissInput.extend({ type: z.literal('dismiss') }),
 ]);
 /** HTTP query strings carry numbers as text. */

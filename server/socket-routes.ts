@@ -29,7 +29,7 @@ function route<E extends ClientEventName, S extends z.ZodType>(event: E, definit
 }
 
 export const socketRoutes: SocketRoute[] = [
-  route('chat:create', { schema: schemas.chatCreateInput, handle: chats.createChat }),
+  route('chat:create', { schema: schemas.chatCreateInput, limiter: 'chat_creations', handle: chats.createChat }),
   route('chat:join', { schema: schemas.chatJoinInput, limiter: 'joins', handle: chats.joinChat }),
   route('chat:leave', { schema: schemas.chatIdInput, handle: chats.leaveChat }),
   route('chat:list', { schema: schemas.emptyInput, handle: (_services, caller) => chats.listChats(caller) }),
@@ -37,18 +37,19 @@ export const socketRoutes: SocketRoute[] = [
   route('chat:update', { schema: schemas.chatUpdateInput, handle: (_services, caller, input) => chats.updateChat(caller, input) }),
   route('chat:promote', { schema: schemas.chatPromoteInput, handle: (_services, caller, input) => chats.promoteMember(caller, input) }),
   route('message:send', { schema: schemas.messageSendInput, limiter: 'messages', handle: messages.sendMessage }),
-  route('message:history', { schema: schemas.messageHistoryInput, handle: (_services, caller, input) => messages.messageHistory(caller, input) }),
+  route('message:history', { schema: schemas.messageHistoryInput, limiter: 'history', handle: (_services, caller, input) => messages.messageHistory(caller, input) }),
   route('message:delete', { schema: schemas.messageIdInput, handle: messages.deleteMessage }),
   route('report:create', { schema: schemas.reportCreateInput, limiter: 'reports', handle: reports.createReport }),
-  route('mod:cases', { schema: schemas.caseListInput, handle: (_services, caller, input) => reports.listCases(caller, input) }),
-  route('mod:case', { schema: schemas.caseIdInput, handle: (_services, caller, input) => reports.getCase(caller, input) }),
+  route('mod:cases', { schema: schemas.caseListInput, limiter: 'moderation_reads', handle: (_services, caller, input) => reports.listCases(caller, input) }),
+  route('mod:case', { schema: schemas.caseIdInput, limiter: 'moderation_reads', handle: (_services, caller, input) => reports.getCase(caller, input) }),
   route('mod:hide', { schema: schemas.hideInput, handle: moderation.hideMessage }),
   route('mod:unhide', { schema: schemas.hideInput, handle: moderation.unhideMessage }),
   route('mod:ban', { schema: schemas.banInput, handle: moderation.banMember }),
   route('mod:unban', { schema: schemas.unbanInput, handle: moderation.unbanMember }),
   route('mod:mute', { schema: schemas.muteInput, handle: moderation.muteMember }),
+  route('mod:unmute', { schema: schemas.unmuteInput, handle: moderation.unmuteMember }),
   route('mod:dismiss', { schema: schemas.dismissInput, handle: moderation.dismissCase }),
-  route('mod:log', { schema: schemas.logInput, handle: (_services, caller, input) => moderation.moderationLog(caller, input) }),
+  route('mod:log', { schema: schemas.logInput, limiter: 'moderation_reads', handle: (_services, caller, input) => moderation.moderationLog(caller, input) }),
 ];
 
 /** The handler of each `POST /api/moderation/actions` type. */
@@ -58,5 +59,6 @@ export const moderationActions = {
   ban: moderation.banMember,
   unban: moderation.unbanMember,
   mute: moderation.muteMember,
+  unmute: moderation.unmuteMember,
   dismiss: moderation.dismissCase,
 } as const;

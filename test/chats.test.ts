@@ -87,13 +87,13 @@ describe('groups', () => {
 });
 
 describe('private chats', () => {
-  test('join by id is refused; the invite code from an admin lets people in', async () => {
+  test('to outsiders a private chat does not exist by id; the invite code from an admin lets people in', async () => {
     const owner = await user('owner');
     const chat = await createChat(owner.socket, { type: 'group', title: 'Secret', visibility: 'private' });
     const outsider = await user('outsider');
 
-    expect(await emit(outsider.socket, 'chat:join', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await emit(outsider.socket, 'chat:invite', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(outsider.socket, 'chat:join', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await emit(outsider.socket, 'chat:invite', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await emit(outsider.socket, 'chat:join', { inviteCode: 'not-a-real-code' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await MembershipModel.countDocuments({ chatId: chat.id })).toBe(1);
 

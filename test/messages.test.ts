@@ -169,20 +169,20 @@ describe('channels', () => {
 });
 
 describe('who may read and write', () => {
-  test('a non-member can neither read nor send, over the socket or HTTP; nothing leaks', async () => {
+  test('a non-member of a private chat can neither read nor send, over the socket or HTTP, and is told it does not exist', async () => {
     const owner = await user('owner');
     const outsider = await user('outsider');
     const chat = await chatWith('group', owner, [], 'private');
     await send(owner.socket, chat.id, 'members only');
 
     const history = await emit(outsider.socket, 'message:history', { chatId: chat.id });
-    expect(history).toEqual({ ok: false, error: expect.objectContaining({ code: 'forbidden' }) });
+    expect(history).toEqual({ ok: false, error: expect.objectContaining({ code: 'not_found' }) });
     const viaHttp = await server.http('GET', `/api/chats/${chat.id}/messages`, { token: outsider.token });
-    expect(viaHttp.status).toBe(403);
+    expect(viaHttp.status).toBe(404);
     expect(JSON.stringify(viaHttp.body)).not.toContain('members only');
     expect(await emit(outsider.socket, 'message:send', { chatId: chat.id, text: 'let me in', clientMsgId: 'x' })).toMatchObject({
       ok: false,
-      error: { code: 'forbidden' },
+      error: { code: 'not_found' },
     });
     expect(await MessageModel.countDocuments({ chatId: chat.id })).toBe(1);
   });

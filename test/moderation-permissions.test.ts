@@ -71,7 +71,7 @@ const actions: Record<string, ActionCase> = {
   },
   unhide: {
     event: 'mod:unhide',
-    prepare: (v) => MessageModel.updateOne({ _id: v.message.id }, { $set: { hidden: { at: new Date(), by: 'setup', reason: 'setup' } } }),
+    prepare: (v) => MessageModel.updateOne({ _id: v.message.id }, { $set: { hidden: { at: new Date(), by: 'system', byRole: 'system', reason: 'setup' } } }),
     input: (v) => ({ messageId: v.message.id, reason: 'mistake' }),
     state: async (v) => (await MessageModel.findById(v.message.id))!.hidden?.reason ?? null,
   },
@@ -82,7 +82,7 @@ const actions: Record<string, ActionCase> = {
   },
   unban: {
     event: 'mod:unban',
-    prepare: (v) => MembershipModel.updateOne({ chatId: v.chatId, userId: v.victim.id }, { $set: { status: 'banned' } }),
+    prepare: (v) => MembershipModel.updateOne({ chatId: v.chatId, userId: v.victim.id }, { $set: { status: 'banned', bannedByRole: 'chat_admin' } }),
     input: (v) => ({ userId: v.victim.id, chatId: v.chatId, reason: 'appeal' }),
     state: async (v) => (await MembershipModel.findOne({ chatId: v.chatId, userId: v.victim.id }))!.status,
   },
@@ -90,6 +90,12 @@ const actions: Record<string, ActionCase> = {
     event: 'mod:mute',
     input: (v) => ({ userId: v.victim.id, chatId: v.chatId, durationSec: 60, reason: 'flooding' }),
     state: async (v) => (await MembershipModel.findOne({ chatId: v.chatId, userId: v.victim.id }))!.mutedUntil,
+  },
+  unmute: {
+    event: 'mod:unmute',
+    prepare: (v) => MembershipModel.updateOne({ chatId: v.chatId, userId: v.victim.id }, { $set: { mutedUntil: null, mutedByRole: 'chat_admin' } }),
+    input: (v) => ({ userId: v.victim.id, chatId: v.chatId, reason: 'calmer now' }),
+    state: async (v) => (await MembershipModel.findOne({ chatId: v.chatId, userId: v.victim.id }))!.mutedByRole,
   },
   dismiss: {
     event: 'mod:dismiss',
@@ -104,7 +110,7 @@ const actions: Record<string, ActionCase> = {
   },
   unsuspend: {
     event: 'mod:unban',
-    prepare: (v) => UserModel.updateOne({ _id: v.victim.id }, { $set: { suspended: { until: null, reason: 'setup', by: 'setup' } } }),
+    prepare: (v) => UserModel.updateOne({ _id: v.victim.id }, { $set: { suspended: { until: null, reason: 'setup', by: 'setup', byRole: 'platform_moderator' } } }),
     input: (v) => ({ userId: v.victim.id, reason: 'appeal' }),
     state: async (v) => (await UserModel.findById(v.victim.id))!.suspended?.reason ?? null,
     platformOnly: true,
@@ -126,7 +132,10 @@ test.each(matrix)('%s -> %s: allowed %s', async (role, name, expected) => {
 
   const ack = await emitRaw(actor(role).socket, action.event, action.input(v));
   if (expected) {
-    expect(ack).toMatchObject({ ok: true, action: { actorId: actor(role).id } });
+    // Platform staff see who acted; a chat admin's copy says only the level that acted.
+    const seen = role === 'moderator' || role === 'admin' ? { actorId: actor(role).id, actorRole: `platform_${role}` } : { actorRole: 'chat_admin' };
+    expect(ack).toMatchObject({ ok: true, action: seen });
+    if (!('actorId' in seen)) expect(ack.action.actorId).toBeUndefined();
     expect(await action.state(v)).not.toEqual(before);
     expect(await ModerationActionModel.countDocuments()).toBe(auditBefore + 1);
   } else {
@@ -179,7 +188,8 @@ describe('limits that hold for every role', () => {
     ['mod:hide', { messageId: '0123456789abcdef01234567' }],
     ['mod:ban', { userId: 'me', reason: 'x' }],
     ['mod:ban', { userId: '0123456789abcdef01234567', reason: 'x', durationSec: -5 }],
-    ['mod:mute', { userId: '0123456789abcdef01234567', chatId: '0123456789abcdef01234567', reason: 'x' }],
+    ['mod:mute', { userId: '0123456789abcdef01234567', chatId: '0123456789abcdef01234567', reason: 'x', durationSec: 0 }],
+    ['mod:unmute', { userId: '0123456789abcdef01234567', chatId: '0123456789abcdef01234567' }],
     ['mod:dismiss', { caseId: '0123456789abcdef01234567', reason: '' }],
     ['mod:log', { before: 'yesterday' }],
     ['mod:cases', { status: 'closed' }],

@@ -1,7 +1,7 @@
 import { autoHideThreshold, casePriority } from '../handlers/reports';
 import { MessageModel, ModerationActionModel, ModerationCaseModel, ReportModel } from '../models';
 import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
-import { createChat, ok, person, post, report, type Person } from './support/world';
+import { createChat, join, ok, person, post, report, type Person } from './support/world';
 
 let server: TestServer;
 let moderator: Person;
@@ -82,22 +82,29 @@ describe('reporting', () => {
     const privateChat = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'private', visibility: 'private' })).chat;
     const message = await post(owner, privateChat.id, 'private words');
 
+    // What the outsider may not see answers exactly as an id that does not exist.
+    const answers = [];
     for (const [targetType, targetId] of [
       ['message', message.id],
       ['chat', privateChat.id],
+      ['user', owner.id],
       ['message', '0123456789abcdef01234567'],
+      ['chat', '0123456789abcdef01234567'],
       ['user', '0123456789abcdef01234567'],
     ] as const) {
-      expect(await emit(outsider.socket, 'report:create', { targetType, targetId, reason: 'spam' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      answers.push(await emit(outsider.socket, 'report:create', { targetType, targetId, reason: 'spam' }));
     }
+    expect(answers.slice(0, 3)).toEqual(answers.slice(3));
+    for (const answer of answers) expect(answer).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await emit(outsider.socket, 'report:create', { targetType: 'user', targetId: outsider.id, reason: 'spam' })).toMatchObject({
       ok: false,
       error: { code: 'invalid_input' },
     });
     expect(await ReportModel.countDocuments({ reporterId: outsider.id })).toBe(0);
 
-    // A public chat and any user are visible to everyone.
+    // A public chat is visible to everyone; a person, once you share a chat with them.
     await report(outsider, 'chat', secret.id, 'scam');
+    await join(outsider, secret.id);
     await report(outsider, 'user', owner.id, 'harassment');
   });
 
@@ -151,6 +158,7 @@ describe('routing and anonymity', () => {
   test('a report on a user goes to platform moderators only', async () => {
     const reporter = await person(server, 'reporter');
     const target = await person(server, 'target');
+    await createChat(target, 'group', [reporter]);
     const toModerator = nextEvent(moderator.socket, 'report:new');
     await report(reporter, 'user', target.id, 'harassment');
     expect((await toModerator).case).toMatchObject({ targetType: 'user', targetId: target.id });
