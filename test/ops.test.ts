@@ -110,7 +110,10 @@ describe('GET /api/ops/rate-limits', () => {
     const res = await opsView(admin.token);
     expect(res.status).toBe(200);
     const names = res.body.limiters.map((l: { name: string }) => l.name);
-    expect(names).toEqual(['messages', 'reports', 'connections', 'joins', 'registrations', 'slow_mode', 'login_consecutive', 'login_daily']);
+    expect(names).toEqual([
+      'messages', 'reports', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads',
+      'slow_mode', 'login_consecutive', 'login_daily', 'flood_blocks', 'socket_events', 'http_requests',
+    ]);
     const messages = res.body.limiters.find((l: { name: string }) => l.name === 'messages');
     expect(messages).toMatchObject({ points: 2, durationSec: 30 });
     expect(messages.refusals).toBeGreaterThanOrEqual(1);

@@ -119,7 +119,7 @@ describe('npm start', () => {
       const registered = await fetch(`${url}/api/auth/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'process_user', password: 'correct horse' }),
+        body: JSON.stringify({ username: `process_${Date.now() % 1e9}`, password: 'correct horse' }),
       });
       const { token } = (await registered.json()) as { token: string };
       const socket: ClientSocket = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false });
