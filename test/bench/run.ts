@@ -4,7 +4,8 @@
  * measured in this process while the client runs in a child process, so the client's work
  * is not counted. For scale, the same with input that fails validation (refused before any
  * database read). Logs are at `info`, one line per refusal as in production, into /dev/null.
- * Then the storage benchmark (storage.ts): hot reads at two database sizes.
+ * Then the storage benchmark (storage.ts): hot reads at two database sizes; and the flood
+ * benchmark (flood.ts): members' delivery while one account floods.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { createStoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { connectDatabase } from '../../server/database';
 import { startEmbeddedDb } from '../../server/embedded-db';
+import { floodBench, floodSummary } from './flood';
 import { storageBench } from './storage';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -52,7 +54,16 @@ async function serverSide(): Promise<void> {
   const db = await startEmbeddedDb({ dataDir });
   try {
     await connectDatabase(db.uri, 'bench');
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab', BCRYPT_ROUNDS: '4', DATA_DIR: dataDir, RATE_MESSAGES: '1/3600s' });
+    // The socket's event budget is lifted: this measures what one refusal by a limiter costs, which
+    // the budget would otherwise cut short by closing the socket (flood.ts measures that instead).
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab',
+      BCRYPT_ROUNDS: '4',
+      DATA_DIR: dataDir,
+      RATE_MESSAGES: '1/3600s',
+      RATE_SOCKET_EVENTS: '1000000000/1s',
+    });
     const log = pino({ level: 'info', base: { service: 'stoa' } }, pino.destination('/dev/null'));
     const stoa = await createStoa(config, log);
     const url = `http://127.0.0.1:${await stoa.listen(0, '127.0.0.1')}`;
@@ -152,6 +163,11 @@ if (process.argv[2] === 'client') {
   serverSide()
     .then(() => console.log(''))
     .then(storageBench)
+    .then(() => console.log(''))
+    .then(floodBench)
+    .then((results) => {
+      for (const line of floodSummary(results)) console.log(line);
+    })
     .catch((err: Error) => {
       console.error(`bench: ${err.message}`);
       process.exit(1);
