@@ -74,7 +74,6 @@ describe('shutdown under load', () => {
     // Sends were in flight when the shutdown began, and they finished rather than being cut off.
     expect(outcomes.some((o) => o.kind === 'stored' && o.answeredAt >= shutdownStarted)).toBe(true);
     expect(count('refused')).toBeGreaterThan(0);
-    console.log(`shutdown under load: ${count('stored')} acked and stored, ${count('refused')} refused, ${count('unanswered')} unanswered`);
 
     await expect(server.connect(owner.token)).rejects.toThrow();
     await server.close();
