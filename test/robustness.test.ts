@@ -1,7 +1,9 @@
 /** Hostile input to every client event: a documented refusal every time, never `internal`, never a crash. */
+import pino from 'pino';
+
 import { socketRoutes } from '../server/socket-routes';
 import { MessageModel, ModerationActionModel, ReportModel } from '../models';
-import { dropTestDatabase, emit, emitRaw, startTestServer, type TestServer } from './support/harness';
+import { dropTestDatabase, emit, emitRaw, sleep, startTestServer, type TestServer } from './support/harness';
 import { createChat, person, type Person } from './support/world';
 
 let server: TestServer;
@@ -69,4 +71,24 @@ test.each([
   const res = await server.http(method, urlPath, { rawBody, token: moderator.token });
   expect(res.status).toBe(400);
   expect(res.body.error.code).toBe('invalid_input');
+});
+
+test('one socket dropping events fills no log: one warning per socket per interval, then a count of the rest', async () => {
+  const lines: Array<{ msg: string; suppressed?: number }> = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const quiet = await startTestServer({}, { log });
+  try {
+    const account = await quiet.register('noisy');
+    const socket = await quiet.connect(account.token);
+    const send = socket.emit as (event: string, payload: unknown) => void;
+    for (let i = 0; i < 50; i++) send.call(socket, 'no:such:event', { i });
+    await emit(socket, 'chat:list', {});
+    socket.close();
+    await sleep(100);
+    const dropped = lines.filter((line) => line.msg === 'event dropped');
+    expect(dropped).toHaveLength(1);
+    expect(lines.find((line) => line.msg === 'events dropped')?.suppressed).toBe(49);
+  } finally {
+    await quiet.close();
+  }
 });
