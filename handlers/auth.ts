@@ -2,7 +2,8 @@ import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
 
-import { activeSuspension, UserModel, type PlatformRole, type UserDocument } from '../models';
+import { activeSuspension, MembershipModel, UserModel, type PlatformRole, type UserDocument } from '../models';
+import { cacheKeys, cachedAccount } from './authorization-cache';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { rooms, type UserView } from './protocol';
@@ -54,6 +55,22 @@ export async function authenticate(services: Services, token: unknown): Promise<
   return { user, exp: claims.exp };
 }
 
+/** The account behind an open socket, for one event: refused once it is gone or suspended. */
+export async function currentUser(userId: string): Promise<UserDocument> {
+  const user = await cachedAccount(userId);
+  if (!user) throw new StoaError('unauthorized');
+  assertNotSuspended(user);
+  return user;
+}
+
+/** The rooms a new socket joins: its account's, each chat it is an active member of, and the moderators' for staff. */
+export async function connectionRooms(user: UserDocument): Promise<string[]> {
+  const memberships = await MembershipModel.find({ userId: user._id, status: 'active' }, { chatId: 1 }).lean();
+  const joined = [rooms.user(user.id), ...memberships.map((m) => rooms.chat(m.chatId.toString()))];
+  if (user.role === 'moderator' || user.role === 'admin') joined.push(rooms.moderators);
+  return joined;
+}
+
 export function assertNotSuspended(user: UserDocument): void {
   const suspension = activeSuspension(user);
   if (suspension) {
@@ -94,6 +111,7 @@ export async function verifyCredentials(services: Services, input: { username: s
   if (bcrypt.getRounds(user.passwordHash) !== services.bcryptRounds) {
     const passwordHash = await bcrypt.hash(input.password, services.bcryptRounds);
     await UserModel.updateOne({ _id: user._id }, { $set: { passwordHash } });
+    await services.realtime.invalidate([cacheKeys.account(user.id)]);
   }
   return user;
 }
@@ -125,6 +143,7 @@ export function refresh(services: Services, caller: Caller): { token: string } {
 /** Every token issued before now stops working, and every open socket of the account is closed. */
 export async function logout(services: Services, caller: Caller): Promise<void> {
   await UserModel.updateOne({ _id: caller.user._id }, { $set: { tokenVersion: caller.user.tokenVersion + 1 } });
+  await services.realtime.invalidate([cacheKeys.account(caller.user.id)]);
   await services.realtime.disconnect(rooms.user(caller.user.id));
 }
 
@@ -133,6 +152,7 @@ export async function setRole(services: Services, caller: Caller, input: { userI
   if (!Types.ObjectId.isValid(input.userId)) throw new StoaError('not_found', 'No such user.');
   const user = await UserModel.findByIdAndUpdate(input.userId, { $set: { role: input.role } }, { new: true });
   if (!user) throw new StoaError('not_found', 'No such user.');
+  await services.realtime.invalidate([cacheKeys.account(user.id)]);
   // Open sockets follow the new role: moderators and admins are in the moderators room.
   if (input.role === 'user') await services.realtime.leave(rooms.user(user.id), rooms.moderators);
   else await services.realtime.join(rooms.user(user.id), rooms.moderators);

@@ -4,6 +4,7 @@ import { trusted, Types } from 'mongoose';
 
 import { ChatModel, MembershipModel, type ChatDocument, type ChatRole, type MembershipDocument } from '../models';
 import { authorize } from './access';
+import { cacheKeys } from './authorization-cache';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { actorOf, chatAccess, chatFacts, membershipOf, type ChatAccess } from './facts';
@@ -37,6 +38,7 @@ export async function createChat(
     ownerId: caller.user._id,
   });
   await MembershipModel.create({ chatId: chat._id, userId: caller.user._id, role: 'owner' });
+  await services.realtime.invalidate([cacheKeys.chat(chat.id), cacheKeys.membership(chat.id, caller.user.id)]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
   return { chat: toChatView(chat, 1, 'owner') };
 }
@@ -50,6 +52,7 @@ export async function joinChat(
   const { chat, membership: existing } = viaInvite ? await inviteAccess(input.inviteCode, caller) : await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, existing), 'chat.join', { chat: chatFacts(chat), viaInvite });
   const membership = await activateMembership(chat, caller.user._id, existing);
+  if (membership.isNew) await services.realtime.invalidate([cacheKeys.membership(chat.id, caller.user.id)]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
   if (chat.type === 'group' && membership.isNew) {
     services.realtime.emit(rooms.chat(chat.id), 'member:joined', { chatId: chat.id, userId: caller.user.id });
@@ -87,6 +90,7 @@ export async function leaveChat(services: Services, caller: Caller, input: { cha
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
   await MembershipModel.updateOne({ _id: access.membership!._id }, { $set: { status: 'left' } });
+  await services.realtime.invalidate([cacheKeys.membership(access.chat.id, caller.user.id)]);
   await services.realtime.leave(rooms.user(caller.user.id), rooms.chat(access.chat.id));
   if (access.chat.type === 'group') {
     services.realtime.emit(rooms.chat(access.chat.id), 'member:left', { chatId: access.chat.id, userId: caller.user.id });
@@ -102,18 +106,20 @@ export async function listChats(caller: Caller): Promise<{ chats: ChatView[] }> 
   return { chats: chats.map((chat) => toChatView(chat, counts.get(chat.id) ?? 0, roleOf.get(chat.id))) };
 }
 
-export async function inviteToChat(caller: Caller, input: { chatId: string }): Promise<{ inviteCode: string }> {
+export async function inviteToChat(services: Services, caller: Caller, input: { chatId: string }): Promise<{ inviteCode: string }> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
   if (access.chat.inviteCode) return { inviteCode: access.chat.inviteCode };
   const inviteCode = randomBytes(12).toString('base64url');
   await ChatModel.updateOne({ _id: access.chat._id, inviteCode: null }, { $set: { inviteCode } });
+  await services.realtime.invalidate([cacheKeys.chat(access.chat.id)]);
   // Two admins asking at once: whichever code was stored is the code.
   const stored = await ChatModel.findById(access.chat._id, { inviteCode: 1 }).lean();
   return { inviteCode: stored?.inviteCode ?? inviteCode };
 }
 
 export async function updateChat(
+  services: Services,
   caller: Caller,
   input: { chatId: string; title?: string | undefined; description?: string | undefined; slowModeSec?: number | undefined },
 ): Promise<{ chat: ChatView }> {
@@ -126,11 +132,13 @@ export async function updateChat(
   if (input.slowModeSec !== undefined) changes.slowModeSec = input.slowModeSec;
   access.chat.set(changes);
   await access.chat.save();
+  await services.realtime.invalidate([cacheKeys.chat(access.chat.id)]);
   return { chat: await chatView(access.chat, membership.role) };
 }
 
 /** The owner names admins and members, or hands ownership over (and becomes an admin). */
 export async function promoteMember(
+  services: Services,
   caller: Caller,
   input: { chatId: string; userId: string; role: ChatRole },
 ): Promise<{ membership: MembershipView }> {
@@ -148,6 +156,8 @@ export async function promoteMember(
   } else {
     await MembershipModel.updateOne({ _id: target._id }, { $set: { role: input.role } });
   }
+  const chatId = access.chat.id;
+  await services.realtime.invalidate([cacheKeys.chat(chatId), cacheKeys.membership(chatId, target.userId.toString()), cacheKeys.membership(chatId, caller.user.id)]);
   target.role = input.role;
   return { membership: toMembershipView(target) };
 }

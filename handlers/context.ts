@@ -17,6 +17,11 @@ export interface Realtime {
   disconnect(room: string): Promise<void>;
   /** Resolves once every node has handled the effects sent so far (one round trip through the adapter). */
   flush(): Promise<void>;
+  /**
+   * After a write to accounts, chats or memberships: every node forgets those cached facts
+   * (handlers/authorization-cache.ts `cacheKeys`) and finishes the sends authorized on them; resolves after.
+   */
+  invalidate(keys: string[]): Promise<void>;
 }
 
 /** The counters handlers move; server/metrics.ts provides them with prom-client. */

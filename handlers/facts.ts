@@ -15,6 +15,7 @@ import {
   type UserDocument,
 } from '../models';
 import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './access';
+import { cachedChat, cachedMembership } from './authorization-cache';
 import type { Caller } from './context';
 import { StoaError } from './errors';
 
@@ -60,10 +61,13 @@ export async function findCase(caseId: string): Promise<ModerationCaseDocument> 
   return found;
 }
 
-/** The chat and the caller's membership, read in one round trip's time (every event on a chat starts here). */
+/**
+ * The chat and the caller's membership (every event on a chat starts here), from this node's
+ * authorization cache: every write to either invalidates it on every node before its ack.
+ */
 export async function chatAccess(chatId: string, userId: Types.ObjectId | string): Promise<ChatAccess> {
   if (!Types.ObjectId.isValid(chatId)) throw notFound('chat');
-  const [chat, membership] = await Promise.all([ChatModel.findById(chatId), MembershipModel.findOne({ chatId, userId })]);
+  const [chat, membership] = await Promise.all([cachedChat(chatId), cachedMembership(chatId, userId.toString())]);
   if (!chat) throw notFound('chat');
   return { chat, membership };
 }

@@ -1,27 +1,30 @@
 import { trusted, Types } from 'mongoose';
 
-import { MessageModel, type ChatDocument, type MessageDocument } from '../models';
+import { MessageModel } from '../models';
 import { authorize, isChatAdmin, isPlatformModerator } from './access';
+import { asAuthorizedWork } from './authorization-cache';
 import type { Caller, Services } from './context';
-import { isDuplicateKeyError, StoaError } from './errors';
+import { StoaError } from './errors';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
 import { rooms, type MessageView } from './protocol';
-import { keyedQueue } from './serial';
+import { storeMessage } from './message-store';
 import { toMessageView } from './views';
 
 export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 100;
-const MAX_SEQ_CLAIMS = 100;
 
-/** The last seq this node stored or saw per chat: a hint for the next claim, never an authority. */
-const lastSeqHint = new Map<string, number>();
-/** Sends on one node claim their chat's seq one after another, so they never race each other. */
-const inChatQueue = keyedQueue();
+export { seqClaimStats } from './message-store';
 
-/** How often a seq claim lost a race and had to retry, since start (for metrics and benchmarks). */
-export const seqClaimStats = { retries: 0 };
+export function sendMessage(
+  services: Services,
+  caller: Caller,
+  input: { chatId: string; text: string; clientMsgId: string },
+): Promise<{ message: MessageView }> {
+  // Counted as authorized work, so that a ban or mute waits for it before its ack.
+  return asAuthorizedWork(authorizeAndStore(services, caller, input));
+}
 
-export async function sendMessage(
+async function authorizeAndStore(
   services: Services,
   caller: Caller,
   input: { chatId: string; text: string; clientMsgId: string },
@@ -32,7 +35,7 @@ export async function sendMessage(
     await services.limits.slowMode(chat.id, caller.user.id, chat.slowModeSec);
   }
 
-  const { message, replay } = await storeMessage(chat, caller.user._id, input);
+  const { message, replay } = await storeMessage({ chatId: chat._id, senderId: caller.user._id, text: input.text, clientMsgId: input.clientMsgId });
   const view = toMessageView(message);
   if (!replay) {
     services.metrics.messagesStored.inc();
@@ -40,49 +43,6 @@ export async function sendMessage(
     setImmediate(() => services.realtime.emit(rooms.chat(chat.id), 'message:new', { message: view }));
   }
   return { message: view };
-}
-
-/**
- * Claims the next seq by inserting under the unique (chatId, seq) index and
- * retrying on a duplicate: FerretDB has no atomic $inc. A duplicate on the
- * (senderId, chatId, clientMsgId) index instead means this is a retried send.
- */
-function storeMessage(
-  chat: ChatDocument,
-  senderId: Types.ObjectId,
-  input: { text: string; clientMsgId: string },
-): Promise<{ message: MessageDocument; replay: boolean }> {
-  return inChatQueue(chat.id, () => claimSeqAndInsert(chat, senderId, input));
-}
-
-async function claimSeqAndInsert(
-  chat: ChatDocument,
-  senderId: Types.ObjectId,
-  input: { text: string; clientMsgId: string },
-): Promise<{ message: MessageDocument; replay: boolean }> {
-  const chatKey = chat.id;
-  let seq = (lastSeqHint.get(chatKey) ?? (await latestSeq(chat._id))) + 1;
-  for (let attempt = 0; attempt < MAX_SEQ_CLAIMS; attempt += 1) {
-    try {
-      const message = await MessageModel.create({ chatId: chat._id, seq, senderId, text: input.text, clientMsgId: input.clientMsgId });
-      lastSeqHint.set(chatKey, Math.max(seq, lastSeqHint.get(chatKey) ?? 0));
-      return { message, replay: false };
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
-    const earlier = await MessageModel.findOne({ senderId, chatId: chat._id, clientMsgId: input.clientMsgId });
-    if (earlier) return { message: earlier, replay: true };
-    seqClaimStats.retries += 1;
-    const latest = await latestSeq(chat._id);
-    lastSeqHint.set(chatKey, latest);
-    seq = Math.max(latest, seq) + 1;
-  }
-  throw new Error(`could not claim a seq in chat ${chatKey} after ${MAX_SEQ_CLAIMS} attempts`);
-}
-
-async function latestSeq(chatId: Types.ObjectId): Promise<number> {
-  const last = await MessageModel.findOne({ chatId }, { seq: 1 }).sort({ seq: -1 }).lean();
-  return last?.seq ?? 0;
 }
 
 export async function messageHistory(

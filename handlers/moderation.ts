@@ -2,6 +2,7 @@ import { trusted, type Types } from 'mongoose';
 
 import { activeSuspension, isBanned, isMuted, MembershipModel, MessageModel, ModerationActionModel, UserModel, type ActorRole, type ChatDocument } from '../models';
 import { actorRoleOf, authorize, decidedLevel, isPlatformModerator, type Actor } from './access';
+import { cacheKeys } from './authorization-cache';
 import type { Caller, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { actorOf, adminChatIds, asMessageNotFound, caseFacts, chatAccess, chatFacts, findCase, findMessage, findUser, membershipOf, moderatingChatOf, namedCase, personOf } from './facts';
@@ -95,6 +96,7 @@ export async function banMember(
   const banned = { status: 'banned', bannedUntil: until, bannedByRole: actorRole, role: 'member' };
   if (membership) await MembershipModel.updateOne({ _id: membership._id }, { $set: banned });
   else await createBannedMembership(chat._id, target._id, banned);
+  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
 
   const action = await recordAction(
     services,
@@ -140,6 +142,7 @@ export async function unbanMember(services: Services, caller: Caller, input: { u
   authorize(actor, 'member.unban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy: isBannedNow ? decidedLevel(membership.bannedByRole) : null });
   if (!membership || !isBannedNow) throw new StoaError('conflict', 'That user is not banned from this chat.');
   await MembershipModel.updateOne({ _id: membership._id }, { $set: { status: 'left', bannedUntil: null, bannedByRole: null } });
+  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
   const action = await recordAction(
     services,
     { type: 'unban_member', actorId: caller.user.id, actorRole: levelOfActor(actor), targetType: 'user', targetId: target.id, chatId: chat._id, reason: input.reason },
@@ -165,6 +168,7 @@ export async function muteMember(
   const until = untilFrom(input.durationSec);
   const actorRole = levelOfActor(actor);
   await MembershipModel.updateOne({ _id: membership._id }, { $set: { mutedUntil: until, mutedByRole: actorRole } });
+  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
   const action = await recordAction(
     services,
     {
@@ -195,6 +199,7 @@ export async function unmuteMember(services: Services, caller: Caller, input: { 
   authorize(actor, 'member.unmute', { chat: chatFacts(chat), person: personOf(target, membership), mutedBy: mutedNow ? decidedLevel(membership.mutedByRole) : null });
   if (!membership || !mutedNow) throw new StoaError('conflict', 'That user is not muted in this chat.');
   await MembershipModel.updateOne({ _id: membership._id }, { $set: { mutedUntil: null, mutedByRole: null } });
+  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
   const action = await recordAction(
     services,
     { type: 'unmute_member', actorId: caller.user.id, actorRole: levelOfActor(actor), targetType: 'user', targetId: target.id, chatId: chat._id, reason: input.reason },
@@ -219,6 +224,7 @@ async function suspendAccount(
   const until = untilFrom(input.durationSec);
   const actorRole = levelOfActor(actor);
   await UserModel.updateOne({ _id: target._id }, { $set: { suspended: { until, reason: input.reason, by: caller.user.id, byRole: actorRole } } });
+  await services.realtime.invalidate([cacheKeys.account(target.id)]);
   const action = await recordAction(
     services,
     {
@@ -249,6 +255,7 @@ async function unsuspendAccount(services: Services, caller: Caller, input: { use
   authorize(actor, 'account.unsuspend', { person: personOf(target, null), suspendedBy });
   if (!target.suspended) throw new StoaError('conflict', 'That account is not suspended.');
   await UserModel.updateOne({ _id: target._id }, { $set: { suspended: null } });
+  await services.realtime.invalidate([cacheKeys.account(target.id)]);
   const action = await recordAction(
     services,
     { type: 'unsuspend_account', actorId: caller.user.id, actorRole: levelOfActor(actor), targetType: 'user', targetId: target.id, reason: input.reason },

@@ -1,6 +1,6 @@
 /**
  * Per-key queues on this node. FerretDB updates are not atomic, so work that
- * reads, derives and writes one thing (a chat's next seq, a case's counts) runs
+ * reads, derives and writes one thing (a case's counts) runs
  * one at a time per key here; across nodes, unique indexes settle the rest.
  */
 export function keyedQueue(): <T>(key: string, work: () => Promise<T>) => Promise<T> {

@@ -52,7 +52,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { requestsTimeout: CROSS_NODE_TIMEOUT_MS }));
   const services: Services = {
     log,
-    realtime: socketRealtime(io, log),
+    realtime: socketRealtime(io, log, { clustered: redis !== undefined }),
     limits,
     metrics,
     jwtSecret: config.jwtSecret,

@@ -2,11 +2,11 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 
 import { Server, type Socket } from 'socket.io';
 
-import { assertNotSuspended, authenticate } from '../handlers/auth';
+import { authenticate, connectionRooms, currentUser } from '../handlers/auth';
+import { forgetAuthorization } from '../handlers/authorization-cache';
 import type { Limits, Realtime, Services } from '../handlers/context';
 import { StoaError, toStoaError, type ErrorCode } from '../handlers/errors';
-import { rooms, type ClientToServerEvents, type ServerToClientEvents, type SocketData } from '../handlers/protocol';
-import { MembershipModel, UserModel } from '../models';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../handlers/protocol';
 import { clientAddress, type TrustProxy } from './client-address';
 import type { Config } from './config';
 import { budgetedParser, OVER_BUDGET_EVENT, type OverBudget } from './event-budget';
@@ -16,8 +16,14 @@ import type { LimitsOps } from './rate-limits';
 import { socketRoutes, type SocketRoute } from './socket-routes';
 import { parseInput } from './transport';
 
-export type StoaServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type StoaSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** What nodes tell each other through the adapter. */
+interface NodeEvents {
+  /** Forget these cached authorization facts; answer once the sends authorized on them are stored. */
+  'stoa:invalidate': (keys: string[], done: (err: null, ok: true) => void) => void;
+}
+
+export type StoaServer = Server<ClientToServerEvents, ServerToClientEvents, NodeEvents, SocketData>;
+export type StoaSocket = Socket<ClientToServerEvents, ServerToClientEvents, NodeEvents, SocketData>;
 
 const MAX_FRAME_BYTES = 64 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -81,8 +87,16 @@ const floodKeys = {
 /** A room no socket is in: asking every node for its sockets there is a cheap round trip. */
 const FLUSH_ROOM = 'stoa:flush';
 
-/** Realtime effects through the adapter, so that they reach the sockets of every node. */
-export function socketRealtime(io: StoaServer, log: Logger): Realtime {
+/**
+ * Realtime effects through the adapter, so that they reach the sockets of every node.
+ * `clustered`: other nodes may exist (the Redis adapter), and hear of invalidations.
+ */
+export function socketRealtime(io: StoaServer, log: Logger, { clustered }: { clustered: boolean }): Realtime {
+  if (clustered) {
+    io.on('stoa:invalidate', (keys, done) => {
+      void forgetAuthorization(keys).then(() => done(null, true));
+    });
+  }
   return {
     emit(room, event, payload) {
       (io.to(room).emit as (event: string, payload: unknown) => boolean)(event, payload);
@@ -102,6 +116,15 @@ export function socketRealtime(io: StoaServer, log: Logger): Realtime {
         await io.in(FLUSH_ROOM).fetchSockets();
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'other nodes did not confirm in time; their sockets may lag');
+      }
+    },
+    async invalidate(keys) {
+      await forgetAuthorization(keys);
+      if (!clustered) return;
+      try {
+        await io.serverSideEmitWithAck('stoa:invalidate', keys);
+      } catch (err) {
+        log.warn({ err: (err as Error).message, keys }, 'other nodes did not confirm an invalidation in time; they may act on old facts for a while');
       }
     },
   };
@@ -244,9 +267,7 @@ async function admit(services: Services, ops: SocketOps, socket: StoaSocket, acc
   if (blockedMs > 0) throw new StoaError('rate_limited', 'This account was disconnected for flooding; wait before reconnecting.', { retryAfterMs: blockedMs });
   socket.data = { userId: user.id, role: user.role, tokenExp: exp };
   // Joined before the connection completes, so that no room message can slip past a new socket.
-  const joined = [rooms.user(user.id), ...(await activeChatRooms(user.id))];
-  if (user.role === 'moderator' || user.role === 'admin') joined.push(rooms.moderators);
-  socket.join(joined);
+  socket.join(await connectionRooms(user));
 }
 
 /** The connect_error a refused handshake gets; its `message` is the error code. */
@@ -263,11 +284,6 @@ function handshakeRefusal(services: Services, ops: SocketOps, socket: StoaSocket
   const refusal = new Error(code) as Error & { data?: unknown };
   if (error.retryAfterMs !== undefined) refusal.data = { retryAfterMs: error.retryAfterMs };
   return refusal;
-}
-
-async function activeChatRooms(userId: string): Promise<string[]> {
-  const memberships = await MembershipModel.find({ userId, status: 'active' }, { chatId: 1 }).lean();
-  return memberships.map((m) => rooms.chat(m.chatId.toString()));
 }
 
 /** One client event as it arrived. */
@@ -313,10 +329,8 @@ async function dispatch(services: Services, ops: SocketOps, arrival: Arrival): P
 async function handleEvent(services: Services, { socket, ip, route, input: rawInput }: Arrival): Promise<object> {
   const input = parseInput(route.schema, rawInput ?? {});
   if (route.limiter) await services.limits.consume(route.limiter, socket.data.userId);
-  // Every event re-reads the account, so a role change or suspension counts at once.
-  const user = await UserModel.findById(socket.data.userId);
-  if (!user) throw new StoaError('unauthorized');
-  assertNotSuspended(user);
+  // The account as of now (cached, invalidated on every change), so a role change or suspension counts at once.
+  const user = await currentUser(socket.data.userId);
   return route.handle(services, { user, ip }, input);
 }
 

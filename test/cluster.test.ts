@@ -230,3 +230,54 @@ test('Redis going away: local delivery goes on, nodes stay up; cross-node delive
   expect(nodeB.process.exitCode).toBeNull();
 }, 30_000);
 
+
+/** A member on node B sending all along while the owner on node A acts against them (`mod:ban` or `mod:mute`). */
+async function actWhileSending(type: 'mod:ban' | 'mod:mute'): Promise<void> {
+  const owner = await register(nodeA, 'owner');
+  const ownerOnA = await connect(nodeA, owner);
+  const target = await register(nodeB, 'target');
+  const targetOnB = await connect(nodeB, target);
+  const others = await Promise.all(Array.from({ length: 3 }, async () => connect(nodeB, await register(nodeB, 'talker'))));
+  const chatId = await groupOf(ownerOnA, [targetOnB, ...others]);
+
+  let sending = true;
+  const sends: Array<{ emittedAt: number; ok: boolean; code?: string }> = [];
+  // Two lanes, paced to stay inside the default message limit (20 per 10 s) for the whole scenario.
+  const lane = async (socket: ClientSocket, record: boolean, gapMs: number) => {
+    for (let i = 0; sending; i += 1) {
+      const emittedAt = Date.now();
+      const ack = await emit(socket, 'message:send', { chatId, text: `lane message ${i}`, clientMsgId: randomBytes(6).toString('hex') });
+      if (record) sends.push({ emittedAt, ok: ack.ok, ...(ack.ok ? {} : { code: ack.error.code }) });
+      await sleep(gapMs);
+    }
+  };
+  const lanes = [lane(targetOnB, true, 40), lane(targetOnB, true, 40), ...others.map((socket) => lane(socket, false, 100))];
+  while (sends.filter((s) => s.ok).length < 4) await sleep(5);
+
+  const acted = await emit(ownerOnA, type, { userId: target.id, chatId, reason: 'spam' });
+  const actedAt = Date.now();
+  expect(acted.ok).toBe(true);
+  await sleep(250);
+  sending = false;
+  await Promise.all(lanes);
+
+  const refusal = type === 'mod:ban' ? 'banned' : 'muted';
+  const after = sends.filter((s) => s.emittedAt >= actedAt);
+  expect(after.length).toBeGreaterThan(0);
+  expect(after.every((s) => !s.ok && s.code === refusal)).toBe(true);
+  // Nothing of theirs was stored once the action was acked: the sends already authorized were stored before.
+  const history = await emit(ownerOnA, 'message:history', { chatId, limit: 100 });
+  if (!history.ok) throw new Error(JSON.stringify(history.error));
+  const theirs = history.messages.filter((m) => m.senderId === target.id);
+  expect(theirs).toHaveLength(sends.filter((s) => s.ok).length);
+  expect(theirs.every((m) => Date.parse(m.createdAt) <= actedAt)).toBe(true);
+  expect(history.messages.map((m) => m.seq)).toEqual(Array.from({ length: history.messages.length }, (_, i) => i + 1));
+}
+
+test('a ban issued on node A stops a member sending all along on node B before its ack returns', async () => {
+  await actWhileSending('mod:ban');
+});
+
+test('a mute issued on node A stops a member sending all along on node B before its ack returns', async () => {
+  await actWhileSending('mod:mute');
+});

@@ -294,3 +294,59 @@ describe('bad input changes nothing', () => {
     expect(await emitRaw(alice.socket, 'message:history', input)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
 });
+
+describe('sends that arrive together (group commit)', () => {
+  test('a burst from five sockets into one chat: every send acked with its stored seq, 1..100 without gaps, relayed in seq order', async () => {
+    const owner = await user('owner');
+    const listener = await user('listener');
+    const senders = await Promise.all(Array.from({ length: 5 }, () => user('burst')));
+    const chat = await chatWith('group', owner, [listener, ...senders]);
+    const relayed = collect(listener.socket, 'message:new');
+
+    const acked = await Promise.all(senders.flatMap((s, k) => Array.from({ length: 20 }, (_, i) => send(s.socket, chat.id, `burst ${k}.${i}`, `b-${k}-${i}`))));
+    expect(acked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    const stored = await MessageModel.find({ chatId: chat.id }, { seq: 1 }).lean();
+    const storedSeq = new Map(stored.map((m) => [m._id.toString(), m.seq]));
+    expect(acked.every((m) => storedSeq.get(m.id) === m.seq)).toBe(true);
+
+    await settle(listener.socket);
+    expect(relayed.map((event) => event.message.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
+  test('a retry that arrives in the same batch as its first try is answered with the same message, stored and relayed once', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const chat = await chatWith('group', alice, [bob]);
+    const relayed = collect(bob.socket, 'message:new');
+
+    const [first, retry, other] = await Promise.all([
+      send(alice.socket, chat.id, 'once', 'same-batch'),
+      send(alice.socket, chat.id, 'once, again', 'same-batch'),
+      send(bob.socket, chat.id, 'meanwhile', 'bob-1'),
+    ]);
+    expect(retry).toEqual(first);
+    expect([first.seq, other.seq].sort()).toEqual([1, 2]);
+    expect(await MessageModel.countDocuments({ chatId: chat.id })).toBe(2);
+    await settle(bob.socket);
+    await settle(alice.socket);
+    expect(relayed.map((event) => event.message.id).sort()).toEqual([first.id, other.id].sort());
+  });
+
+  test('a retry of a stored message in the middle of a burst takes no seq: the sends after it are numbered on without a gap', async () => {
+    const alice = await user('alice');
+    const chat = await chatWith('group', alice, []);
+    const first = await send(alice.socket, chat.id, 'first', 'stored-before');
+
+    const burst = await Promise.all([
+      send(alice.socket, chat.id, 'a', 'burst-a'),
+      send(alice.socket, chat.id, 'b', 'burst-b'),
+      send(alice.socket, chat.id, 'first, retried', 'stored-before'),
+      send(alice.socket, chat.id, 'c', 'burst-c'),
+      send(alice.socket, chat.id, 'd', 'burst-d'),
+    ]);
+    expect(burst[2]).toEqual(first);
+    expect(burst.filter((m) => m.id !== first.id).map((m) => m.seq).sort()).toEqual([2, 3, 4, 5]);
+    const stored = await MessageModel.find({ chatId: chat.id }).sort({ seq: 1 }).lean();
+    expect(stored.map((m) => [m.seq, m.text])).toEqual([[1, 'first'], [2, 'a'], [3, 'b'], [4, 'c'], [5, 'd']]);
+  });
+});

@@ -56,9 +56,23 @@ describe('shutdown under load', () => {
     const streams = senders.flatMap((socket, s) => [0, 1, 2].map((k) => sendUntilClosed(socket, chatId, `s${s}k${k}`)));
 
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const shutdownStarted = Date.now();
-    await server.stoa.close({ reason: 'deploying' });
-    const outcomes = (await Promise.all(streams)).flat();
+    // The shutdown begins just as a send has been taken in, so that one is in flight; a send that
+    // reaches the server meanwhile arrives once the shutdown has begun.
+    let shutdownStarted = 0;
+    let late: Promise<SendOutcome> | undefined;
+    await new Promise<void>((resolve) => {
+      const serverSocket = [...server.stoa.io.of('/').sockets.values()][0]!;
+      const onArrival = (event: string) => {
+        if (event !== 'message:send') return;
+        serverSocket.offAny(onArrival);
+        shutdownStarted = Date.now();
+        const closing = server.stoa.close({ reason: 'deploying' });
+        late = sendWithin(senders[1]!, chatId, 'late', 1500);
+        void closing.then(resolve);
+      };
+      serverSocket.onAny(onArrival);
+    });
+    const outcomes = [...(await Promise.all(streams)).flat(), await late!];
 
     for (const notice of await Promise.all(told)) expect(notice).toEqual({ reason: 'deploying' });
     const stored = await MessageModel.find({ chatId }, { clientMsgId: 1, seq: 1 }).lean();

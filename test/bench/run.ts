@@ -22,6 +22,7 @@ import { loadConfig } from '../../server/config';
 import { connectDatabase } from '../../server/database';
 import { startEmbeddedDb } from '../../server/embedded-db';
 import { floodBench, floodSummary } from './flood';
+import { sendsBench } from './sends';
 import { storageBench } from './storage';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
