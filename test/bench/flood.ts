@@ -6,22 +6,7 @@
  * server's RSS during the flood against before it. The same scenario runs twice: with the
  * per-socket event budget at its default, and with it effectively off, for comparison.
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import mongoose from 'mongoose';
-import pino from 'pino';
-import { io as connectClient, type Socket } from 'socket.io-client';
-
-import type { ClientToServerEvents, ServerToClientEvents } from '../../handlers/protocol';
-import { createStoa } from '../../server/app';
-import { loadConfig } from '../../server/config';
-import { connectDatabase } from '../../server/database';
-import { startEmbeddedDb } from '../../server/embedded-db';
-
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+import { connect, percentile, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
 
 const MEMBERS = 10;
 const RATE_PER_MEMBER_HZ = 1;
@@ -80,68 +65,36 @@ export async function floodBench(): Promise<FloodResult[]> {
 }
 
 async function scenario(socketEvents: string): Promise<FloodResult> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'stoa-bench-flood-'));
-  const db = await startEmbeddedDb({ dataDir });
-  try {
-    await connectDatabase(db.uri, 'bench_flood');
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab',
-      BCRYPT_ROUNDS: '4',
-      DATA_DIR: dataDir,
-      // Setting up eleven accounts from one address; the flood itself meets the defaults.
-      RATE_REGISTRATIONS: '1000/60s',
-      RATE_CONNECTIONS: '1000/60s',
-      RATE_SOCKET_EVENTS: socketEvents,
-    });
-    const log = pino({ level: 'info', base: { service: 'stoa' } }, pino.destination('/dev/null'));
-    const stoa = await createStoa(config, log);
-    const url = `http://127.0.0.1:${await stoa.listen(0, '127.0.0.1')}`;
-    const accounts = await Promise.all(Array.from({ length: MEMBERS + 1 }, (_, i) => register(url, i)));
+  // Setting up eleven accounts from one address; the flood itself meets the defaults.
+  const env = { RATE_REGISTRATIONS: '1000/60s', RATE_CONNECTIONS: '1000/60s', RATE_SOCKET_EVENTS: socketEvents };
+  return withBenchServer('flood', env, async ({ url }) => {
+    const accounts = await Promise.all(Array.from({ length: MEMBERS + 1 }, (_, i) => register(url, `member${i}`)));
     const flooder = accounts.pop()!;
     const chatId = await groupOf(url, accounts, flooder);
 
     const rss: Array<[number, number]> = [];
     const sampler = setInterval(() => rss.push([Date.now(), process.memoryUsage().rss]), 200);
     const startedAt = Date.now();
-    const members = runChild<Delivery[]>({ role: 'members', url, chatId, members: accounts, durationMs: 2 * PHASE_MS });
+    const members = runInChild<Delivery[]>(__filename, { role: 'members', url, chatId, members: accounts, durationMs: 2 * PHASE_MS });
     await sleep(PHASE_MS);
     const floodStartedAt = Date.now();
-    const flood = runChild<FlooderReport>({ role: 'flooder', url, chatId, flooder, durationMs: PHASE_MS });
+    const flood = runInChild<FlooderReport>(__filename, { role: 'flooder', url, chatId, flooder, durationMs: PHASE_MS });
     const [deliveries, report] = await Promise.all([members, flood]);
     clearInterval(sampler);
 
-    // The first second of each phase is left out: connections warming up, the flood starting.
+    // The first second is left out: connections warming up. The flood counts from its first event.
     const before = deliveries.filter(([at]) => at >= startedAt + 1000 && at < floodStartedAt).map(([, ms]) => ms);
     const during = deliveries.filter(([at]) => at >= floodStartedAt).map(([, ms]) => ms);
-    const rssBefore = median(rss.filter(([at]) => at < floodStartedAt).map(([, bytes]) => bytes));
-    const rssDuring = Math.max(...rss.filter(([at]) => at >= floodStartedAt).map(([, bytes]) => bytes));
-    await stoa.close({ drainMs: 1000 });
-    await mongoose.connection.dropDatabase();
-    await mongoose.disconnect();
     return {
       budget: socketEvents,
       p99BeforeMs: percentile(before, 0.99),
       p99DuringMs: percentile(during, 0.99),
       disconnectMs: report.firstDisconnectMs,
-      rssBefore,
-      rssDuring,
+      rssBefore: percentile(rss.filter(([at]) => at < floodStartedAt).map(([, bytes]) => bytes), 0.5),
+      rssDuring: Math.max(...rss.filter(([at]) => at >= floodStartedAt).map(([, bytes]) => bytes)),
       flooder: { emitted: report.emitted, refusedAcks: report.refusedAcks, reconnectAttempts: report.reconnectAttempts },
     };
-  } finally {
-    await db.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function register(url: string, i: number): Promise<Account> {
-  const res = await fetch(`${url}/api/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: `bench_${i}_${Date.now() % 1e6}`, password: 'bench password' }),
   });
-  const body = (await res.json()) as { token: string; user: { id: string } };
-  return { token: body.token, id: body.user.id };
 }
 
 async function groupOf(url: string, members: Account[], flooder: Account): Promise<string> {
@@ -217,36 +170,7 @@ async function flooderSide(job: FlooderJob): Promise<FlooderReport> {
   return report;
 }
 
-function connect(url: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
-}
-
-function runChild<T>(job: MembersJob | FlooderJob): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['bench-child'], { stdio: 'inherit' });
-    child.once('message', (result) => resolve(result as T));
-    child.once('error', reject);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`bench ${job.role} exited with ${code}`)));
-    child.send(job);
-  });
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-const median = (values: number[]) => percentile(values, 0.5);
 
 /** The summary lines `npm run bench` prints for this scenario. */
 export function floodSummary(results: FloodResult[]): string[] {
@@ -262,18 +186,7 @@ export function floodSummary(results: FloodResult[]): string[] {
   });
 }
 
-if (process.argv[2] === 'bench-child') {
-  process.once('message', (job: MembersJob | FlooderJob) => {
-    const work: Promise<unknown> = job.role === 'members' ? membersSide(job) : flooderSide(job);
-    work.then(
-      (result) => process.send!(result as object, () => process.exit(0)),
-      (err: Error) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  });
-} else if (require.main === module) {
+if (!serveChildJobs<MembersJob | FlooderJob>(__filename, (job) => (job.role === 'members' ? membersSide(job) : flooderSide(job))) && require.main === module) {
   floodBench().then(
     (results) => {
       for (const line of floodSummary(results)) console.log(line);

@@ -4,32 +4,18 @@
  * measured in this process while the client runs in a child process, so the client's work
  * is not counted. For scale, the same with input that fails validation (refused before any
  * database read). Logs are at `info`, one line per refusal as in production, into /dev/null.
- * Then the storage benchmark (storage.ts): hot reads at two database sizes; and the flood
+ * Then the storage benchmark (storage.ts): hot reads at two database sizes; the persisted-sends
+ * benchmark (sends.ts): group-committed sends against a plain insertOne loop; and the flood
  * benchmark (flood.ts): members' delivery while one account floods.
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import mongoose from 'mongoose';
-import pino from 'pino';
-import { io as connectClient, type Socket } from 'socket.io-client';
-
-import type { ClientToServerEvents, ServerToClientEvents } from '../../handlers/protocol';
-import { createStoa } from '../../server/app';
-import { loadConfig } from '../../server/config';
-import { connectDatabase } from '../../server/database';
-import { startEmbeddedDb } from '../../server/embedded-db';
 import { floodBench, floodSummary } from './flood';
 import { sendsBench } from './sends';
 import { storageBench } from './storage';
+import { connect, register, runInChild, serveChildJobs, withBenchServer } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 /** Events the client keeps unanswered at once, as a flooding client would. */
 const WINDOW = 64;
-
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 interface ClientJob {
   url: string;
@@ -51,42 +37,22 @@ const SCENARIOS: Array<{ expect: ClientJob['expect']; title: string }> = [
 ];
 
 async function serverSide(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'stoa-bench-'));
-  const db = await startEmbeddedDb({ dataDir });
-  try {
-    await connectDatabase(db.uri, 'bench');
-    // The socket's event budget is lifted: this measures what one refusal by a limiter costs, which
-    // the budget would otherwise cut short by closing the socket (flood.ts measures that instead).
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab',
-      BCRYPT_ROUNDS: '4',
-      DATA_DIR: dataDir,
-      RATE_MESSAGES: '1/3600s',
-      RATE_SOCKET_EVENTS: '1000000000/1s',
-    });
-    const log = pino({ level: 'info', base: { service: 'stoa' } }, pino.destination('/dev/null'));
-    const stoa = await createStoa(config, log);
-    const url = `http://127.0.0.1:${await stoa.listen(0, '127.0.0.1')}`;
+  // The socket's event budget is lifted: this measures what one refusal by a limiter costs, which
+  // the budget would otherwise cut short by closing the socket (flood.ts measures that instead).
+  const env = { RATE_MESSAGES: '1/3600s', RATE_SOCKET_EVENTS: '1000000000/1s' };
+  await withBenchServer('refusals', env, async ({ url }) => {
     const job = await overTheLimit(url);
-
     console.log(`${EVENTS} events per scenario over one socket, ${WINDOW} unanswered at a time; server CPU measured without the client's`);
     for (const scenario of SCENARIOS) await measure({ ...job, expect: scenario.expect }, scenario.title);
     console.log('(the server process also runs the database driver; the database itself is another process, not counted)');
-    await stoa.close();
-    await mongoose.connection.dropDatabase();
-    await mongoose.disconnect();
-  } finally {
-    await db.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 async function measure(job: ClientJob, title: string): Promise<void> {
-  await runClient({ ...job, events: 500 }); // warm-up
+  await runInChild<ClientReport>(__filename, { ...job, events: 500 }); // warm-up
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const report = await runClient(job);
+  const report = await runInChild<ClientReport>(__filename, job);
   const wallSec = Number(process.hrtime.bigint() - started) / 1e9;
   const { user, system } = process.cpuUsage(cpu);
   const cpuSec = (user + system) / 1e6;
@@ -99,12 +65,7 @@ async function measure(job: ClientJob, title: string): Promise<void> {
 
 /** A user with a chat who has spent their one message: every send from now on is refused. */
 async function overTheLimit(url: string): Promise<ClientJob> {
-  const res = await fetch(`${url}/api/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: `bench_${Date.now() % 1e8}`, password: 'bench password' }),
-  });
-  const { token } = (await res.json()) as { token: string };
+  const { token } = await register(url, 'refused');
   const socket = await connect(url, token);
   const created = await socket.emitWithAck('chat:create', { type: 'group', title: 'Bench' });
   if (!created.ok) throw new Error(JSON.stringify(created.error));
@@ -112,16 +73,6 @@ async function overTheLimit(url: string): Promise<ClientJob> {
   if (!first.ok) throw new Error(JSON.stringify(first.error));
   socket.close();
   return { url, token, chatId: created.chat.id, events: EVENTS, expect: 'rate_limited' };
-}
-
-function runClient(job: ClientJob): Promise<ClientReport> {
-  return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['client'], { stdio: 'inherit' });
-    child.once('message', (report) => resolve(report as ClientReport));
-    child.once('error', reject);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`bench client exited with ${code}`)));
-    child.send(job);
-  });
 }
 
 async function clientSide(job: ClientJob): Promise<ClientReport> {
@@ -142,28 +93,12 @@ async function clientSide(job: ClientJob): Promise<ClientReport> {
   return report;
 }
 
-function connect(url: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
-
-if (process.argv[2] === 'client') {
-  process.once('message', (job) => {
-    clientSide(job as ClientJob).then(
-      (report) => process.send!(report, () => process.exit(0)),
-      (err: Error) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  });
-} else {
+if (!serveChildJobs<ClientJob>(__filename, clientSide)) {
   serverSide()
     .then(() => console.log(''))
     .then(storageBench)
+    .then(() => console.log(''))
+    .then(sendsBench)
     .then(() => console.log(''))
     .then(floodBench)
     .then((results) => {
