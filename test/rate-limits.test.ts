@@ -174,6 +174,21 @@ describe('login protection', () => {
   });
 });
 
+describe('flood blocks', () => {
+  test('a flooder is blocked 10 s, then 20 s at the next offense; its keys show under flood_blocks', async () => {
+    const { limits } = setup();
+    expect(await limits.floodBlockedFor('ip:10.0.0.9')).toBe(0);
+    expect(await limits.blockFlooder(['ip:10.0.0.9', 'user:u9'])).toBe(10_000);
+    const first = await limits.floodBlockedFor('user:u9');
+    expect(first).toBeGreaterThan(9_000);
+    expect(first).toBeLessThanOrEqual(10_000);
+    expect(await limits.blockFlooder(['ip:10.0.0.9', 'user:u9'])).toBe(20_000);
+    expect(await limits.floodBlockedFor('ip:10.0.0.9')).toBeGreaterThan(19_000);
+    const keys = entryOf(await limits.snapshot(), 'flood_blocks').blocked.map((b) => b.key);
+    expect(keys.sort()).toEqual(['ip:10.0.0.9', 'user:u9']);
+  });
+});
+
 describe('ops snapshot', () => {
   test('lists each limiter with its settings, refusals since start and the keys blocked right now', async () => {
     const { limits } = setup();
