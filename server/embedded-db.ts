@@ -16,6 +16,8 @@ function projectRoot(): string {
 export interface EmbeddedDb {
   /** mongodb:// URI of the running database, without a database name. */
   uri: string;
+  /** The database process, for operators' and benchmarks' accounting. */
+  readonly pid: number;
   /** Resolves once the process has exited. */
   readonly exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -71,7 +73,7 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions): Promise<Embed
   // Keep reading so a chatty child never blocks on a full pipe.
   child.stdout!.resume();
 
-  return { uri, exited, stop: () => stopChild(child, exited) };
+  return { uri, pid: child.pid!, exited, stop: () => stopChild(child, exited) };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {

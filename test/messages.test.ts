@@ -1,3 +1,5 @@
+import { Types } from 'mongoose';
+
 import { MessageModel } from '../models';
 import type { MessageView } from '../handlers/protocol';
 import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
@@ -335,5 +337,29 @@ describe('sends that arrive together (group commit)', () => {
     expect(burst.filter((m) => m.id !== first.id).map((m) => m.seq).sort()).toEqual([2, 3, 4, 5]);
     const stored = await MessageModel.find({ chatId: chat.id }).sort({ seq: 1 }).lean();
     expect(stored.map((m) => [m.seq, m.text])).toEqual([[1, 'first'], [2, 'a'], [3, 'b'], [4, 'c'], [5, 'd']]);
+  });
+
+  test('bursts into two chats, one meeting a seq another node took: each chat numbered on without a gap, each send acked with its stored seq', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const busy = await chatWith('group', alice, []);
+    const raced = await chatWith('group', bob, []);
+    await send(bob.socket, raced.id, 'before the race', 'raced-0');
+    // Another node stores seq 2 in `raced` behind this node's back.
+    await MessageModel.collection.insertOne({
+      chatId: new Types.ObjectId(raced.id), seq: 2, senderId: new Types.ObjectId(bob.id), text: 'from another node', clientMsgId: 'other-node',
+      createdAt: new Date(), editedAt: null, deletedAt: null, hidden: null,
+    });
+
+    const busyBurst = Array.from({ length: 30 }, (_, i) => send(alice.socket, busy.id, `busy ${i}`, `busy-${i}`));
+    const racedBurst = Array.from({ length: 10 }, (_, i) => send(bob.socket, raced.id, `raced ${i}`, `raced-${i + 1}`));
+    const [busyAcked, racedAcked] = await Promise.all([Promise.all(busyBurst), Promise.all(racedBurst)]);
+
+    expect(busyAcked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(racedAcked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 3));
+    const stored = await MessageModel.find({ chatId: raced.id }).sort({ seq: 1 }).lean();
+    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(stored[1]!.text).toBe('from another node');
+    expect(racedAcked.every((m) => stored.find((doc) => doc._id.toString() === m.id)?.seq === m.seq)).toBe(true);
   });
 });

@@ -6,6 +6,8 @@
  * server's RSS during the flood against before it. The same scenario runs twice: with the
  * per-socket event budget at its default, and with it effectively off, for comparison.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import { connect, percentile, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
 
 const MEMBERS = 10;
@@ -49,6 +51,9 @@ export interface FloodResult {
   p99BeforeMs: number;
   p99DuringMs: number;
   disconnectMs: number | null;
+  /** p99 of the server's event-loop delay before and during the flood. */
+  loopP99BeforeMs: number;
+  loopP99DuringMs: number;
   rssBefore: number;
   rssDuring: number;
   flooder: FloodReportSummary;
@@ -72,15 +77,21 @@ async function scenario(socketEvents: string): Promise<FloodResult> {
     const flooder = accounts.pop()!;
     const chatId = await groupOf(url, accounts, flooder);
 
+    // The server's own event-loop delay, which the clients' processes competing for the CPU cannot blur.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const rss: Array<[number, number]> = [];
     const sampler = setInterval(() => rss.push([Date.now(), process.memoryUsage().rss]), 200);
     const startedAt = Date.now();
     const members = runInChild<Delivery[]>(__filename, { role: 'members', url, chatId, members: accounts, durationMs: 2 * PHASE_MS });
     await sleep(PHASE_MS);
+    const loopP99BeforeMs = loopDelay.percentile(99) / 1e6;
+    loopDelay.reset();
     const floodStartedAt = Date.now();
     const flood = runInChild<FlooderReport>(__filename, { role: 'flooder', url, chatId, flooder, durationMs: PHASE_MS });
     const [deliveries, report] = await Promise.all([members, flood]);
     clearInterval(sampler);
+    loopDelay.disable();
 
     // The first second is left out: connections warming up. The flood counts from its first event.
     const before = deliveries.filter(([at]) => at >= startedAt + 1000 && at < floodStartedAt).map(([, ms]) => ms);
@@ -90,6 +101,8 @@ async function scenario(socketEvents: string): Promise<FloodResult> {
       p99BeforeMs: percentile(before, 0.99),
       p99DuringMs: percentile(during, 0.99),
       disconnectMs: report.firstDisconnectMs,
+      loopP99BeforeMs,
+      loopP99DuringMs: loopDelay.percentile(99) / 1e6,
       rssBefore: percentile(rss.filter(([at]) => at < floodStartedAt).map(([, bytes]) => bytes), 0.5),
       rssDuring: Math.max(...rss.filter(([at]) => at >= floodStartedAt).map(([, bytes]) => bytes)),
       flooder: { emitted: report.emitted, refusedAcks: report.refusedAcks, reconnectAttempts: report.reconnectAttempts },
@@ -181,6 +194,7 @@ export function floodSummary(results: FloodResult[]): string[] {
     return [
       `${label}: members' delivery p99 ${r.p99DuringMs.toFixed(1)} ms during the flood vs ${r.p99BeforeMs.toFixed(1)} ms before = ${ratio.toFixed(2)}x (target <= 2x)`,
       `${label}: flooding socket closed after ${r.disconnectMs === null ? 'never' : `${r.disconnectMs} ms`} (target <= 2000 ms); ${r.flooder.emitted} events emitted, ${r.flooder.refusedAcks} refusals acked, ${r.flooder.reconnectAttempts} connection attempts`,
+      `${label}: server event-loop delay p99 ${r.loopP99DuringMs.toFixed(1)} ms during vs ${r.loopP99BeforeMs.toFixed(1)} ms before`,
       `${label}: server RSS ${(r.rssDuring / 2 ** 20).toFixed(0)} MiB during vs ${(r.rssBefore / 2 ** 20).toFixed(0)} MiB before = ${rss.toFixed(2)}x (target <= 1.2x)`,
     ];
   });

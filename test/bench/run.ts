@@ -5,9 +5,11 @@
  * is not counted. For scale, the same with input that fails validation (refused before any
  * database read). Logs are at `info`, one line per refusal as in production, into /dev/null.
  * Then the storage benchmark (storage.ts): hot reads at two database sizes; the persisted-sends
- * benchmark (sends.ts): group-committed sends against a plain insertOne loop; and the flood
- * benchmark (flood.ts): members' delivery while one account floods.
+ * benchmark (sends.ts): group-committed sends against a plain insertOne loop; the fan-out
+ * benchmark (fanout.ts): one group's deliveries against a bare relay; and the flood benchmark
+ * (flood.ts): members' delivery while one account floods.
  */
+import { fanoutBench, fanoutSummary } from './fanout';
 import { floodBench, floodSummary } from './flood';
 import { sendsBench } from './sends';
 import { storageBench } from './storage';
@@ -100,6 +102,11 @@ if (!serveChildJobs<ClientJob>(__filename, clientSide)) {
     .then(() => console.log(''))
     .then(sendsBench)
     .then(() => console.log(''))
+    .then(fanoutBench)
+    .then((results) => {
+      for (const line of fanoutSummary(results)) console.log(line);
+      console.log('');
+    })
     .then(floodBench)
     .then((results) => {
       for (const line of floodSummary(results)) console.log(line);

@@ -22,6 +22,8 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export interface BenchServer {
   stoa: Stoa;
   url: string;
+  /** The embedded database's process. */
+  dbPid: number;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function withBenchServer<T>(name: string, env: Record<string, strin
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab', BCRYPT_ROUNDS: '4', DATA_DIR: dataDir, ...env });
     const stoa = await createStoa(config, pino({ level: logLevel, base: { service: 'stoa' } }, pino.destination('/dev/null')));
     const url = `http://127.0.0.1:${await stoa.listen(0, '127.0.0.1')}`;
-    const result = await work({ stoa, url });
+    const result = await work({ stoa, url, dbPid: db.pid });
     await stoa.close({ drainMs: 1000 });
     await mongoose.connection.dropDatabase();
     await mongoose.disconnect();

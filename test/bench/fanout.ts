@@ -1,0 +1,286 @@
+/**
+ * Fan-out: RECEIVERS members of one group listen while SENDERS members send RATE_HZ messages a
+ * second in all, for PHASE_MS. Beside it, a bare Socket.IO relay speaking the same events with no
+ * database (relay.ts), measured the same way in the same run. Senders and receivers run in child
+ * processes. Figures, each as a ratio against the relay: server CPU per delivery (this process,
+ * plus the embedded database's process for Stoa), target <= 2x; delivery p99 (from the send time
+ * in the message's text to its arrival at each receiver), target <= 3x.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+import type { Server } from 'socket.io';
+
+import { rooms } from '../../handlers/protocol';
+import { startRelay } from './relay';
+import { connect, percentile, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
+
+const RECEIVERS = (process.env.BENCH_FANOUT_RECEIVERS ?? '200,1000').split(',').map(Number);
+const SENDERS = 5;
+const RATE_HZ = 50;
+const PHASE_MS = Number(process.env.BENCH_FANOUT_PHASE_MS ?? 4000);
+/** Receivers one child process holds: past this, one child's parsing would lag the deliveries. */
+const RECEIVERS_PER_CHILD = 500;
+/** Accounts registered, joined or connected at once while setting up. */
+const BATCH = 50;
+const CPU_TARGET = 2;
+const P99_TARGET = 3;
+
+interface Account {
+  token: string;
+}
+
+interface ReceiversJob {
+  role: 'receivers';
+  url: string;
+  tokens: string[];
+  /** Only messages whose text starts with this are timed. */
+  tag: string;
+}
+
+interface SendersJob {
+  role: 'senders';
+  url: string;
+  chatId: string;
+  tokens: string[];
+  tag: string;
+  durationMs: number;
+}
+
+interface ReceiversReport {
+  latenciesMs: number[];
+  /** This child's CPU from the first measured message on: what the clients cost, for scale. */
+  cpuSec: number;
+}
+
+interface SendersReport {
+  sent: number;
+  failed: number;
+}
+
+/** What a server under test offers the measurement. */
+interface Target {
+  name: string;
+  url: string;
+  chatId: string;
+  io: Server;
+  /** CPU seconds of every process serving it, by process. */
+  cpu(): { node: number; db: number };
+}
+
+export interface FanoutFigures {
+  cpuUsPerDelivery: number;
+  nodeUsPerDelivery: number;
+  dbUsPerDelivery: number;
+  receiversUsPerDelivery: number;
+  p50Ms: number;
+  p99Ms: number;
+  messages: number;
+  deliveries: number;
+  expected: number;
+}
+
+export interface FanoutResult {
+  receivers: number;
+  stoa: FanoutFigures;
+  relay: FanoutFigures;
+}
+
+export async function fanoutBench(): Promise<FanoutResult[]> {
+  const most = Math.max(...RECEIVERS);
+  const env = {
+    RATE_MESSAGES: '1000000/1s',
+    RATE_SOCKET_EVENTS: '1000000/1s',
+    RATE_CONNECTIONS: '1000000/60s',
+    RATE_REGISTRATIONS: '1000000/60s',
+    RATE_JOINS: '1000000/60s',
+    RATE_HTTP_REQUESTS: '1000000/1s',
+  };
+  return withBenchServer('fanout', env, async ({ stoa, url, dbPid }) => {
+    const accounts = await inBatches(most + SENDERS, (i) => register(url, `f${i}`));
+    const chatId = await groupOf(url, accounts);
+    const senders = accounts.slice(0, SENDERS).map((a) => a.token);
+    const receivers = accounts.slice(SENDERS).map((a) => a.token);
+    const stoaTarget: Target = { name: 'stoa', url, chatId, io: stoa.io as unknown as Server, cpu: () => ({ node: ownCpuSec(), db: processCpuSec(dbPid) }) };
+    const relay = await startRelay(chatId);
+    const relayTarget: Target = { name: 'relay', url: relay.url, chatId, io: relay.io as unknown as Server, cpu: () => ({ node: ownCpuSec(), db: 0 }) };
+    try {
+      const results: FanoutResult[] = [];
+      for (const count of RECEIVERS) {
+        const tokens = receivers.slice(0, count);
+        const relayFigures = await measure(relayTarget, tokens, senders);
+        const stoaFigures = await measure(stoaTarget, tokens, senders);
+        results.push({ receivers: count, stoa: stoaFigures, relay: relayFigures });
+      }
+      return results;
+    } finally {
+      await relay.close();
+    }
+  }, 'warn');
+}
+
+/** One run against `target`: receivers connect, a warm-up second, then PHASE_MS of sends. */
+async function measure(target: Target, receivers: string[], senders: string[]): Promise<FanoutFigures> {
+  const tag = `run${Date.now()}`;
+  const room = rooms.chat(target.chatId);
+  const shares = chunk(receivers, RECEIVERS_PER_CHILD);
+  const listening = Promise.all(shares.map((tokens) => runInChild<ReceiversReport>(__filename, { role: 'receivers', url: target.url, tokens, tag })));
+  await until(() => roomSize(target.io, room) >= receivers.length, 120_000, `${receivers.length} receivers to connect to ${target.name}`);
+
+  const sendersJob = { role: 'senders', url: target.url, chatId: target.chatId, tokens: senders } as const;
+  await runInChild<SendersReport>(__filename, { ...sendersJob, tag: 'warm', durationMs: 1000 });
+  await sleep(500);
+  const before = target.cpu();
+  const report = await runInChild<SendersReport>(__filename, { ...sendersJob, tag, durationMs: PHASE_MS });
+  // The last message's deliveries are still being written when its ack returns.
+  await sleep(500);
+  const after = target.cpu();
+  const shareReports = await listening;
+  const latencies = shareReports.flatMap((share) => share.latenciesMs);
+  const clientSec = shareReports.reduce((sum, share) => sum + share.cpuSec, 0);
+  if (report.failed > 0) throw new Error(`${target.name}: ${report.failed} sends were refused`);
+
+  const deliveries = latencies.length;
+  const node = after.node - before.node;
+  const db = after.db - before.db;
+  return {
+    cpuUsPerDelivery: ((node + db) * 1e6) / deliveries,
+    nodeUsPerDelivery: (node * 1e6) / deliveries,
+    dbUsPerDelivery: (db * 1e6) / deliveries,
+    receiversUsPerDelivery: (clientSec * 1e6) / deliveries,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    messages: report.sent,
+    deliveries,
+    expected: report.sent * receivers.length,
+  };
+}
+
+/** Holds one socket per token and times each tagged message:new; returns once they stop coming. */
+async function receiversSide(job: ReceiversJob): Promise<ReceiversReport> {
+  const latenciesMs: number[] = [];
+  let lastArrival = 0;
+  let cpuFrom: NodeJS.CpuUsage | null = null;
+  const onMessage = ({ message }: { message: { text: string } }) => {
+    const [tag, sentAt] = message.text.split(':');
+    if (tag !== job.tag) return;
+    cpuFrom ??= process.cpuUsage();
+    lastArrival = Date.now();
+    latenciesMs.push(lastArrival - Number(sentAt));
+  };
+  const sockets = await inBatches(job.tokens.length, async (i) => {
+    const socket = await connect(job.url, job.tokens[i]!);
+    socket.on('message:new', onMessage);
+    return socket;
+  });
+  // Quiet for two seconds after the measured messages began: the run is over.
+  await until(() => lastArrival > 0 && Date.now() - lastArrival > 2000, 10 * 60_000, 'the measured messages');
+  const { user, system } = process.cpuUsage(cpuFrom ?? undefined);
+  for (const socket of sockets) socket.close();
+  return { latenciesMs, cpuSec: (user + system) / 1e6 };
+}
+
+/** RATE_HZ sends a second in all, round-robin over the senders, each stamped with its send time. */
+async function sendersSide(job: SendersJob): Promise<SendersReport> {
+  const sockets = await Promise.all(job.tokens.map((token) => connect(job.url, token)));
+  const report: SendersReport = { sent: 0, failed: 0 };
+  const acks: Array<Promise<void>> = [];
+  const started = Date.now();
+  while (Date.now() - started < job.durationMs) {
+    const socket: ClientSocket = sockets[report.sent % sockets.length]!;
+    const n = report.sent++;
+    const text = `${job.tag}:${Date.now()}`;
+    acks.push(
+      socket.emitWithAck('message:send', { chatId: job.chatId, text, clientMsgId: `${job.tag}-${n}` }).then((ack) => {
+        if (!ack.ok) report.failed += 1;
+      }),
+    );
+    // Paced against the start, so a late timer does not lower the rate.
+    await sleep(started + ((n + 1) * 1000) / RATE_HZ - Date.now());
+  }
+  await Promise.all(acks);
+  for (const socket of sockets) socket.close();
+  return report;
+}
+
+/** A public group that every account has joined; the first one owns it. */
+async function groupOf(url: string, accounts: Account[]): Promise<string> {
+  const owner = await connect(url, accounts[0]!.token);
+  const created = await owner.emitWithAck('chat:create', { type: 'group', title: 'Fan-out bench' });
+  owner.close();
+  if (!created.ok) throw new Error(JSON.stringify(created.error));
+  await inBatches(accounts.length - 1, async (i) => {
+    const socket = await connect(url, accounts[i + 1]!.token);
+    const joined = await socket.emitWithAck('chat:join', { chatId: created.chat.id });
+    socket.close();
+    if (!joined.ok) throw new Error(JSON.stringify(joined.error));
+  });
+  return created.chat.id;
+}
+
+function roomSize(io: Server, room: string): number {
+  return io.of('/').adapter.rooms.get(room)?.size ?? 0;
+}
+
+function ownCpuSec(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** utime + stime of a process, all its threads, from /proc/<pid>/stat. */
+function processCpuSec(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: state is [0], utime [11], stime [12].
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+async function inBatches<T>(count: number, each: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let start = 0; start < count; start += BATCH) {
+    results.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - start) }, (_, k) => each(start + k)))));
+  }
+  return results;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
+async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** The summary lines `npm run bench` prints for this scenario. */
+export function fanoutSummary(results: FanoutResult[]): string[] {
+  return results.flatMap(({ receivers, stoa, relay }) => {
+    const label = `fan-out (${receivers} receivers, ${RATE_HZ} msg/s)`;
+    const cpu = stoa.cpuUsPerDelivery / relay.cpuUsPerDelivery;
+    const p99 = stoa.p99Ms / relay.p99Ms;
+    const lost = (f: FanoutFigures) => (f.deliveries === f.expected ? '' : `, ${f.expected - f.deliveries} of ${f.expected} NOT DELIVERED`);
+    return [
+      `${label}: server CPU ${stoa.cpuUsPerDelivery.toFixed(1)} us per delivery (node ${stoa.nodeUsPerDelivery.toFixed(1)} + database ${stoa.dbUsPerDelivery.toFixed(1)}) vs relay ${relay.cpuUsPerDelivery.toFixed(1)} us = ${cpu.toFixed(2)}x (target <= ${CPU_TARGET}x)${cpu <= CPU_TARGET ? '' : ' OVER'}; the receivers' processes spent ${stoa.receiversUsPerDelivery.toFixed(1)} us (relay ${relay.receiversUsPerDelivery.toFixed(1)})`,
+      `${label}: delivery p99 ${stoa.p99Ms.toFixed(1)} ms vs relay ${relay.p99Ms.toFixed(1)} ms = ${p99.toFixed(2)}x (target <= ${P99_TARGET}x)${p99 <= P99_TARGET ? '' : ' OVER'}; p50 ${stoa.p50Ms.toFixed(1)} vs ${relay.p50Ms.toFixed(1)} ms; ${stoa.messages} messages, ${stoa.deliveries} deliveries${lost(stoa)}${lost(relay)}`,
+    ];
+  });
+}
+
+if (!serveChildJobs<ReceiversJob | SendersJob>(__filename, (job) => (job.role === 'receivers' ? receiversSide(job) : sendersSide(job))) && require.main === module) {
+  fanoutBench().then(
+    (results) => {
+      for (const line of fanoutSummary(results)) console.log(line);
+    },
+    (err: Error) => {
+      console.error(`bench: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}
