@@ -4,7 +4,7 @@ import { Types } from 'mongoose';
 
 import { activeSuspension, MembershipModel, UserModel, type PlatformRole, type UserDocument } from '../models';
 import { cacheKeys, cachedAccount } from './authorization-cache';
-import type { Caller, Services } from './context';
+import type { Caller, Context, Guest, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { rooms, type UserView } from './protocol';
 import { toUserView } from './views';
@@ -12,7 +12,7 @@ import { toUserView } from './views';
 const ISSUER = 'stoa';
 const ALGORITHM = 'HS256';
 
-interface TokenClaims {
+export interface TokenClaims {
   sub: string;
   /** The account's token version when issued; logout moves it on. */
   tv: number;
@@ -38,6 +38,12 @@ export function issueToken(services: Services, user: UserDocument): string {
  * is bad, expired, issued before a logout, or the account is suspended.
  */
 export async function authenticate(services: Services, token: unknown): Promise<{ user: UserDocument; exp: number }> {
+  const claims = verifyToken(services, token);
+  return { user: await accountOf(claims), exp: claims.exp };
+}
+
+/** The claims of a well-signed, unexpired token of ours; no database read. */
+export function verifyToken(services: Services, token: unknown): TokenClaims {
   if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw new StoaError('unauthorized');
   let claims: TokenClaims;
   try {
@@ -49,10 +55,15 @@ export async function authenticate(services: Services, token: unknown): Promise<
   if (typeof claims.sub !== 'string' || !Types.ObjectId.isValid(claims.sub) || typeof claims.tv !== 'number' || typeof claims.exp !== 'number') {
     throw new StoaError('unauthorized');
   }
+  return claims;
+}
+
+/** The account a token speaks for, re-read: refused when it is gone, logged out since, or suspended. */
+export async function accountOf(claims: TokenClaims): Promise<UserDocument> {
   const user = await UserModel.findById(claims.sub);
   if (!user || user.tokenVersion !== claims.tv) throw new StoaError('unauthorized');
   assertNotSuspended(user);
-  return { user, exp: claims.exp };
+  return user;
 }
 
 /** The account behind an open socket, for one event: refused once it is gone or suspended. */
@@ -80,7 +91,7 @@ export function assertNotSuspended(user: UserDocument): void {
 }
 
 export async function register(
-  services: Services,
+  { services }: Context<Guest>,
   input: { username: string; password: string; displayName?: string | undefined },
 ): Promise<Session> {
   const passwordHash = await bcrypt.hash(input.password, services.bcryptRounds);
@@ -120,7 +131,8 @@ export async function verifyCredentials(services: Services, input: { username: s
  * Login behind the brute-force limits: a blocked username+IP pair (or IP) is refused before the
  * password is even compared, so the right password does not get through a block either.
  */
-export async function login(services: Services, input: { username: string; password: string }, ip: string): Promise<Session> {
+export async function login({ services, caller }: Context<Guest>, input: { username: string; password: string }): Promise<Session> {
+  const { ip } = caller;
   await services.limits.checkLogin(input.username, ip);
   const user = await verifyCredentials(services, input).catch(async (err: unknown) => {
     if (err instanceof StoaError && err.code === 'unauthorized') await services.limits.loginFailed(input.username, ip);
@@ -132,22 +144,23 @@ export async function login(services: Services, input: { username: string; passw
   return { user: toUserView(user), token: issueToken(services, user) };
 }
 
-export function me(caller: Caller): { user: UserView } {
+export function me({ caller }: Context): { user: UserView } {
   return { user: toUserView(caller.user) };
 }
 
-export function refresh(services: Services, caller: Caller): { token: string } {
+export function refresh({ services, caller }: Context): { token: string } {
   return { token: issueToken(services, caller.user) };
 }
 
 /** Every token issued before now stops working, and every open socket of the account is closed. */
-export async function logout(services: Services, caller: Caller): Promise<void> {
+export async function logout({ services, caller }: Context): Promise<Record<string, never>> {
   await UserModel.updateOne({ _id: caller.user._id }, { $set: { tokenVersion: caller.user.tokenVersion + 1 } });
   await services.realtime.invalidate([cacheKeys.account(caller.user.id)]);
   await services.realtime.disconnect(rooms.user(caller.user.id));
+  return {};
 }
 
-export async function setRole(services: Services, caller: Caller, input: { userId: string; role: PlatformRole }): Promise<{ user: UserView }> {
+export async function setRole({ services, caller }: Context, input: { userId: string; role: PlatformRole }): Promise<{ user: UserView }> {
   if (caller.user.role !== 'admin') throw new StoaError('forbidden', 'Only a platform admin changes roles.');
   if (!Types.ObjectId.isValid(input.userId)) throw new StoaError('not_found', 'No such user.');
   const user = await UserModel.findByIdAndUpdate(input.userId, { $set: { role: input.role } }, { new: true });

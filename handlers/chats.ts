@@ -5,29 +5,14 @@ import { trusted, Types } from 'mongoose';
 import { ChatModel, MembershipModel, type ChatDocument, type ChatRole, type MembershipDocument } from '../models';
 import { authorize } from './access';
 import { cacheKeys } from './authorization-cache';
-import type { Caller, Services } from './context';
+import type { Caller, Context, Guest, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
-import { actorOf, chatAccess, chatFacts, membershipOf, type ChatAccess } from './facts';
+import { actorOf, chatAccess, chatFacts, chatView, memberCounts, membershipOf, type ChatAccess } from './facts';
 import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './protocol';
 import { toChatView, toMembershipView } from './views';
 
-/** Active members per chat, counted from memberships (never a stored counter). */
-export async function memberCounts(chatIds: Types.ObjectId[]): Promise<Map<string, number>> {
-  const rows = await MembershipModel.aggregate<{ _id: Types.ObjectId; n: number }>([
-    { $match: { chatId: { $in: chatIds }, status: 'active' } },
-    { $group: { _id: '$chatId', n: { $sum: 1 } } },
-  ]);
-  return new Map(rows.map((row) => [row._id.toString(), row.n]));
-}
-
-export async function chatView(chat: ChatDocument, role?: ChatRole): Promise<ChatView> {
-  const counts = await memberCounts([chat._id]);
-  return toChatView(chat, counts.get(chat.id) ?? 0, role);
-}
-
 export async function createChat(
-  services: Services,
-  caller: Caller,
+  { services, caller }: Context,
   input: { type: ChatType; title: string; description?: string | undefined; visibility?: ChatVisibility | undefined },
 ): Promise<{ chat: ChatView }> {
   const chat = await ChatModel.create({
@@ -44,8 +29,7 @@ export async function createChat(
 }
 
 export async function joinChat(
-  services: Services,
-  caller: Caller,
+  { services, caller }: Context,
   input: { chatId: string } | { inviteCode: string },
 ): Promise<{ chat: ChatView; membership: MembershipView }> {
   const viaInvite = 'inviteCode' in input;
@@ -86,7 +70,7 @@ async function activateMembership(chat: ChatDocument, userId: Types.ObjectId, ex
   }
 }
 
-export async function leaveChat(services: Services, caller: Caller, input: { chatId: string }): Promise<Record<string, never>> {
+export async function leaveChat({ services, caller }: Context, input: { chatId: string }): Promise<Record<string, never>> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
   await MembershipModel.updateOne({ _id: access.membership!._id }, { $set: { status: 'left' } });
@@ -98,7 +82,7 @@ export async function leaveChat(services: Services, caller: Caller, input: { cha
   return {};
 }
 
-export async function listChats(caller: Caller): Promise<{ chats: ChatView[] }> {
+export async function listChats({ caller }: Context): Promise<{ chats: ChatView[] }> {
   const memberships = await MembershipModel.find({ userId: caller.user._id, status: 'active' }).lean();
   const chatIds = memberships.map((m) => m.chatId);
   const [chats, counts] = await Promise.all([ChatModel.find({ _id: trusted({ $in: chatIds }) }).sort({ createdAt: 1 }), memberCounts(chatIds)]);
@@ -106,7 +90,16 @@ export async function listChats(caller: Caller): Promise<{ chats: ChatView[] }> 
   return { chats: chats.map((chat) => toChatView(chat, counts.get(chat.id) ?? 0, roleOf.get(chat.id))) };
 }
 
-export async function inviteToChat(services: Services, caller: Caller, input: { chatId: string }): Promise<{ inviteCode: string }> {
+/** "Someone is typing" in a group: ephemeral, never stored; the typist's own sockets hear it too and ignore it. */
+export async function startTyping({ services, caller }: Context, input: { chatId: string }): Promise<Record<string, never>> {
+  const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
+  authorize(actorOf(caller, membership), 'chat.send', { chat: chatFacts(chat) });
+  if (chat.type !== 'group') throw new StoaError('forbidden', 'Channels show no typing.');
+  services.realtime.emit(rooms.chat(chat.id), 'typing', { chatId: chat.id, userId: caller.user.id });
+  return {};
+}
+
+export async function inviteToChat({ services, caller }: Context, input: { chatId: string }): Promise<{ inviteCode: string }> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
   if (access.chat.inviteCode) return { inviteCode: access.chat.inviteCode };
@@ -119,8 +112,7 @@ export async function inviteToChat(services: Services, caller: Caller, input: { 
 }
 
 export async function updateChat(
-  services: Services,
-  caller: Caller,
+  { services, caller }: Context,
   input: { chatId: string; title?: string | undefined; description?: string | undefined; slowModeSec?: number | undefined },
 ): Promise<{ chat: ChatView }> {
   const access = await chatAccess(input.chatId, caller.user._id);
@@ -138,8 +130,7 @@ export async function updateChat(
 
 /** The owner names admins and members, or hands ownership over (and becomes an admin). */
 export async function promoteMember(
-  services: Services,
-  caller: Caller,
+  { services, caller }: Context,
   input: { chatId: string; userId: string; role: ChatRole },
 ): Promise<{ membership: MembershipView }> {
   const access = await chatAccess(input.chatId, caller.user._id);

@@ -42,16 +42,39 @@ export interface Services {
   autoHideReports: number;
 }
 
-/** One caller's request, on either transport. */
-export interface Caller {
-  /** The authenticated user, re-read from the database for this request. */
-  user: UserDocument;
+/** Someone not signed in (registering, logging in), on either transport. */
+export interface Guest {
   /** Client IP, for rate limits and logs. */
   ip: string;
 }
 
+/** One signed-in caller's request, on either transport. */
+export interface Caller extends Guest {
+  /** The authenticated user, re-read from the database for this request. */
+  user: UserDocument;
+}
+
+/** What every handler is called with, `(ctx, input)`: the services, and who is asking. */
+export interface Context<C extends Guest = Caller> {
+  services: Services;
+  caller: C;
+}
+
 /** Limiter names, each with its own key prefix and RATE_<NAME> override (DESIGN.md section 7). */
 export type LimiterName = 'messages' | 'reports' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads';
+
+/** One limiter as operators see it (`GET /api/ops/rate-limits`). */
+export interface LimiterView {
+  name: string;
+  points: number;
+  /** Counting window; 0 for slow_mode, whose window each chat sets. */
+  durationSec: number;
+  blockDurationSec?: number;
+  /** Refusals since this process started. */
+  refusals: number;
+  /** Keys that would be refused right now, longest wait first. */
+  blocked: Array<{ key: string; msLeft: number }>;
+}
 
 /**
  * Rate limits (rate-limiter-flexible). Each refusal throws StoaError
@@ -68,4 +91,6 @@ export interface Limits {
   loginFailed(username: string, ip: string): Promise<void>;
   /** Clears the consecutive-failure count of the pair. */
   loginSucceeded(username: string, ip: string): Promise<void>;
+  /** Every limiter's settings, refusals and blocked keys. */
+  snapshot(): Promise<LimiterView[]>;
 }

@@ -1,4 +1,4 @@
-/** Reads from the database the facts that `can` (handlers/access.ts) decides on. */
+/** Reads from the database that more than one capability needs: the facts `can` (handlers/access.ts) decides on, member counts. */
 import { trusted, Types } from 'mongoose';
 
 import {
@@ -8,6 +8,7 @@ import {
   ModerationCaseModel,
   UserModel,
   type ChatDocument,
+  type ChatRole,
   type MembershipDocument,
   type MessageDocument,
   type ModerationCase,
@@ -18,6 +19,8 @@ import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './access';
 import { cachedChat, cachedMembership } from './authorization-cache';
 import type { Caller } from './context';
 import { StoaError } from './errors';
+import type { ChatView } from './protocol';
+import { toChatView } from './views';
 
 export interface ChatAccess {
   chat: ChatDocument;
@@ -135,4 +138,18 @@ export async function namedCase(caseId: string | undefined): Promise<{ doc: Mode
   if (caseId === undefined) return null;
   const doc = await findCase(caseId);
   return { doc, facts: await caseFacts(doc) };
+}
+
+/** Active members per chat, counted from memberships (never a stored counter). */
+export async function memberCounts(chatIds: Types.ObjectId[]): Promise<Map<string, number>> {
+  const rows = await MembershipModel.aggregate<{ _id: Types.ObjectId; n: number }>([
+    { $match: { chatId: { $in: chatIds }, status: 'active' } },
+    { $group: { _id: '$chatId', n: { $sum: 1 } } },
+  ]);
+  return new Map(rows.map((row) => [row._id.toString(), row.n]));
+}
+
+export async function chatView(chat: ChatDocument, role?: ChatRole): Promise<ChatView> {
+  const counts = await memberCounts([chat._id]);
+  return toChatView(chat, counts.get(chat.id) ?? 0, role);
 }

@@ -3,7 +3,7 @@ import { trusted, Types } from 'mongoose';
 import { MessageModel } from '../models';
 import { authorize, isChatAdmin, isPlatformModerator } from './access';
 import { asAuthorizedWork } from './authorization-cache';
-import type { Caller, Services } from './context';
+import type { Caller, Context, Guest, Services } from './context';
 import { StoaError } from './errors';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
 import { rooms, type MessageView } from './protocol';
@@ -16,8 +16,7 @@ export const HISTORY_MAX_LIMIT = 100;
 export { seqClaimStats } from './message-store';
 
 export function sendMessage(
-  services: Services,
-  caller: Caller,
+  { services, caller }: Context,
   input: { chatId: string; text: string; clientMsgId: string },
 ): Promise<{ message: MessageView }> {
   // Counted as authorized work, so that a ban or mute waits for it before its ack.
@@ -46,7 +45,7 @@ async function authorizeAndStore(
 }
 
 export async function messageHistory(
-  caller: Caller,
+  { caller }: Context,
   input: { chatId: string; before?: number | undefined; after?: number | undefined; limit?: number | undefined },
 ): Promise<{ messages: MessageView[]; hasMore: boolean }> {
   const access = await chatAccess(input.chatId, caller.user._id);
@@ -69,7 +68,7 @@ export async function messageHistory(
   return { messages: messages.map((m) => toMessageView(m, moderator)), hasMore };
 }
 
-export async function deleteMessage(services: Services, caller: Caller, input: { messageId: string }): Promise<Record<string, never>> {
+export async function deleteMessage({ services, caller }: Context, input: { messageId: string }): Promise<Record<string, never>> {
   const message = Types.ObjectId.isValid(input.messageId) ? await MessageModel.findById(input.messageId) : null;
   if (!message || message.deletedAt) throw new StoaError('not_found', 'No such message.');
   if (!message.senderId.equals(caller.user._id)) {

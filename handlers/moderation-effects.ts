@@ -1,7 +1,9 @@
 /**
- * The effects of moderation that more than one caller produces: the audit entry
- * and who hears of it, the statement of reasons, closing a case, and hiding a
- * message (by a moderator, or automatically after enough reports).
+ * Every effect of moderation, each written once: hide, unhide, ban, unban, mute,
+ * unmute, suspend, unsuspend, dismiss. Each one writes, audits, tells moderators and
+ * the chat's admins, gives the person acted against a statement of reasons, emits to
+ * the rooms concerned and closes the case it decides. Callers authorize first
+ * (handlers/moderation.ts for moderators; handlers/reports.ts for the automatic hide).
  */
 import { trusted, Types } from 'mongoose';
 
@@ -13,16 +15,19 @@ import {
   ReportModel,
   UserModel,
   type ActorRole,
+  type ChatDocument,
+  type MembershipDocument,
   type MessageDocument,
   type ModerationAction,
   type ModerationActionDocument,
   type ModerationCaseDocument,
 } from '../models';
 import { decidedLevel, isAtLeast } from './access';
+import { cacheKeys } from './authorization-cache';
 import type { Services } from './context';
 import { isDuplicateKeyError } from './errors';
 import { rooms, type ActionView } from './protocol';
-import { toActionView } from './views';
+import { toActionView, toMessageView } from './views';
 
 export type NewAction = Pick<ModerationAction, 'type' | 'actorId' | 'actorRole' | 'targetType' | 'targetId' | 'reason'> & {
   chatId?: Types.ObjectId | null;
@@ -36,7 +41,7 @@ export interface Decision {
   actorId: string;
   actorRole: ActorRole;
   reason: string;
-  caseId: Types.ObjectId | null;
+  case: ModerationCaseDocument | null;
 }
 
 export interface Audience {
@@ -69,33 +74,6 @@ async function staffRoomsExcept(excluded: string[]): Promise<string[]> {
   return staff.map((u) => u._id.toString()).filter((id) => !excluded.includes(id)).map(rooms.user);
 }
 
-/** Appends one entry to the audit log and tells moderators and the chat's admins, each in their view. */
-export async function recordAction(services: Services, entry: NewAction, concerns: string[]): Promise<ModerationActionDocument> {
-  return announce(services, await ModerationActionModel.create(entry), concerns);
-}
-
-/**
- * Like recordAction, for an action that must happen once however many requests
- * race to take it: the unique `dedupKey` admits one entry; the others get null.
- */
-export async function recordActionOnce(services: Services, entry: NewAction, concerns: string[], dedupKey: string): Promise<ModerationActionDocument | null> {
-  try {
-    return announce(services, await ModerationActionModel.create({ ...entry, dedupKey }), concerns);
-  } catch (err) {
-    if (isDuplicateKeyError(err)) return null;
-    throw err;
-  }
-}
-
-async function announce(services: Services, action: ModerationActionDocument, concerns: string[]): Promise<ModerationActionDocument> {
-  services.metrics.moderationActions.inc({ type: action.type });
-  services.log.info({ actionId: action.id, type: action.type, actorId: action.actorId, targetId: action.targetId, chatId: action.chatId?.toString() }, 'moderation action');
-  const audience = await audienceOf(action.chatId, concerns);
-  services.realtime.emit(audience.staff, 'mod:action', { action: toActionView(action, { withActorId: true }) });
-  if (audience.chatAdmins.length > 0) services.realtime.emit(audience.chatAdmins, 'mod:action', { action: toActionView(action, { withActorId: false }) });
-  return action;
-}
-
 /** The statement of reasons to the person acted against: what, why, until when, and at what level. */
 export function notify(services: Services, userId: string, action: ModerationActionDocument): void {
   services.realtime.emit(rooms.user(userId), 'moderation:notice', { action: toActionView(action, { withActorId: false }) });
@@ -122,33 +100,242 @@ export async function published(services: Services, action: ModerationActionDocu
   return { action: toActionView(action, { withActorId: forStaff }) };
 }
 
-/**
- * Hides a message: one audit entry, members stop seeing it, its author is told
- * why. With `dedupKey` it happens once however many callers race (the automatic
- * hide); a caller that lost the race gets null and changes nothing.
- */
-export async function hideMessage(services: Services, message: MessageDocument, decision: Decision, dedupKey?: string): Promise<ModerationActionDocument | null> {
-  const authorId = message.senderId.toString();
-  const entry: NewAction = {
-    type: 'hide_message',
-    actorId: decision.actorId,
-    actorRole: decision.actorRole,
-    targetType: 'message',
-    targetId: message.id,
-    chatId: message.chatId,
-    reason: decision.reason,
-    caseId: decision.caseId,
-  };
-  const action = dedupKey === undefined ? await recordAction(services, entry, [authorId]) : await recordActionOnce(services, entry, [authorId], dedupKey);
+/** One effect: its audit entry, its write, and who hears of it. */
+interface Effect {
+  entry: Omit<NewAction, 'actorId' | 'actorRole' | 'reason' | 'caseId'>;
+  /** The people it is about: they get the statement of reasons, never `mod:action`. */
+  concerns: string[];
+  /** For an effect that must happen once however many callers race: the unique key that admits one. */
+  onceKey?: string;
+  write(action: ModerationActionDocument): Promise<void>;
+  /** Cached authorization facts the write changed (handlers/authorization-cache.ts). */
+  invalidates?: string[];
+  /** The person told what was done and why. */
+  noticeTo?: string;
+  /** The rooms' events, after the audience and the person acted against have heard. */
+  publish?(action: ModerationActionDocument): Promise<void>;
+  /** How the decided case closes; unset leaves it open (an automatic hide awaits review). */
+  closes?: 'actioned' | 'dismissed';
+}
+
+/** The one path every effect takes: audit, write, invalidate, tell, publish, close the case. Null when `onceKey` lost the race. */
+async function enact(services: Services, decision: Decision, effect: Effect): Promise<ModerationActionDocument | null> {
+  const entry: NewAction = { ...effect.entry, actorId: decision.actorId, actorRole: decision.actorRole, reason: decision.reason, caseId: decision.case?._id ?? null };
+  const action = await audit(entry, effect.onceKey);
   if (!action) return null;
-  // Confirming a hide (e.g. an automatic one) never lowers the level needed to undo it.
-  const current = message.hidden;
-  if (!current || isAtLeast(decision.actorRole, decidedLevel(current.byRole))) {
-    const hidden = { at: action.createdAt, by: decision.actorId, byRole: decision.actorRole, reason: decision.reason, actionId: action._id };
-    await MessageModel.updateOne({ _id: message._id }, { $set: { hidden } });
-  }
-  const chatId = message.chatId.toString();
-  services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id, seq: message.seq });
-  notify(services, authorId, action);
+  await effect.write(action);
+  if (effect.invalidates) await services.realtime.invalidate(effect.invalidates);
+  await announce(services, action, effect.concerns);
+  if (effect.noticeTo) notify(services, effect.noticeTo, action);
+  await effect.publish?.(action);
+  if (effect.closes) await resolveCase(services, decision.actorId, decision.case, effect.closes);
   return action;
+}
+
+/** Appends one entry to the audit log; with `onceKey`, only the first of racing callers does (the others get null). */
+async function audit(entry: NewAction, onceKey: string | undefined): Promise<ModerationActionDocument | null> {
+  if (onceKey === undefined) return ModerationActionModel.create(entry);
+  try {
+    return await ModerationActionModel.create({ ...entry, dedupKey: onceKey });
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return null;
+    throw err;
+  }
+}
+
+/** Counts and logs an action and tells moderators and the chat's admins, each in their view. */
+async function announce(services: Services, action: ModerationActionDocument, concerns: string[]): Promise<void> {
+  services.metrics.moderationActions.inc({ type: action.type });
+  services.log.info({ actionId: action.id, type: action.type, actorId: action.actorId, targetId: action.targetId, chatId: action.chatId?.toString() }, 'moderation action');
+  const audience = await audienceOf(action.chatId, concerns);
+  services.realtime.emit(audience.staff, 'mod:action', { action: toActionView(action, { withActorId: true }) });
+  if (audience.chatAdmins.length > 0) services.realtime.emit(audience.chatAdmins, 'mod:action', { action: toActionView(action, { withActorId: false }) });
+}
+
+const untilFrom = (durationSec: number | undefined, now = Date.now()): Date | null => (durationSec ? new Date(now + durationSec * 1000) : null);
+const isoOrNull = (date: Date | null): string | null => date?.toISOString() ?? null;
+
+/** Channels keep their subscribers out of each other's business: there only the chat's admins hear of a ban or mute. */
+async function memberNewsRooms(chat: ChatDocument): Promise<string | string[]> {
+  if (chat.type === 'group') return rooms.chat(chat.id);
+  const admins = await MembershipModel.find({ chatId: chat._id, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { userId: 1 }).lean();
+  return admins.map((m) => rooms.user(m.userId.toString()));
+}
+
+/**
+ * Hides a message: members stop seeing it, its author is told why. A moderator's hide closes
+ * its case; an automatic one (`automatic`) happens once however many reports race, leaves the
+ * case open for review, and a caller that lost the race gets null.
+ */
+export async function hideMessage(services: Services, message: MessageDocument, decision: Decision, automatic?: { onceKey: string }): Promise<ModerationActionDocument | null> {
+  const authorId = message.senderId.toString();
+  const chatId = message.chatId.toString();
+  return enact(services, decision, {
+    entry: { type: 'hide_message', targetType: 'message', targetId: message.id, chatId: message.chatId },
+    concerns: [authorId],
+    ...(automatic ? { onceKey: automatic.onceKey } : { closes: 'actioned' as const }),
+    async write(action) {
+      // Confirming a hide (e.g. an automatic one) never lowers the level needed to undo it.
+      const current = message.hidden;
+      if (current && !isAtLeast(decision.actorRole, decidedLevel(current.byRole))) return;
+      const hidden = { at: action.createdAt, by: decision.actorId, byRole: decision.actorRole, reason: decision.reason, actionId: action._id };
+      await MessageModel.updateOne({ _id: message._id }, { $set: { hidden } });
+    },
+    noticeTo: authorId,
+    async publish() {
+      services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id, seq: message.seq });
+    },
+  });
+}
+
+/** Shows a hidden message again; the case it names closes as dismissed. */
+export async function unhideMessage(services: Services, message: MessageDocument, decision: Decision): Promise<ModerationActionDocument> {
+  const authorId = message.senderId.toString();
+  const action = await enact(services, decision, {
+    entry: { type: 'unhide_message', targetType: 'message', targetId: message.id, chatId: message.chatId },
+    concerns: [authorId],
+    async write() {
+      await MessageModel.updateOne({ _id: message._id }, { $set: { hidden: null } });
+      message.hidden = null;
+    },
+    noticeTo: authorId,
+    async publish() {
+      if (!message.deletedAt) services.realtime.emit(rooms.chat(message.chatId.toString()), 'message:unhidden', { message: toMessageView(message) });
+    },
+    closes: 'dismissed',
+  });
+  return action!;
+}
+
+/** Who a chat-level action is about: the chat, the user, and their membership there if any. */
+export interface MemberTarget {
+  chat: ChatDocument;
+  userId: string;
+  membership: MembershipDocument | null;
+}
+
+/** Bans from a chat: out of its room on every node first, so that nothing said after the ban reaches them. */
+export async function banMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<ModerationActionDocument> {
+  const until = untilFrom(durationSec);
+  const banned = { status: 'banned', bannedUntil: until, bannedByRole: decision.actorRole, role: 'member' };
+  const action = await enact(services, decision, {
+    entry: { type: 'ban_member', targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
+    concerns: [userId],
+    async write() {
+      if (membership) await MembershipModel.updateOne({ _id: membership._id }, { $set: banned });
+      else await createBannedMembership(chat._id, new Types.ObjectId(userId), banned);
+    },
+    invalidates: [cacheKeys.membership(chat.id, userId)],
+    noticeTo: userId,
+    async publish() {
+      await services.realtime.leave(rooms.user(userId), rooms.chat(chat.id));
+      services.realtime.emit(rooms.user(userId), 'chat:removed', { chatId: chat.id, reason: decision.reason });
+      services.realtime.emit(await memberNewsRooms(chat), 'member:banned', { chatId: chat.id, userId, until: isoOrNull(until) });
+    },
+    closes: 'actioned',
+  });
+  return action!;
+}
+
+/** A ban can come before someone ever joined: it keeps them out. */
+async function createBannedMembership(chatId: Types.ObjectId, userId: Types.ObjectId, banned: Record<string, unknown>): Promise<void> {
+  try {
+    await MembershipModel.create({ chatId, userId, ...banned });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    await MembershipModel.updateOne({ chatId, userId }, { $set: banned });
+  }
+}
+
+/** Lifts a ban: the member may join again. */
+export async function unbanMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<ModerationActionDocument> {
+  const action = await enact(services, decision, {
+    entry: { type: 'unban_member', targetType: 'user', targetId: userId, chatId: chat._id },
+    concerns: [userId],
+    async write() {
+      await MembershipModel.updateOne({ _id: membership!._id }, { $set: { status: 'left', bannedUntil: null, bannedByRole: null } });
+    },
+    invalidates: [cacheKeys.membership(chat.id, userId)],
+    noticeTo: userId,
+  });
+  return action!;
+}
+
+/** Mutes a member; without `durationSec`, until lifted. */
+export async function muteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<ModerationActionDocument> {
+  const until = untilFrom(durationSec);
+  const action = await enact(services, decision, {
+    entry: { type: 'mute_member', targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
+    concerns: [userId],
+    async write() {
+      await MembershipModel.updateOne({ _id: membership!._id }, { $set: { mutedUntil: until, mutedByRole: decision.actorRole } });
+    },
+    invalidates: [cacheKeys.membership(chat.id, userId)],
+    noticeTo: userId,
+    async publish() {
+      services.realtime.emit(await memberNewsRooms(chat), 'member:muted', { chatId: chat.id, userId, until: isoOrNull(until) });
+    },
+    closes: 'actioned',
+  });
+  return action!;
+}
+
+/** Lifts a mute. */
+export async function unmuteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<ModerationActionDocument> {
+  const action = await enact(services, decision, {
+    entry: { type: 'unmute_member', targetType: 'user', targetId: userId, chatId: chat._id },
+    concerns: [userId],
+    async write() {
+      await MembershipModel.updateOne({ _id: membership!._id }, { $set: { mutedUntil: null, mutedByRole: null } });
+    },
+    invalidates: [cacheKeys.membership(chat.id, userId)],
+    noticeTo: userId,
+  });
+  return action!;
+}
+
+/** Suspends an account everywhere: told why, then every socket of it is disconnected. */
+export async function suspendAccount(services: Services, decision: Decision, userId: string, durationSec: number | undefined): Promise<ModerationActionDocument> {
+  const until = untilFrom(durationSec);
+  const action = await enact(services, decision, {
+    entry: { type: 'suspend_account', targetType: 'user', targetId: userId, durationSec: durationSec ?? null, until },
+    concerns: [userId],
+    async write() {
+      const suspended = { until, reason: decision.reason, by: decision.actorId, byRole: decision.actorRole };
+      await UserModel.updateOne({ _id: userId }, { $set: { suspended } });
+    },
+    invalidates: [cacheKeys.account(userId)],
+    noticeTo: userId,
+    async publish() {
+      services.realtime.emit(rooms.user(userId), 'account:suspended', { reason: decision.reason, until: isoOrNull(until) });
+      await services.realtime.disconnect(rooms.user(userId));
+    },
+    closes: 'actioned',
+  });
+  return action!;
+}
+
+/** Lifts a suspension. */
+export async function unsuspendAccount(services: Services, decision: Decision, userId: string): Promise<ModerationActionDocument> {
+  const action = await enact(services, decision, {
+    entry: { type: 'unsuspend_account', targetType: 'user', targetId: userId },
+    concerns: [userId],
+    async write() {
+      await UserModel.updateOne({ _id: userId }, { $set: { suspended: null } });
+    },
+    invalidates: [cacheKeys.account(userId)],
+    noticeTo: userId,
+  });
+  return action!;
+}
+
+/** Closes a case with no action; the people it concerns hear nothing but the outcome reaches its reporters. */
+export async function dismissCase(services: Services, decision: Decision & { case: ModerationCaseDocument }, chatId: Types.ObjectId | null, concerns: string[]): Promise<ModerationActionDocument> {
+  const action = await enact(services, decision, {
+    entry: { type: 'dismiss_case', targetType: 'case', targetId: decision.case.id, chatId },
+    concerns,
+    async write() {},
+    closes: 'dismissed',
+  });
+  return action!;
 }

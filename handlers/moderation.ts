@@ -1,19 +1,34 @@
+/**
+ * Moderators' actions: each finds its target, decides with `can` (handlers/access.ts), and
+ * takes the one effect of handlers/moderation-effects.ts; the ack waits until every node has it.
+ */
 import { trusted, type Types } from 'mongoose';
 
-import { activeSuspension, isBanned, isMuted, MembershipModel, MessageModel, ModerationActionModel, UserModel, type ActorRole, type ChatDocument } from '../models';
+import { activeSuspension, isBanned, isMuted, ModerationActionModel, type ChatDocument, type ModerationActionDocument } from '../models';
 import { actorRoleOf, authorize, decidedLevel, isPlatformModerator, type Actor } from './access';
-import { cacheKeys } from './authorization-cache';
-import type { Caller, Services } from './context';
-import { isDuplicateKeyError, StoaError } from './errors';
+import type { Caller, Context } from './context';
+import { StoaError } from './errors';
 import { actorOf, adminChatIds, asMessageNotFound, caseFacts, chatAccess, chatFacts, findCase, findMessage, findUser, membershipOf, moderatingChatOf, namedCase, personOf } from './facts';
-import { hideMessage as hide, notify, published, recordAction, resolveCase, type Decision } from './moderation-effects';
-import { rooms, type ActionView } from './protocol';
-import { toActionView, toMessageView } from './views';
-
-const untilFrom = (durationSec: number | undefined, now = Date.now()): Date | null => (durationSec ? new Date(now + durationSec * 1000) : null);
+import * as effects from './moderation-effects';
+import type { ActionView } from './protocol';
+import type { ModerationActionInput } from './schemas';
+import { toActionView } from './views';
 
 /** The level the caller acts at, once `authorize` has let them act. */
-const levelOfActor = (actor: Actor): ActorRole => actorRoleOf(actor) ?? 'chat_admin';
+const levelOfActor = (actor: Actor): effects.Decision['actorRole'] => actorRoleOf(actor) ?? 'chat_admin';
+
+const decisionOf = (caller: Caller, actor: Actor, reason: string, moderationCase: effects.Decision['case'] = null): effects.Decision => ({
+  actorId: caller.user.id,
+  actorRole: levelOfActor(actor),
+  reason,
+  case: moderationCase,
+});
+
+/** The ack, once the action's effects have reached the sockets of every node; platform staff see who acted. */
+async function published({ services, caller }: Context, action: ModerationActionDocument): Promise<{ action: ActionView }> {
+  await services.realtime.flush();
+  return { action: toActionView(action, { withActorId: isPlatformModerator(caller.user) }) };
+}
 
 /** The chat of a moderation request, and the caller as an actor there; refused before the target is read. */
 async function moderatedChat(caller: Caller, chatId: string | Types.ObjectId): Promise<{ chat: ChatDocument; actor: Actor }> {
@@ -21,6 +36,14 @@ async function moderatedChat(caller: Caller, chatId: string | Types.ObjectId): P
   const actor = actorOf(caller, membership);
   authorize(actor, 'chat.moderate', { chat: chatFacts(chat) });
   return { chat, actor };
+}
+
+/** A member to act on in a chat the caller moderates. */
+async function moderatedMember(caller: Caller, chatId: string, userId: string) {
+  const { chat, actor } = await moderatedChat(caller, chatId);
+  const target = await findUser(userId);
+  const membership = await membershipOf(chat._id, target._id);
+  return { chat, actor, target, membership, member: { chat, userId: target.id, membership } };
 }
 
 /** A message to moderate: its chat, the caller there, and its author there. */
@@ -33,251 +56,115 @@ async function moderatedMessage(caller: Caller, messageId: string) {
   return { message, chat, actor, author: personOf(author, authorMembership) };
 }
 
-/** Channels keep their subscribers out of each other's business: there only the chat's admins hear of a ban or mute. */
-async function memberNewsRooms(chat: ChatDocument): Promise<string | string[]> {
-  if (chat.type === 'group') return rooms.chat(chat.id);
-  const admins = await MembershipModel.find({ chatId: chat._id, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { userId: 1 }).lean();
-  return admins.map((m) => rooms.user(m.userId.toString()));
-}
+type HideInput = { messageId: string; reason: string; caseId?: string | undefined };
 
-export async function hideMessage(services: Services, caller: Caller, input: { messageId: string; reason: string; caseId?: string | undefined }): Promise<{ action: ActionView }> {
-  const { message, chat, actor, author } = await moderatedMessage(caller, input.messageId);
+export async function hideMessage(ctx: Context, input: HideInput): Promise<{ action: ActionView }> {
+  const { message, chat, actor, author } = await moderatedMessage(ctx.caller, input.messageId);
   const named = await namedCase(input.caseId);
   authorize(actor, 'message.hide', { chat: chatFacts(chat), messageId: message.id, author, case: named?.facts ?? null });
-  const decision: Decision = { actorId: caller.user.id, actorRole: levelOfActor(actor), reason: input.reason, caseId: named?.doc._id ?? null };
-  const action = (await hide(services, message, decision))!;
-  await resolveCase(services, caller.user.id, named?.doc ?? null, 'actioned');
-  return published(services, action, isPlatformModerator(caller.user));
+  const action = await effects.hideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, named?.doc));
+  return published(ctx, action!);
 }
 
-export async function unhideMessage(services: Services, caller: Caller, input: { messageId: string; reason: string; caseId?: string | undefined }): Promise<{ action: ActionView }> {
-  const { message, chat, actor, author } = await moderatedMessage(caller, input.messageId);
+export async function unhideMessage(ctx: Context, input: HideInput): Promise<{ action: ActionView }> {
+  const { message, chat, actor, author } = await moderatedMessage(ctx.caller, input.messageId);
   const named = await namedCase(input.caseId);
   const hiddenBy = message.hidden ? decidedLevel(message.hidden.byRole) : null;
   authorize(actor, 'message.unhide', { chat: chatFacts(chat), messageId: message.id, author, hiddenBy, case: named?.facts ?? null });
   if (!message.hidden) throw new StoaError('conflict', 'That message is not hidden.');
-  const action = await recordAction(
-    services,
-    {
-      type: 'unhide_message',
-      actorId: caller.user.id,
-      actorRole: levelOfActor(actor),
-      targetType: 'message',
-      targetId: message.id,
-      chatId: message.chatId,
-      reason: input.reason,
-      caseId: named?.doc._id ?? null,
-    },
-    [author.id],
-  );
-  await MessageModel.updateOne({ _id: message._id }, { $set: { hidden: null } });
-  message.hidden = null;
-  if (!message.deletedAt) services.realtime.emit(rooms.chat(chat.id), 'message:unhidden', { message: toMessageView(message) });
-  await resolveCase(services, caller.user.id, named?.doc ?? null, 'dismissed');
-  notify(services, author.id, action);
-  return published(services, action, isPlatformModerator(caller.user));
+  return published(ctx, await effects.unhideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, named?.doc)));
 }
 
+/** Without `chatId`, a ban is a suspension of the account. */
 export async function banMember(
-  services: Services,
-  caller: Caller,
+  ctx: Context,
   input: { userId: string; chatId?: string | undefined; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
 ): Promise<{ action: ActionView }> {
-  if (input.chatId === undefined) return suspendAccount(services, caller, input);
-  const { chat, actor } = await moderatedChat(caller, input.chatId);
-  const target = await findUser(input.userId);
-  const membership = await membershipOf(chat._id, target._id);
+  if (input.chatId === undefined) return suspendAccount(ctx, input);
+  const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const named = await namedCase(input.caseId);
   const bannedBy = membership && isBanned(membership) ? decidedLevel(membership.bannedByRole) : null;
   authorize(actor, 'member.ban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy, case: named?.facts ?? null });
-
-  const until = untilFrom(input.durationSec);
-  const actorRole = levelOfActor(actor);
-  const banned = { status: 'banned', bannedUntil: until, bannedByRole: actorRole, role: 'member' };
-  if (membership) await MembershipModel.updateOne({ _id: membership._id }, { $set: banned });
-  else await createBannedMembership(chat._id, target._id, banned);
-  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
-
-  const action = await recordAction(
-    services,
-    {
-      type: 'ban_member',
-      actorId: caller.user.id,
-      actorRole,
-      targetType: 'user',
-      targetId: target.id,
-      chatId: chat._id,
-      reason: input.reason,
-      caseId: named?.doc._id ?? null,
-      durationSec: input.durationSec ?? null,
-      until,
-    },
-    [target.id],
-  );
-  // Out of the room on every node first, so that nothing said after the ban reaches them.
-  await services.realtime.leave(rooms.user(target.id), rooms.chat(chat.id));
-  services.realtime.emit(rooms.user(target.id), 'chat:removed', { chatId: chat.id, reason: input.reason });
-  services.realtime.emit(await memberNewsRooms(chat), 'member:banned', { chatId: chat.id, userId: target.id, until: until?.toISOString() ?? null });
-  await resolveCase(services, caller.user.id, named?.doc ?? null, 'actioned');
-  notify(services, target.id, action);
-  return published(services, action, isPlatformModerator(caller.user));
+  return published(ctx, await effects.banMember(ctx.services, decisionOf(ctx.caller, actor, input.reason, named?.doc), member, input.durationSec));
 }
 
-/** A ban can come before someone ever joined: it keeps them out. */
-async function createBannedMembership(chatId: Types.ObjectId, userId: Types.ObjectId, banned: Record<string, unknown>): Promise<void> {
-  try {
-    await MembershipModel.create({ chatId, userId, ...banned });
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
-    await MembershipModel.updateOne({ chatId, userId }, { $set: banned });
-  }
-}
-
-export async function unbanMember(services: Services, caller: Caller, input: { userId: string; chatId?: string | undefined; reason: string }): Promise<{ action: ActionView }> {
-  if (input.chatId === undefined) return unsuspendAccount(services, caller, input);
-  const { chat, actor } = await moderatedChat(caller, input.chatId);
-  const target = await findUser(input.userId);
-  const membership = await membershipOf(chat._id, target._id);
+export async function unbanMember(ctx: Context, input: { userId: string; chatId?: string | undefined; reason: string }): Promise<{ action: ActionView }> {
+  if (input.chatId === undefined) return unsuspendAccount(ctx, input);
+  const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const isBannedNow = membership?.status === 'banned';
   authorize(actor, 'member.unban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy: isBannedNow ? decidedLevel(membership.bannedByRole) : null });
-  if (!membership || !isBannedNow) throw new StoaError('conflict', 'That user is not banned from this chat.');
-  await MembershipModel.updateOne({ _id: membership._id }, { $set: { status: 'left', bannedUntil: null, bannedByRole: null } });
-  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
-  const action = await recordAction(
-    services,
-    { type: 'unban_member', actorId: caller.user.id, actorRole: levelOfActor(actor), targetType: 'user', targetId: target.id, chatId: chat._id, reason: input.reason },
-    [target.id],
-  );
-  notify(services, target.id, action);
-  return published(services, action, isPlatformModerator(caller.user));
+  if (!isBannedNow) throw new StoaError('conflict', 'That user is not banned from this chat.');
+  return published(ctx, await effects.unbanMember(ctx.services, decisionOf(ctx.caller, actor, input.reason), member));
 }
 
 export async function muteMember(
-  services: Services,
-  caller: Caller,
+  ctx: Context,
   input: { userId: string; chatId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
 ): Promise<{ action: ActionView }> {
-  const { chat, actor } = await moderatedChat(caller, input.chatId);
-  const target = await findUser(input.userId);
-  const membership = await membershipOf(chat._id, target._id);
+  const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const named = await namedCase(input.caseId);
   const mutedBy = membership && isMuted(membership) ? decidedLevel(membership.mutedByRole) : null;
   authorize(actor, 'member.mute', { chat: chatFacts(chat), person: personOf(target, membership), mutedBy, case: named?.facts ?? null });
   if (membership?.status !== 'active') throw new StoaError('not_found', 'That user is not a member of this chat.');
-
-  const until = untilFrom(input.durationSec);
-  const actorRole = levelOfActor(actor);
-  await MembershipModel.updateOne({ _id: membership._id }, { $set: { mutedUntil: until, mutedByRole: actorRole } });
-  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
-  const action = await recordAction(
-    services,
-    {
-      type: 'mute_member',
-      actorId: caller.user.id,
-      actorRole,
-      targetType: 'user',
-      targetId: target.id,
-      chatId: chat._id,
-      reason: input.reason,
-      caseId: named?.doc._id ?? null,
-      durationSec: input.durationSec ?? null,
-      until,
-    },
-    [target.id],
-  );
-  services.realtime.emit(await memberNewsRooms(chat), 'member:muted', { chatId: chat.id, userId: target.id, until: until?.toISOString() ?? null });
-  await resolveCase(services, caller.user.id, named?.doc ?? null, 'actioned');
-  notify(services, target.id, action);
-  return published(services, action, isPlatformModerator(caller.user));
+  return published(ctx, await effects.muteMember(ctx.services, decisionOf(ctx.caller, actor, input.reason, named?.doc), member, input.durationSec));
 }
 
-export async function unmuteMember(services: Services, caller: Caller, input: { userId: string; chatId: string; reason: string }): Promise<{ action: ActionView }> {
-  const { chat, actor } = await moderatedChat(caller, input.chatId);
-  const target = await findUser(input.userId);
-  const membership = await membershipOf(chat._id, target._id);
+export async function unmuteMember(ctx: Context, input: { userId: string; chatId: string; reason: string }): Promise<{ action: ActionView }> {
+  const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const mutedNow = membership !== null && isMuted(membership);
   authorize(actor, 'member.unmute', { chat: chatFacts(chat), person: personOf(target, membership), mutedBy: mutedNow ? decidedLevel(membership.mutedByRole) : null });
-  if (!membership || !mutedNow) throw new StoaError('conflict', 'That user is not muted in this chat.');
-  await MembershipModel.updateOne({ _id: membership._id }, { $set: { mutedUntil: null, mutedByRole: null } });
-  await services.realtime.invalidate([cacheKeys.membership(chat.id, target.id)]);
-  const action = await recordAction(
-    services,
-    { type: 'unmute_member', actorId: caller.user.id, actorRole: levelOfActor(actor), targetType: 'user', targetId: target.id, chatId: chat._id, reason: input.reason },
-    [target.id],
-  );
-  notify(services, target.id, action);
-  return published(services, action, isPlatformModerator(caller.user));
+  if (!mutedNow) throw new StoaError('conflict', 'That user is not muted in this chat.');
+  return published(ctx, await effects.unmuteMember(ctx.services, decisionOf(ctx.caller, actor, input.reason), member));
 }
 
-async function suspendAccount(
-  services: Services,
-  caller: Caller,
-  input: { userId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
-): Promise<{ action: ActionView }> {
-  const actor = actorOf(caller, null);
+async function suspendAccount(ctx: Context, input: { userId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined }): Promise<{ action: ActionView }> {
+  const actor = actorOf(ctx.caller, null);
   authorize(actor, 'account.moderate', {});
   const target = await findUser(input.userId);
   const named = await namedCase(input.caseId);
   const suspension = activeSuspension(target);
   authorize(actor, 'account.suspend', { person: personOf(target, null), suspendedBy: suspension ? decidedLevel(suspension.byRole) : null, case: named?.facts ?? null });
-
-  const until = untilFrom(input.durationSec);
-  const actorRole = levelOfActor(actor);
-  await UserModel.updateOne({ _id: target._id }, { $set: { suspended: { until, reason: input.reason, by: caller.user.id, byRole: actorRole } } });
-  await services.realtime.invalidate([cacheKeys.account(target.id)]);
-  const action = await recordAction(
-    services,
-    {
-      type: 'suspend_account',
-      actorId: caller.user.id,
-      actorRole,
-      targetType: 'user',
-      targetId: target.id,
-      reason: input.reason,
-      caseId: named?.doc._id ?? null,
-      durationSec: input.durationSec ?? null,
-      until,
-    },
-    [target.id],
-  );
-  await resolveCase(services, caller.user.id, named?.doc ?? null, 'actioned');
-  notify(services, target.id, action);
-  services.realtime.emit(rooms.user(target.id), 'account:suspended', { reason: input.reason, until: until?.toISOString() ?? null });
-  await services.realtime.disconnect(rooms.user(target.id));
-  return published(services, action, true);
+  return published(ctx, await effects.suspendAccount(ctx.services, decisionOf(ctx.caller, actor, input.reason, named?.doc), target.id, input.durationSec));
 }
 
-async function unsuspendAccount(services: Services, caller: Caller, input: { userId: string; reason: string }): Promise<{ action: ActionView }> {
-  const actor = actorOf(caller, null);
+async function unsuspendAccount(ctx: Context, input: { userId: string; reason: string }): Promise<{ action: ActionView }> {
+  const actor = actorOf(ctx.caller, null);
   authorize(actor, 'account.moderate', {});
   const target = await findUser(input.userId);
   const suspendedBy = target.suspended ? decidedLevel(target.suspended.byRole) : null;
   authorize(actor, 'account.unsuspend', { person: personOf(target, null), suspendedBy });
   if (!target.suspended) throw new StoaError('conflict', 'That account is not suspended.');
-  await UserModel.updateOne({ _id: target._id }, { $set: { suspended: null } });
-  await services.realtime.invalidate([cacheKeys.account(target.id)]);
-  const action = await recordAction(
-    services,
-    { type: 'unsuspend_account', actorId: caller.user.id, actorRole: levelOfActor(actor), targetType: 'user', targetId: target.id, reason: input.reason },
-    [target.id],
-  );
-  notify(services, target.id, action);
-  return published(services, action, true);
+  return published(ctx, await effects.unsuspendAccount(ctx.services, decisionOf(ctx.caller, actor, input.reason), target.id));
 }
 
-export async function dismissCase(services: Services, caller: Caller, input: { caseId: string; reason: string }): Promise<{ action: ActionView }> {
+export async function dismissCase(ctx: Context, input: { caseId: string; reason: string }): Promise<{ action: ActionView }> {
   const moderationCase = await findCase(input.caseId);
   const facts = await caseFacts(moderationCase);
   const chatId = moderatingChatOf(moderationCase);
-  const actor = actorOf(caller, chatId ? await membershipOf(chatId, caller.user._id) : null);
+  const actor = actorOf(ctx.caller, chatId ? await membershipOf(chatId, ctx.caller.user._id) : null);
   authorize(actor, 'case.dismiss', { case: facts });
-  const action = await recordAction(
-    services,
-    { type: 'dismiss_case', actorId: caller.user.id, actorRole: levelOfActor(actor), targetType: 'case', targetId: moderationCase.id, chatId, reason: input.reason, caseId: moderationCase._id },
-    facts.concerns,
-  );
-  await resolveCase(services, caller.user.id, moderationCase, 'dismissed');
-  return published(services, action, isPlatformModerator(caller.user));
+  const decision = { ...decisionOf(ctx.caller, actor, input.reason), case: moderationCase };
+  return published(ctx, await effects.dismissCase(ctx.services, decision, chatId, facts.concerns));
+}
+
+/** `POST /api/moderation/actions {type, ...}`: the socket event's action under its type. */
+export function takeAction(ctx: Context, input: ModerationActionInput): Promise<{ action: ActionView }> {
+  switch (input.type) {
+    case 'hide':
+      return hideMessage(ctx, input);
+    case 'unhide':
+      return unhideMessage(ctx, input);
+    case 'ban':
+      return banMember(ctx, input);
+    case 'unban':
+      return unbanMember(ctx, input);
+    case 'mute':
+      return muteMember(ctx, input);
+    case 'unmute':
+      return unmuteMember(ctx, input);
+    case 'dismiss':
+      return dismissCase(ctx, input);
+  }
 }
 
 /**
@@ -285,7 +172,7 @@ export async function dismissCase(services: Services, caller: Caller, input: { c
  * admins the entries of their chats, with the level that acted.
  */
 export async function moderationLog(
-  caller: Caller,
+  { caller }: Context,
   input: { targetId?: string | undefined; actorId?: string | undefined; before?: string | undefined; limit?: number | undefined },
 ): Promise<{ actions: ActionView[] }> {
   const staff = isPlatformModerator(caller.user);

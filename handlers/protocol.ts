@@ -6,45 +6,17 @@
  *   import type { ClientToServerEvents, ServerToClientEvents } from 'stoa/handlers/protocol';
  *   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { auth: { token } });
  */
+import type { z } from 'zod';
+
+import type { ActionType, ActorRole, CaseStatus, ChatRole, ChatType, ChatVisibility, MembershipStatus, PlatformRole, ReportReason, TargetType } from '../models/vocabulary';
 import type { WireError } from './errors';
+import type * as schemas from './schemas';
 
 export type Id = string;
 /** ISO 8601. */
 export type Timestamp = string;
 
-export type PlatformRole = 'user' | 'moderator' | 'admin';
-export type ChatType = 'group' | 'channel';
-export type ChatVisibility = 'public' | 'private';
-export type ChatRole = 'owner' | 'admin' | 'member';
-export type TargetType = 'message' | 'user' | 'chat';
-export type CaseStatus = 'open' | 'actioned' | 'dismissed';
-export type ReportReason =
-  | 'spam'
-  | 'scam'
-  | 'violence'
-  | 'child_abuse'
-  | 'illegal_goods'
-  | 'sexual_content'
-  | 'non_consensual_imagery'
-  | 'hate'
-  | 'harassment'
-  | 'terrorism'
-  | 'personal_data'
-  | 'copyright'
-  | 'other';
-export type ActionType =
-  | 'hide_message'
-  | 'unhide_message'
-  | 'ban_member'
-  | 'unban_member'
-  | 'mute_member'
-  | 'unmute_member'
-  | 'suspend_account'
-  | 'unsuspend_account'
-  | 'dismiss_case';
-
-/** Who acted, as the people acted against see it: the level, never a platform moderator's id. */
-export type ActorRole = 'system' | 'chat_admin' | 'platform_moderator' | 'platform_admin';
+export type { ActionType, ActorRole, CaseStatus, ChatRole, ChatType, ChatVisibility, MembershipStatus, PlatformRole, ReportReason, TargetType } from '../models/vocabulary';
 
 export interface UserView {
   id: Id;
@@ -72,7 +44,7 @@ export interface MembershipView {
   chatId: Id;
   userId: Id;
   role: ChatRole;
-  status: 'active' | 'left' | 'banned';
+  status: MembershipStatus;
   bannedUntil: Timestamp | null;
   /** A mute with `mutedUntil` null lasts until lifted. */
   muted: boolean;
@@ -144,30 +116,33 @@ export type CaseTarget =
 
 export type Ack<T> = (response: ({ ok: true } & T) | { ok: false; error: WireError }) => void;
 type Empty = Record<string, never>;
+/** What a client sends for an event: exactly what its schema (handlers/schemas.ts) accepts. */
+type In<S extends z.ZodType> = z.input<S>;
 
 export interface ClientToServerEvents {
-  'chat:create': (input: { type: ChatType; title: string; description?: string; visibility?: ChatVisibility }, ack: Ack<{ chat: ChatView }>) => void;
-  'chat:join': (input: { chatId: Id } | { inviteCode: string }, ack: Ack<{ chat: ChatView; membership: MembershipView }>) => void;
-  'chat:leave': (input: { chatId: Id }, ack: Ack<Empty>) => void;
-  'chat:list': (input: Empty, ack: Ack<{ chats: ChatView[] }>) => void;
-  'chat:invite': (input: { chatId: Id }, ack: Ack<{ inviteCode: string }>) => void;
-  'chat:update': (input: { chatId: Id; title?: string; description?: string; slowModeSec?: number }, ack: Ack<{ chat: ChatView }>) => void;
-  'chat:promote': (input: { chatId: Id; userId: Id; role: ChatRole }, ack: Ack<{ membership: MembershipView }>) => void;
-  'message:send': (input: { chatId: Id; text: string; clientMsgId: string }, ack: Ack<{ message: MessageView }>) => void;
-  'message:history': (input: { chatId: Id; before?: number; after?: number; limit?: number }, ack: Ack<{ messages: MessageView[]; hasMore: boolean }>) => void;
-  'message:delete': (input: { messageId: Id }, ack: Ack<Empty>) => void;
-  'report:create': (input: { targetType: TargetType; targetId: Id; reason: ReportReason; comment?: string }, ack: Ack<{ report: ReportView }>) => void;
-  'mod:cases': (input: { status?: CaseStatus; chatId?: Id; limit?: number }, ack: Ack<{ cases: CaseView[] }>) => void;
-  'mod:case': (input: { caseId: Id }, ack: Ack<{ case: CaseView; reports: ReportView[]; target: CaseTarget }>) => void;
-  'mod:hide': (input: { messageId: Id; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
-  'mod:unhide': (input: { messageId: Id; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
-  'mod:ban': (input: { userId: Id; chatId?: Id; durationSec?: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
-  'mod:unban': (input: { userId: Id; chatId?: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
+  'chat:create': (input: In<typeof schemas.chatCreateInput>, ack: Ack<{ chat: ChatView }>) => void;
+  'chat:join': (input: In<typeof schemas.chatJoinInput>, ack: Ack<{ chat: ChatView; membership: MembershipView }>) => void;
+  'chat:leave': (input: In<typeof schemas.chatIdInput>, ack: Ack<Empty>) => void;
+  'chat:list': (input: In<typeof schemas.emptyInput>, ack: Ack<{ chats: ChatView[] }>) => void;
+  'chat:invite': (input: In<typeof schemas.chatIdInput>, ack: Ack<{ inviteCode: string }>) => void;
+  'chat:update': (input: In<typeof schemas.chatUpdateInput>, ack: Ack<{ chat: ChatView }>) => void;
+  'chat:promote': (input: In<typeof schemas.chatPromoteInput>, ack: Ack<{ membership: MembershipView }>) => void;
+  'typing:start': (input: In<typeof schemas.chatIdInput>, ack: Ack<Empty>) => void;
+  'message:send': (input: In<typeof schemas.messageSendInput>, ack: Ack<{ message: MessageView }>) => void;
+  'message:history': (input: In<typeof schemas.messageHistoryInput>, ack: Ack<{ messages: MessageView[]; hasMore: boolean }>) => void;
+  'message:delete': (input: In<typeof schemas.messageIdInput>, ack: Ack<Empty>) => void;
+  'report:create': (input: In<typeof schemas.reportCreateInput>, ack: Ack<{ report: ReportView }>) => void;
+  'mod:cases': (input: In<typeof schemas.caseListInput>, ack: Ack<{ cases: CaseView[] }>) => void;
+  'mod:case': (input: In<typeof schemas.caseIdInput>, ack: Ack<{ case: CaseView; reports: ReportView[]; target: CaseTarget }>) => void;
+  'mod:hide': (input: In<typeof schemas.hideInput>, ack: Ack<{ action: ActionView }>) => void;
+  'mod:unhide': (input: In<typeof schemas.hideInput>, ack: Ack<{ action: ActionView }>) => void;
+  'mod:ban': (input: In<typeof schemas.banInput>, ack: Ack<{ action: ActionView }>) => void;
+  'mod:unban': (input: In<typeof schemas.unbanInput>, ack: Ack<{ action: ActionView }>) => void;
   /** Without `durationSec` the mute lasts until `mod:unmute`. */
-  'mod:mute': (input: { userId: Id; chatId: Id; durationSec?: number; reason: string; caseId?: Id }, ack: Ack<{ action: ActionView }>) => void;
-  'mod:unmute': (input: { userId: Id; chatId: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
-  'mod:dismiss': (input: { caseId: Id; reason: string }, ack: Ack<{ action: ActionView }>) => void;
-  'mod:log': (input: { targetId?: Id; actorId?: string; before?: Timestamp; limit?: number }, ack: Ack<{ actions: ActionView[] }>) => void;
+  'mod:mute': (input: In<typeof schemas.muteInput>, ack: Ack<{ action: ActionView }>) => void;
+  'mod:unmute': (input: In<typeof schemas.unmuteInput>, ack: Ack<{ action: ActionView }>) => void;
+  'mod:dismiss': (input: In<typeof schemas.dismissInput>, ack: Ack<{ action: ActionView }>) => void;
+  'mod:log': (input: In<typeof schemas.logInput>, ack: Ack<{ actions: ActionView[] }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -175,6 +150,8 @@ export interface ServerToClientEvents {
   'message:hidden': (payload: { chatId: Id; messageId: Id; seq: number }) => void;
   'message:unhidden': (payload: { message: MessageView }) => void;
   'message:deleted': (payload: { chatId: Id; messageId: Id; seq: number }) => void;
+  /** Groups only; ephemeral. */
+  typing: (payload: { chatId: Id; userId: Id }) => void;
   'member:joined': (payload: { chatId: Id; userId: Id }) => void;
   'member:left': (payload: { chatId: Id; userId: Id }) => void;
   'member:banned': (payload: { chatId: Id; userId: Id; until: Timestamp | null }) => void;

@@ -12,11 +12,10 @@ import {
   type ReportReason,
   type TargetType,
 } from '../models';
-import { chatView } from './chats';
 import { authorize, isPlatformModerator } from './access';
-import type { Caller, Services } from './context';
+import type { Caller, Context, Guest, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
-import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
+import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, chatView, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
 import { audienceOf, hideMessage } from './moderation-effects';
 import type { CaseTarget, CaseView, ReportView } from './protocol';
 import { keyedQueue } from './serial';
@@ -92,8 +91,7 @@ async function visibleTarget(caller: Caller, targetType: TargetType, targetId: s
 }
 
 export async function createReport(
-  services: Services,
-  caller: Caller,
+  { services, caller }: Context,
   input: { targetType: TargetType; targetId: string; reason: ReportReason; comment?: string | undefined },
 ): Promise<{ report: ReportView }> {
   const target = await visibleTarget(caller, input.targetType, input.targetId);
@@ -171,11 +169,11 @@ async function autoHideIfDue(services: Services, moderationCase: ModerationCaseD
   if (!message || message.hidden) return;
   const reason = `automatically hidden after ${moderationCase.reportCount} reports`;
   // The same hide as a moderator's, pending review: the case stays open.
-  await hideMessage(services, message, { actorId: 'system', actorRole: 'system', reason, caseId: moderationCase._id }, `auto_hide:${message.id}`);
+  await hideMessage(services, message, { actorId: 'system', actorRole: 'system', reason, case: moderationCase }, { onceKey: `auto_hide:${message.id}` });
 }
 
 export async function listCases(
-  caller: Caller,
+  { caller }: Context,
   input: { status?: CaseView['status'] | undefined; chatId?: string | undefined; limit?: number | undefined },
 ): Promise<{ cases: CaseView[] }> {
   const adminOf = await adminChatIds(caller);
@@ -202,7 +200,7 @@ export async function listCases(
   return { cases: cases.map(toCaseView) };
 }
 
-export async function getCase(caller: Caller, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget }> {
+export async function getCase({ caller }: Context, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget }> {
   const moderationCase = await findCase(input.caseId);
   const chatId = moderatingChatOf(moderationCase);
   const actor = actorOf(caller, chatId ? await membershipOf(chatId, caller.user._id) : null);

@@ -1,7 +1,6 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-export const CHAT_TYPES = ['group', 'channel'] as const;
-export const CHAT_VISIBILITIES = ['public', 'private'] as const;
+import { CHAT_TYPES, CHAT_VISIBILITIES } from './vocabulary';
 
 // No stored lastSeq or memberCount: FerretDB updates are not atomic, so both are derived when needed
 // (seq from the unique (chatId, seq) index of messages, memberCount from active memberships).

@@ -1,3 +1,4 @@
+export * from './vocabulary';
 export * from './user';
 export * from './chat';
 export * from './membership';

@@ -1,10 +1,6 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-import { ACTOR_ROLES } from './moderation-action';
-
-export const CHAT_ROLES = ['owner', 'admin', 'member'] as const;
-export type ChatRole = (typeof CHAT_ROLES)[number];
-export const MEMBERSHIP_STATUSES = ['active', 'left', 'banned'] as const;
+import { ACTOR_ROLES, CHAT_ROLES, MEMBERSHIP_STATUSES } from './vocabulary';
 
 const membershipSchema = new Schema({
   chatId: { type: Schema.Types.ObjectId, required: true },

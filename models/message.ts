@@ -1,6 +1,6 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-import { ACTOR_ROLES } from './moderation-action';
+import { ACTOR_ROLES } from './vocabulary';
 
 const hiddenSchema = new Schema(
   {

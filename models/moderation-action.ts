@@ -1,23 +1,6 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-import { TARGET_TYPES } from './report';
-
-export const ACTION_TYPES = [
-  'hide_message',
-  'unhide_message',
-  'ban_member',
-  'unban_member',
-  'mute_member',
-  'unmute_member',
-  'suspend_account',
-  'unsuspend_account',
-  'dismiss_case',
-] as const;
-export type ActionType = (typeof ACTION_TYPES)[number];
-
-/** The level an action was taken at: decisions are undone only at or above it (handlers/access.ts). */
-export const ACTOR_ROLES = ['system', 'chat_admin', 'platform_moderator', 'platform_admin'] as const;
-export type ActorRole = (typeof ACTOR_ROLES)[number];
+import { ACTION_TYPES, ACTOR_ROLES, TARGET_TYPES } from './vocabulary';
 
 /** The audit log: append-only. Nothing in Stoa updates or deletes an entry. */
 const moderationActionSchema = new Schema(

@@ -1,6 +1,6 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-import { CASE_STATUSES, TARGET_TYPES } from './report';
+import { CASE_STATUSES, TARGET_TYPES } from './vocabulary';
 
 const moderationCaseSchema = new Schema(
   {

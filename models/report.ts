@@ -1,27 +1,6 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-export const REPORT_REASONS = [
-  'spam',
-  'scam',
-  'violence',
-  'child_abuse',
-  'illegal_goods',
-  'sexual_content',
-  'non_consensual_imagery',
-  'hate',
-  'harassment',
-  'terrorism',
-  'personal_data',
-  'copyright',
-  'other',
-] as const;
-export type ReportReason = (typeof REPORT_REASONS)[number];
-
-export const TARGET_TYPES = ['message', 'user', 'chat'] as const;
-export type TargetType = (typeof TARGET_TYPES)[number];
-
-export const CASE_STATUSES = ['open', 'actioned', 'dismissed'] as const;
-export type CaseStatus = (typeof CASE_STATUSES)[number];
+import { CASE_STATUSES, REPORT_REASONS, TARGET_TYPES } from './vocabulary';
 
 /** What the target looked like when it was reported; later edits and deletes do not touch it. */
 const evidenceSchema = new Schema(

@@ -1,9 +1,6 @@
 import { Schema, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-import { ACTOR_ROLES } from './moderation-action';
-
-export const PLATFORM_ROLES = ['user', 'moderator', 'admin'] as const;
-export type PlatformRole = (typeof PLATFORM_ROLES)[number];
+import { ACTOR_ROLES, PLATFORM_ROLES } from './vocabulary';
 
 const suspensionSchema = new Schema(
   {

@@ -1,28 +1,20 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import * as auth from '../handlers/auth';
-import * as messages from '../handlers/messages';
-import * as moderation from '../handlers/moderation';
-import * as reports from '../handlers/reports';
-import type { Caller, LimiterName, Services } from '../handlers/context';
-import { StoaError, toStoaError } from '../handlers/errors';
+import type { Services } from '../handlers/context';
+import { StoaError } from '../handlers/errors';
+import { consoleRouter } from './console';
+import { API_VERSION, asyncApiDocument, openApiDocument, REFERENCE_PAGE_CSP, referencePage } from './api-docs';
 import { databaseAnswers } from './database';
 import type { Metrics } from './metrics';
 import type { LimitsOps } from './rate-limits';
-import { caseIdInput, caseListQuery, loginInput, logQuery, messageHistoryQuery, moderationActionInput, objectId, registerInput, setRoleInput } from './schemas';
-import { moderationActions } from './socket-routes';
-import { parseInput } from './transport';
+import { operations, type HttpRoute, type Operation } from './operations';
+import { invoke, settleFailure, type Sender } from './transport';
 import type { TrustProxy } from './client-address';
 import type { RateSetting } from './durations';
 import { TokenBucket } from './event-budget';
 
 const MAX_BODY = '64kb';
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    caller?: Caller;
-  }
-}
 
 export interface HttpOps {
   metrics: Metrics;
@@ -35,7 +27,7 @@ export interface HttpOps {
   onFailure(err: unknown): void;
 }
 
-/** The HTTP API (DESIGN.md section 5). Routes validate, call one handler, and map the outcome. */
+/** The HTTP API (DESIGN.md section 5): probes, then every operation of the table with an HTTP route. */
 export function createHttpApp(services: Services, ops: HttpOps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -55,71 +47,26 @@ export function createHttpApp(services: Services, ops: HttpOps): express.Express
     res.type(ops.metrics.contentType).send(await ops.metrics.text());
   });
 
-  app.post('/api/auth/register', async (req, res) => {
-    const input = parseInput(registerInput, req.body);
-    await services.limits.consume('registrations', req.ip ?? '');
-    res.status(201).json(await auth.register(services, input));
+  // Generated once from the table: what is served is what is mounted.
+  const openApi = openApiDocument(operations, API_VERSION);
+  const asyncApi = asyncApiDocument(operations, API_VERSION);
+  const reference = referencePage(openApi, asyncApi);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
   });
-  app.post('/api/auth/login', async (req, res) => {
-    const input = parseInput(loginInput, req.body);
-    res.json(await auth.login(services, input, req.ip ?? ''));
+  app.get('/api/asyncapi.json', (_req, res) => {
+    res.json(asyncApi);
   });
-
-  const requireUser = authenticated(services);
-  app.get('/api/me', requireUser, (req, res) => {
-    res.json(auth.me(caller(req)));
-  });
-  app.post('/api/auth/refresh', requireUser, (req, res) => {
-    res.json(auth.refresh(services, caller(req)));
-  });
-  app.post('/api/auth/logout', requireUser, async (req, res) => {
-    await auth.logout(services, caller(req));
-    res.status(204).end();
-  });
-  app.put('/api/users/:id/role', requireUser, async (req, res) => {
-    const input = parseInput(setRoleInput, { ...req.body, userId: req.params.id });
-    res.json(await auth.setRole(services, caller(req), input));
+  app.get('/api/docs', (_req, res) => {
+    res.set('Content-Security-Policy', REFERENCE_PAGE_CSP).type('html').send(reference);
   });
 
-  app.get('/api/chats/:id/messages', requireUser, limitedBy(services, 'history'), async (req, res) => {
-    const query = parseInput(messageHistoryQuery, req.query);
-    const chatId = parseInput(objectId, req.params.id);
-    res.json(await messages.messageHistory(caller(req), { ...query, chatId }));
-  });
+  for (const operation of operations) if (operation.http) mount(app, services, operation, operation.http);
 
-  app.get('/api/moderation/cases', requireUser, limitedBy(services, 'moderation_reads'), async (req, res) => {
-    res.json(await reports.listCases(caller(req), parseInput(caseListQuery, req.query)));
-  });
-  app.get('/api/moderation/cases/:id', requireUser, limitedBy(services, 'moderation_reads'), async (req, res) => {
-    res.json(await reports.getCase(caller(req), parseInput(caseIdInput, { caseId: req.params.id })));
-  });
-  app.post('/api/moderation/actions', requireUser, async (req, res) => {
-    const { type, ...input } = parseInput(moderationActionInput, req.body);
-    const handle = moderationActions[type] as (services: Services, caller: Caller, input: unknown) => Promise<unknown>;
-    res.status(201).json(await handle(services, caller(req), input));
-  });
-  app.get('/api/moderation/log', requireUser, limitedBy(services, 'moderation_reads'), async (req, res) => {
-    res.json(await moderation.moderationLog(caller(req), parseInput(logQuery, req.query)));
-  });
-
-  app.get('/api/ops/rate-limits', requireUser, platformAdminOnly, async (_req, res) => {
-    res.json({ limiters: await ops.limits.snapshot() });
-  });
-
+  app.use('/console', consoleRouter());
   app.use((_req, _res, next) => next(new StoaError('not_found', 'No such endpoint.')));
   app.use(errorHandler(services, ops));
   return app;
-}
-
-/** Bearer-token authentication; re-reads the user on every request. */
-function authenticated(services: Services) {
-  return async (req: Request, _res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-    const { user } = await auth.authenticate(services, token);
-    req.caller = { user, ip: req.ip ?? '' };
-    next();
-  };
 }
 
 /** Addresses whose budget is remembered at once; beyond it the longest-idle are forgotten. */
@@ -160,36 +107,35 @@ function forgetIdle(buckets: Map<string, TokenBucket>): void {
   }
 }
 
-/** A per-user limit on an authenticated route, as the matching socket event has. */
-function limitedBy(services: Services, name: LimiterName) {
-  return async (req: Request, _res: Response, next: NextFunction) => {
-    await services.limits.consume(name, caller(req).user.id);
-    next();
-  };
+/** One operation's route: its input from the path and the body or query, then the shared invoke. */
+function mount(app: express.Express, services: Services, operation: Operation, route: HttpRoute): void {
+  app[route.method](route.path, async (req: Request, res: Response) => {
+    const source: unknown = route.from === 'body' ? req.body : route.from === 'query' ? req.query : {};
+    const input = Object.keys(req.params).length > 0 ? { ...(source as object), ...req.params } : source;
+    const result = await invoke(services, operation, input, senderOf(services, req, operation.access), route.schema);
+    if (route.status === 204) res.status(204).end();
+    else res.status(route.status).json(result);
+  });
 }
 
-/** Operations views: blocked keys name users and IPs, so only platform admins see them. */
-function platformAdminOnly(req: Request, _res: Response, next: NextFunction): void {
-  if (caller(req).user.role !== 'admin') throw new StoaError('forbidden', 'Only a platform admin sees this.');
-  next();
-}
-
-function caller(req: Request): Caller {
-  if (!req.caller) throw new StoaError('unauthorized');
-  return req.caller;
+/**
+ * A bearer token's signature and expiry are checked at once (a bad one is `unauthorized` before
+ * anything else); the account behind it is read only after validation and the per-user limiter.
+ */
+function senderOf(services: Services, req: Request, access: Operation['access']): Sender {
+  const ip = req.ip ?? '';
+  if (access === 'guest') return { ip, userId: null, account: () => Promise.reject(new StoaError('unauthorized')) };
+  const header = req.get('authorization') ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+  const claims = auth.verifyToken(services, token);
+  return { ip, userId: claims.sub, account: () => auth.accountOf(claims) };
 }
 
 function errorHandler(services: Services, ops: HttpOps) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const error = bodyParserError(err) ?? toStoaError(err);
-    if (error.code === 'internal') {
-      ops.onFailure(err);
-      services.log.error({ err, method: req.method, path: req.path }, 'request failed');
-    } else {
-      services.log.info({ method: req.method, path: req.path, ip: req.ip, code: error.code }, 'request refused');
-    }
+    const { error, status } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'request', { method: req.method, path: req.path, ip: req.ip });
     if (error.retryAfterMs !== undefined) setRetryHeaders(res, error.retryAfterMs);
-    res.status(error.status).json({ error: error.toWire() });
+    res.status(status).json({ error: error.toWire() });
   };
 }
 
@@ -201,14 +147,4 @@ function errorHandler(services: Services, ops: HttpOps) {
 function setRetryHeaders(res: Response, retryAfterMs: number): void {
   const seconds = String(Math.ceil(retryAfterMs / 1000));
   res.set({ 'Retry-After': seconds, 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': seconds });
-}
-
-/** express.json() failures: a body too large, or one that is not JSON. */
-function bodyParserError(err: unknown): StoaError | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
-  if (type === 'entity.too.large') return new StoaError('payload_too_large');
-  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new StoaError('invalid_input', 'The body is not valid JSON.');
-  }
-  return undefined;
 }

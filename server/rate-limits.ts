@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-import type { LimiterName, Limits } from '../handlers/context';
+import type { LimiterName, LimiterView, Limits } from '../handlers/context';
 import { StoaError } from '../handlers/errors';
 import type { Config } from './config';
 import type { Metrics } from './metrics';
@@ -12,20 +12,13 @@ export type BudgetName = 'socket_events' | 'http_requests';
 /** Every limiter, as named in metrics and in the ops view. */
 export type RateLimiterName = LimiterName | BudgetName | 'slow_mode' | 'login_consecutive' | 'login_daily' | 'flood_blocks';
 
-export interface LimiterSnapshot {
+/** One limiter in the ops view, named as in metrics. */
+export interface LimiterSnapshot extends LimiterView {
   name: RateLimiterName;
-  points: number;
-  /** Counting window; 0 for slow_mode, whose window each chat sets. */
-  durationSec: number;
-  blockDurationSec?: number;
-  /** Refusals since this process started. */
-  refusals: number;
-  /** Keys that would be refused right now, longest wait first. */
-  blocked: Array<{ key: string; msLeft: number }>;
 }
 
 /** What operators see of the limits (`GET /api/ops/rate-limits`), and the transports' flood defences. */
-export interface LimitsOps {
+export interface LimitsOps extends Limits {
   snapshot(): Promise<LimiterSnapshot[]>;
   /** Counts one refusal by a budget of this process (server/event-budget.ts, the HTTP request budget). */
   budgetRefused(name: BudgetName, key: string, msLeft: number): void;
@@ -108,7 +101,7 @@ export function createLimits(options: {
   log: Logger;
   metrics: Metrics;
   redis?: unknown;
-}): Limits & LimitsOps {
+}): LimitsOps {
   const { settings, log, metrics, redis } = options;
   const lastStoreWarning = new Map<StoredLimiterName, number>();
 

@@ -13,8 +13,8 @@ import { budgetedParser, OVER_BUDGET_EVENT, type OverBudget } from './event-budg
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { LimitsOps } from './rate-limits';
-import { socketRoutes, type SocketRoute } from './socket-routes';
-import { parseInput } from './transport';
+import { socketOperations, type Operation } from './operations';
+import { invoke, settleFailure } from './transport';
 
 /** What nodes tell each other through the adapter. */
 interface NodeEvents {
@@ -151,7 +151,6 @@ export interface SocketLifecycle {
 /** Authenticates every connection, puts it in its rooms and wires the client events. */
 export function attachSocketHandlers(io: StoaServer, services: Services, ops: SocketOps): SocketLifecycle {
   const log = services.log;
-  const routes = new Map(socketRoutes.map((r) => [r.event as string, r]));
   const inFlight = new Set<Promise<void>>();
   const socketsPerUser = new Map<string, number>();
   let accepting = true;
@@ -200,16 +199,16 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
         refuseOverBudget(services, ops, socket, ip, args);
         return;
       }
-      const route = routes.get(event);
+      const operation = socketOperations.get(event);
       const ack = args[args.length - 1];
-      if (!route || typeof ack !== 'function') {
-        const reason = route ? 'no_ack' : 'unknown_event';
+      if (!operation || typeof ack !== 'function') {
+        const reason = operation ? 'no_ack' : 'unknown_event';
         ops.metrics.droppedEvents.inc({ reason });
         drops.record(String(event).slice(0, 64), reason);
         return;
       }
       const input = args.length > 1 ? args[0] : undefined;
-      track(dispatch(services, ops, { socket, ip, route, input, ack: ack as (response: unknown) => void, accepting }));
+      track(dispatch(services, ops, { socket, ip, operation, input, ack: ack as (response: unknown) => void, accepting }));
     });
 
     log.info({ socketId: socket.id, userId, ip }, 'socket connected');
@@ -272,15 +271,8 @@ async function admit(services: Services, ops: SocketOps, socket: StoaSocket, acc
 
 /** The connect_error a refused handshake gets; its `message` is the error code. */
 function handshakeRefusal(services: Services, ops: SocketOps, socket: StoaSocket, err: unknown): Error {
-  const error = toStoaError(err);
+  const { error } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'connection', { ip: clientAddress(socket.request, ops.trustProxy) });
   const code = HANDSHAKE_CODES.includes(error.code) ? error.code : 'unauthorized';
-  const ip = clientAddress(socket.request, ops.trustProxy);
-  if (code === 'internal' && !(err instanceof StoaError)) {
-    ops.onFailure(err);
-    services.log.error({ err, ip }, 'connection failed');
-  } else {
-    services.log.info({ ip, code }, 'connection refused');
-  }
   const refusal = new Error(code) as Error & { data?: unknown };
   if (error.retryAfterMs !== undefined) refusal.data = { retryAfterMs: error.retryAfterMs };
   return refusal;
@@ -291,7 +283,7 @@ interface Arrival {
   socket: StoaSocket;
   /** The client's address, read once per connection. */
   ip: string;
-  route: SocketRoute;
+  operation: Operation;
   input: unknown;
   ack: (response: unknown) => void;
   /** False once a shutdown has begun: the event is refused. */
@@ -300,38 +292,26 @@ interface Arrival {
 
 /** Handles one client event and acks it; never throws. Every outcome is counted and timed. */
 async function dispatch(services: Services, ops: SocketOps, arrival: Arrival): Promise<void> {
-  const { socket, route, ack } = arrival;
-  const event = route.event;
+  const { socket, operation, ack } = arrival;
+  const event = operation.event!;
   const endTimer = ops.metrics.eventDuration.startTimer({ event });
   let response: unknown;
   let outcome: string;
   try {
     if (!arrival.accepting) throw new StoaError('internal', SHUTTING_DOWN);
-    response = { ok: true, ...(await handleEvent(services, arrival)) };
+    const { userId } = socket.data;
+    // The account as of now (cached, invalidated on every change), so a role change or suspension counts at once.
+    const sender = { ip: arrival.ip, userId, account: () => currentUser(userId) };
+    response = { ok: true, ...(await invoke(services, operation, arrival.input ?? {}, sender)) };
     outcome = 'ok';
   } catch (err) {
-    const error = toStoaError(err);
-    const userId = socket.data.userId;
-    if (error.code === 'internal' && !(err instanceof StoaError)) {
-      ops.onFailure(err);
-      services.log.error({ err, event, userId }, 'event failed');
-    } else {
-      services.log.info({ event, userId, code: error.code }, 'event refused');
-    }
+    const { error } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'event', { event, userId: socket.data.userId });
     response = { ok: false, error: error.toWire() };
     outcome = error.code;
   }
   ops.metrics.events.inc({ event, outcome });
   endTimer();
   ack(response);
-}
-
-async function handleEvent(services: Services, { socket, ip, route, input: rawInput }: Arrival): Promise<object> {
-  const input = parseInput(route.schema, rawInput ?? {});
-  if (route.limiter) await services.limits.consume(route.limiter, socket.data.userId);
-  // The account as of now (cached, invalidated on every change), so a role change or suspension counts at once.
-  const user = await currentUser(socket.data.userId);
-  return route.handle(services, { user, ip }, input);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ChatModel, MembershipModel } from '../models';
 import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+import { ok, person } from './support/world';
 
 let server: TestServer;
 
@@ -11,16 +12,9 @@ afterAll(async () => {
   await dropTestDatabase();
 });
 
-async function user(prefix = 'member'): Promise<{ id: string; socket: ClientSocket }> {
-  const account = await server.register(prefix);
-  return { id: account.id, socket: await server.connect(account.token) };
-}
+const user = (prefix = 'member') => person(server, prefix);
 
-async function createChat(socket: ClientSocket, input: Parameters<typeof emit<'chat:create'>>[2]) {
-  const ack = await emit(socket, 'chat:create', input);
-  if (!ack.ok) throw new Error(JSON.stringify(ack.error));
-  return ack.chat;
-}
+const createChat = async (socket: ClientSocket, input: Parameters<typeof emit<'chat:create'>>[2]) => ok(await emit(socket, 'chat:create', input)).chat;
 
 describe('groups', () => {
   test('the creator owns a new group; others join it, see member:joined, and it shows in their chat list', async () => {
@@ -97,8 +91,7 @@ describe('private chats', () => {
     expect(await emit(outsider.socket, 'chat:join', { inviteCode: 'not-a-real-code' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await MembershipModel.countDocuments({ chatId: chat.id })).toBe(1);
 
-    const invite = await emit(owner.socket, 'chat:invite', { chatId: chat.id });
-    if (!invite.ok) throw new Error('no invite');
+    const invite = ok(await emit(owner.socket, 'chat:invite', { chatId: chat.id }));
     expect(await emit(owner.socket, 'chat:invite', { chatId: chat.id })).toEqual(invite);
     const ack = await emit(outsider.socket, 'chat:join', { inviteCode: invite.inviteCode });
     expect(ack).toMatchObject({ ok: true, chat: { id: chat.id, memberCount: 2 } });

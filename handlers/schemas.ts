@@ -1,11 +1,13 @@
 /**
- * Input schemas (zod) for every client request, on both transports. Whatever
- * fails here is answered with `invalid_input` before any handler runs.
+ * Input schemas (zod) for every client request, on both transports: the contract.
+ * The input types of handlers/protocol.ts are inferred from them, and the API
+ * documents are generated from them. Whatever fails here is answered with
+ * `invalid_input` before any handler runs.
  */
 import { z } from 'zod';
 
-import { HISTORY_MAX_LIMIT } from '../handlers/messages';
-import { CASE_STATUSES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models';
+import { CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models/vocabulary';
+import { HISTORY_MAX_LIMIT } from './messages';
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
 
@@ -44,10 +46,10 @@ const description = plainText(z.string().trim().max(1000), { newlines: true });
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const chatCreateInput = z.object({
-  type: z.enum(['group', 'channel']),
+  type: z.enum(CHAT_TYPES),
   title,
   description: description.optional(),
-  visibility: z.enum(['public', 'private']).optional(),
+  visibility: z.enum(CHAT_VISIBILITIES).optional(),
 });
 export const chatJoinInput = z.union([z.object({ chatId: objectId }).strict(), z.object({ inviteCode: z.string().min(1).max(64) }).strict()]);
 export const chatIdInput = z.object({ chatId: objectId });
@@ -57,7 +59,7 @@ export const chatUpdateInput = z.object({
   description: description.optional(),
   slowModeSec: z.number().int().min(0).max(86_400).optional(),
 });
-export const chatPromoteInput = z.object({ chatId: objectId, userId: objectId, role: z.enum(['owner', 'admin', 'member']) });
+export const chatPromoteInput = z.object({ chatId: objectId, userId: objectId, role: z.enum(CHAT_ROLES) });
 
 export const MAX_MESSAGE_CHARS = 4000;
 export const messageSendInput = z.object({
@@ -72,6 +74,7 @@ export const messageSendInput = z.object({
     .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode (no unpaired surrogates)'),
   clientMsgId: z.string().min(1).max(64),
 });
+const oneDirection = (input: { before?: number | undefined; after?: number | undefined }) => input.before === undefined || input.after === undefined;
 export const messageHistoryInput = z
   .object({
     chatId: objectId,
@@ -79,15 +82,16 @@ export const messageHistoryInput = z
     after: seq.optional(),
     limit: z.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
   })
-  .refine((input) => input.before === undefined || input.after === undefined, 'give before or after, not both');
-/** HTTP query strings carry numbers as text. */
+  .refine(oneDirection, 'give before or after, not both');
+/** HTTP query strings carry numbers as text; the chat comes from the path. */
 export const messageHistoryQuery = z
   .object({
+    chatId: objectId,
     before: z.coerce.number().int().min(0).optional(),
     after: z.coerce.number().int().min(0).optional(),
     limit: z.coerce.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
   })
-  .refine((input) => input.before === undefined || input.after === undefined, 'give before or after, not both');
+  .refine(oneDirection, 'give before or after, not both');
 export const messageIdInput = z.object({ messageId: objectId });
 
 const reason = z.string().trim().min(1).max(500);
@@ -126,6 +130,7 @@ export const moderationActionInput = z.discriminatedUnion('type', [
   unmuteInput.extend({ type: z.literal('unmute') }),
   dismissInput.extend({ type: z.literal('dismiss') }),
 ]);
+export type ModerationActionInput = z.output<typeof moderationActionInput>;
 /** HTTP query strings carry numbers as text. */
 export const caseListQuery = caseListInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });
 export const logQuery = logInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+/** The moderation console's static files: plain ES modules and one stylesheet, no build step. */
+export const CONSOLE_DIR = path.join(projectRoot(), 'server', 'console');
+
+/** No inline script or style; the socket's websocket is same-origin, which `connect-src 'self'` covers. */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+/** The moderation console at `/console` (mount it there): the page, its modules and its stylesheet. */
+export function consoleRouter(): express.Router {
+  const router = express.Router();
+  router.use(securityHeaders);
+  router.get('/', (_req, res) => {
+    res.sendFile(path.join(CONSOLE_DIR, 'index.html'), { headers: { 'Cache-Control': 'no-cache' } });
+  });
+  // Files are not fingerprinted: browsers keep them but revalidate (ETag) so a deploy shows at once.
+  router.use(express.static(CONSOLE_DIR, { index: false, redirect: false, dotfiles: 'ignore', cacheControl: false, setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
+  return router;
+}
+
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'Content-Security-Policy': CONSOLE_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  });
+  next();
+}
+
+/** The folder holding package.json, whether this runs from server/ or from dist/server/. */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}

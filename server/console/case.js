@@ -1,0 +1,191 @@
+// One case: the target now, the evidence as reported, the actions taken, and the actions the viewer may take.
+import { $, fill, h, time, duration, errorText } from './dom.js';
+import { call, isPlatformModerator } from './session.js';
+import { confirmAction } from './confirm.js';
+
+const state = { caseId: null, view: null, actions: [] };
+
+/** True when a live event concerns the case on screen. */
+export const concernsShownCase = ({ caseId, targetId }) =>
+  state.caseId !== null && (caseId === state.caseId || (targetId !== undefined && targetId === state.view?.case.targetId));
+
+export async function showCase(caseId) {
+  if (state.caseId !== caseId) {
+    state.caseId = caseId;
+    state.view = null;
+    fill($('case-title'), 'Case');
+    for (const id of ['case-facts', 'case-actions', 'case-target', 'case-reports', 'case-log', 'case-history', 'case-error']) fill($(id));
+  }
+  await refreshCase();
+}
+
+export function leaveCase() {
+  state.caseId = null;
+}
+
+/** Re-reads the case after an action or a new report about it. */
+export async function refreshCase() {
+  const caseId = state.caseId;
+  if (!caseId) return;
+  try {
+    const view = await call('mod:case', { caseId });
+    if (state.caseId !== caseId) return;
+    state.view = view;
+    fill($('case-error'));
+    render(view);
+    renderLog(view);
+  } catch (error) {
+    fill($('case-error'), errorText(error));
+  }
+}
+
+/** The author of what was reported: from the message now, or from the snapshot once it is gone. */
+function authorOf({ case: c, reports, target }) {
+  if (target?.type === 'message') return target.message.senderId;
+  if (c.targetType === 'user') return c.targetId;
+  return reports.find((r) => r.evidence?.senderId)?.evidence.senderId;
+}
+
+function render(view) {
+  const { case: c, reports, target } = view;
+  fill($('case-title'), `Case about a ${c.targetType}`);
+  fill($('case-facts'),
+    fact('Status', h('span', { class: `status status-${c.status}` }, c.status)),
+    fact('Priority', c.priority),
+    fact('Reports', c.reportCount),
+    fact('Reasons', Object.entries(c.reasons).map(([reason, n]) => `${reason} ×${n}`).join(', ')),
+    fact('Target id', c.targetId),
+    c.chatId ? fact('Chat id', c.chatId) : null,
+    fact('First reported', time(c.firstReportedAt)),
+    fact('Last reported', time(c.lastReportedAt)));
+  fill($('case-target'), targetNow(c, target));
+  fill($('case-reports'), reports.map((r) =>
+    h('li', { class: 'report' },
+      h('p', {}, h('span', { class: `tag reason-${r.reason}` }, r.reason), ' ', time(r.createdAt),
+        r.reporterId ? h('small', {}, ` reported by ${r.reporterId}`) : null),
+      r.comment ? h('p', { class: 'comment' }, r.comment) : null,
+      evidence(r.evidence))));
+  state.actions = availableActions(view);
+  fill($('case-actions'), state.actions.map((action) =>
+    h('button', { type: 'button', class: action.danger ? 'danger' : undefined, 'data-action': action.id, onclick: () => run(action) },
+      action.label, action.key ? h('kbd', {}, action.key) : null)));
+}
+
+function fact(name, value) {
+  return h('div', {}, h('dt', {}, name), h('dd', {}, value));
+}
+
+function targetNow(c, target) {
+  if (!target) return h('p', { class: 'muted' }, `This ${c.targetType} no longer exists.`);
+  if (target.type === 'message') {
+    const m = target.message;
+    return [
+      h('p', { class: 'meta' }, `Message #${m.seq} by ${m.senderId} in chat ${m.chatId}, `, time(m.createdAt), m.editedAt ? ' (edited)' : ''),
+      h('p', { class: 'text' }, m.text),
+      m.hidden ? h('p', { class: 'flag' }, 'Hidden ', time(m.hidden.at), ` by ${m.hidden.by}: ${m.hidden.reason}`) : null,
+      target.deletedAt ? h('p', { class: 'flag' }, 'Deleted by its author ', time(target.deletedAt)) : null,
+    ];
+  }
+  if (target.type === 'user') {
+    const u = target.user;
+    return [
+      h('p', { class: 'text' }, `${u.displayName} (@${u.username})`),
+      h('p', { class: 'meta' }, `${u.role}, id ${u.id}, joined `, time(u.createdAt)),
+      target.suspended ? h('p', { class: 'flag' }, `Suspended ${target.suspended.until ? 'until ' : 'indefinitely'}`,
+        target.suspended.until ? time(target.suspended.until) : '', `: ${target.suspended.reason}`) : null,
+    ];
+  }
+  const chat = target.chat;
+  return [
+    h('p', { class: 'text' }, chat.title),
+    h('p', {}, chat.description),
+    h('p', { class: 'meta' }, `${chat.visibility} ${chat.type}, ${chat.memberCount} members, owner ${chat.ownerId}`),
+  ];
+}
+
+function evidence(snapshot) {
+  if (!snapshot) return null;
+  const lines = [];
+  if (snapshot.text !== undefined) lines.push(h('p', { class: 'text evidence' }, snapshot.text));
+  if (snapshot.username !== undefined) lines.push(h('p', { class: 'text evidence' }, `@${snapshot.username}`));
+  if (snapshot.title !== undefined) lines.push(h('p', { class: 'text evidence' }, snapshot.title));
+  const where = [snapshot.senderId && `by ${snapshot.senderId}`, snapshot.seq !== undefined && `#${snapshot.seq}`, snapshot.chatId && `in chat ${snapshot.chatId}`].filter(Boolean);
+  if (where.length) lines.push(h('p', { class: 'meta' }, `As reported: ${where.join(' ')}`));
+  return h('div', { class: 'snapshot' }, lines);
+}
+
+/** The buttons this person may use on this case; the server still decides, and its refusals are shown. */
+function availableActions(view) {
+  const { case: c, target } = view;
+  const moderator = isPlatformModerator();
+  const author = authorOf(view);
+  const chatId = c.chatId;
+  const actions = [];
+  if (c.targetType === 'message' && target?.type === 'message') {
+    const messageId = c.targetId;
+    if (target.message.hidden) actions.push({ id: 'unhide', key: 'u', label: 'Unhide', event: 'mod:unhide', input: { messageId, caseId: c.id } });
+    else actions.push({ id: 'hide', key: 'h', label: 'Hide', danger: true, event: 'mod:hide', input: { messageId, caseId: c.id } });
+  }
+  if (author && chatId) {
+    actions.push(
+      { id: 'ban', key: 'b', label: 'Ban from chat', danger: true, duration: true, event: 'mod:ban', input: { userId: author, chatId, caseId: c.id } },
+      { id: 'unban', label: 'Unban', event: 'mod:unban', input: { userId: author, chatId } },
+      { id: 'mute', key: 'm', label: 'Mute', duration: true, event: 'mod:mute', input: { userId: author, chatId, caseId: c.id } },
+      { id: 'unmute', label: 'Unmute', event: 'mod:unmute', input: { userId: author, chatId } },
+    );
+  }
+  if (author && moderator) {
+    actions.push(
+      { id: 'suspend', label: 'Suspend account', danger: true, duration: true, event: 'mod:ban', input: { userId: author, caseId: c.id } },
+      { id: 'unsuspend', label: 'Unsuspend', event: 'mod:unban', input: { userId: author } },
+    );
+  }
+  if (c.status === 'open') actions.push({ id: 'dismiss', key: 'd', label: 'Dismiss', event: 'mod:dismiss', input: { caseId: c.id } });
+  return actions;
+}
+
+async function run(action) {
+  const subject = action.input.messageId ? `message ${action.input.messageId}` : action.input.userId ? `user ${action.input.userId}` : `case ${action.input.caseId}`;
+  await confirmAction({
+    title: action.label,
+    text: `${action.label}: ${subject}${action.input.chatId ? ` in chat ${action.input.chatId}` : ''}.`,
+    withDuration: Boolean(action.duration),
+    perform: async ({ reason, durationSec }) => {
+      const input = { ...action.input, reason };
+      if (durationSec) input.durationSec = durationSec;
+      await call(action.event, input);
+      await refreshCase();
+    },
+  });
+}
+
+/** A case-view shortcut (h, u, b, m, d); true when one was found. */
+export function runShortcut(key) {
+  const action = state.actions.find((a) => a.key === key);
+  if (action) run(action);
+  return Boolean(action);
+}
+
+async function renderLog(view) {
+  const author = authorOf(view);
+  const [taken, history] = await Promise.allSettled([
+    call('mod:log', { targetId: view.case.targetId, limit: 50 }),
+    author ? call('mod:log', { targetId: author, limit: 20 }) : Promise.resolve({ actions: [] }),
+  ]);
+  fill($('case-log'), logItems(taken, 'No actions yet.'));
+  fill($('case-history'), author ? logItems(history, 'No earlier actions against this person.') : h('li', { class: 'muted' }, 'No author.'));
+}
+
+function logItems(result, empty) {
+  if (result.status === 'rejected') return h('li', { class: 'error' }, errorText(result.reason));
+  if (result.value.actions.length === 0) return h('li', { class: 'muted' }, empty);
+  return result.value.actions.map((a) => h('li', {}, actionLine(a)));
+}
+
+function actionLine(a) {
+  return [
+    h('strong', {}, a.type), ' by ', a.actorId ?? a.actorRole, ' ', time(a.createdAt),
+    a.durationSec ? ` for ${duration(a.durationSec * 1000)}` : '',
+    h('br'), h('span', { class: 'reason' }, a.reason),
+  ];
+}

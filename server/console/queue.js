@@ -1,0 +1,115 @@
+// The live queue: cases sorted by priority, kept current by report:new and mod:action.
+import { $, fill, h, time, errorText, throttle } from './dom.js';
+import { call } from './session.js';
+
+const REASONS = ['child_abuse', 'terrorism', 'non_consensual_imagery', 'violence', 'illegal_goods', 'sexual_content', 'scam', 'hate', 'harassment', 'personal_data', 'spam', 'copyright', 'other'];
+/** The server answers at most this many cases per request. */
+const PAGE = 100;
+
+const state = { cases: new Map(), openIds: new Set(), selected: 0, onOpen: () => {} };
+
+export function initQueue({ onOpen }) {
+  state.onOpen = onOpen;
+  const form = $('queue-filters');
+  form.elements.reason.append(...REASONS.map((reason) => h('option', { value: reason }, reason)));
+  form.addEventListener('change', () => reload());
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    reload();
+  });
+}
+
+function filters() {
+  const form = $('queue-filters');
+  const value = (name) => form.elements[name].value.trim();
+  return { status: value('status'), reason: value('reason'), targetType: value('targetType'), chatId: value('chatId') };
+}
+
+function matches(c, f) {
+  return (!f.status || c.status === f.status) && (!f.reason || (c.reasons[f.reason] ?? 0) > 0) &&
+    (!f.targetType || c.targetType === f.targetType) && (!f.chatId || c.chatId === f.chatId);
+}
+
+/** Refetches the cases for the filters, and the open ones for the count. */
+export async function reload() {
+  const f = filters();
+  const input = { limit: PAGE };
+  if (f.status) input.status = f.status;
+  if (f.chatId) {
+    if (!/^[0-9a-f]{24}$/i.test(f.chatId)) return fill($('queue-error'), 'A chat id is 24 hexadecimal digits.');
+    input.chatId = f.chatId;
+  }
+  try {
+    const [listed, open] = await Promise.all([
+      call('mod:cases', input),
+      f.status === 'open' && !f.chatId ? null : call('mod:cases', { status: 'open', limit: PAGE }),
+    ]);
+    state.cases = new Map(listed.cases.map((c) => [c.id, c]));
+    state.openIds = new Set((open ?? listed).cases.filter((c) => c.status === 'open').map((c) => c.id));
+    fill($('queue-error'));
+  } catch (error) {
+    fill($('queue-error'), errorText(error));
+  }
+  render();
+}
+
+export const reloadSoon = throttle(reload, 1000);
+
+/** A new or updated case from report:new: shown at once, without a round trip. */
+export function upsertCase(c) {
+  if (c.status === 'open') state.openIds.add(c.id);
+  else state.openIds.delete(c.id);
+  if (matches(c, filters())) state.cases.set(c.id, c);
+  else state.cases.delete(c.id);
+  render();
+}
+
+/** An action with a caseId closes that case: the queue follows without a round trip. */
+export function resolveCase(caseId, outcome) {
+  state.openIds.delete(caseId);
+  const c = state.cases.get(caseId);
+  if (c) upsertCase({ ...c, status: outcome });
+  else render();
+}
+
+function sorted() {
+  const f = filters();
+  return [...state.cases.values()].filter((c) => matches(c, f))
+    .sort((a, b) => b.priority - a.priority || b.lastReportedAt.localeCompare(a.lastReportedAt));
+}
+
+export function openCount() {
+  return state.openIds.size;
+}
+
+function render() {
+  const rows = sorted();
+  state.selected = Math.min(state.selected, Math.max(0, rows.length - 1));
+  fill($('queue-rows'), rows.map((c, i) =>
+    h('tr', { dataset: { caseId: c.id }, class: i === state.selected ? 'selected' : undefined, tabindex: 0, onclick: () => state.onOpen(c.id),
+      onkeydown: (event) => event.key === 'Enter' && state.onOpen(c.id) },
+      h('td', { class: 'num' }, c.priority),
+      h('td', {}, h('a', { href: `#/case/${c.id}` }, `${c.targetType} ${c.targetId}`), c.chatId ? h('small', {}, ` in chat ${c.chatId}`) : null),
+      h('td', {}, Object.entries(c.reasons).map(([reason, n]) => h('span', { class: `tag reason-${reason}` }, n > 1 ? `${reason} ×${n}` : reason))),
+      h('td', { class: 'num' }, c.reportCount),
+      h('td', {}, h('span', { class: `status status-${c.status}` }, c.status)),
+      h('td', {}, time(c.lastReportedAt)))));
+  $('queue-empty').hidden = rows.length > 0;
+  const n = openCount();
+  fill($('open-count'), `${n}${n >= PAGE ? '+' : ''} open`);
+  document.title = `(${n}${n >= PAGE ? '+' : ''}) Stoa console`;
+}
+
+/** j/k in the queue. */
+export function moveSelection(step) {
+  const rows = sorted();
+  if (rows.length === 0) return;
+  state.selected = Math.max(0, Math.min(rows.length - 1, state.selected + step));
+  render();
+  $('queue-rows').children[state.selected]?.scrollIntoView({ block: 'nearest' });
+}
+
+export function openSelected() {
+  const c = sorted()[state.selected];
+  if (c) state.onOpen(c.id);
+}

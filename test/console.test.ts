@@ -1,0 +1,271 @@
+/**
+ * The moderation console in a real browser (headless Chromium) against a real server:
+ * sign-in, the live queue, a case's evidence, a hide from the console, the audit log and operations.
+ * STOA_CONSOLE_SCREENSHOTS=1 also saves the README's screenshots to server/console/screenshots/.
+ */
+import path from 'node:path';
+
+import chromium from '@sparticuz/chromium';
+import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+
+import { dropTestDatabase, emit, nextEvent, sleep, startTestServer, type TestServer } from './support/harness';
+import { createChat, ok, person, post, report, type Person } from './support/world';
+
+const PASSWORD = 'correct horse';
+const SCREENSHOTS = process.env.STOA_CONSOLE_SCREENSHOTS ? path.join(__dirname, '..', 'server', 'console', 'screenshots') : undefined;
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  // --single-process suits the serverless hosts the package targets, but closing a context there ends the browser.
+  const args = chromium.args.filter((arg) => arg !== '--single-process');
+  browser = await playwright.launch({ executablePath: await chromium.executablePath(), args, headless: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await dropTestDatabase();
+});
+
+interface ConsolePage {
+  page: Page;
+  /** Messages of alert/confirm/prompt dialogs the page opened: user data must never run. */
+  dialogs: string[];
+  /** Console errors, Content-Security-Policy violations among them. */
+  errors: string[];
+  /** Addresses of the websockets the page opened. */
+  websockets: string[];
+}
+
+/** A fresh browser profile on /console, signed in as `who`. */
+async function openConsole(who: Person, viewport = { width: 1100, height: 760 }): Promise<ConsolePage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  const websockets: string[] = [];
+  page.on('websocket', (socket) => websockets.push(socket.url()));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}/console`);
+  await page.fill('#signin-form input[name=username]', who.username);
+  await page.fill('#signin-form input[name=password]', PASSWORD);
+  await page.click('#signin-form button[type=submit]');
+  await page.waitForSelector('#queue:not([hidden]), #forbidden:not([hidden])');
+  return { page, dialogs, errors, websockets };
+}
+
+/** Polls what the page shows until `done` holds (the page's CSP forbids waitForFunction's eval). */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(100);
+  }
+}
+
+async function confirmWith(page: Page, reason: string): Promise<void> {
+  await page.waitForSelector('#confirm[open]');
+  await page.fill('#confirm textarea[name=reason]', reason);
+  await page.click('#confirm-ok');
+  await page.waitForSelector('#confirm', { state: 'hidden' });
+}
+
+test('/console is served with a strict Content-Security-Policy, nosniff and revalidation', async () => {
+  const page = await server.http('GET', '/console');
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).toContain("style-src 'self'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(page.headers.get('cache-control')).toBe('no-cache');
+
+  const script = await server.http('GET', '/console/app.js');
+  expect(script.status).toBe(200);
+  expect(script.headers.get('content-type')).toMatch(/javascript/);
+  expect(script.headers.get('content-security-policy')).toBe(csp);
+  expect((await server.http('GET', '/console/no-such-file.js')).status).toBe(404);
+});
+
+test('a plain user who signs in sees only the not-a-moderator page', async () => {
+  const plain = await person(server, 'plain');
+  const { page, errors } = await openConsole(plain);
+  expect(await page.isVisible('#forbidden')).toBe(true);
+  expect(await page.textContent('#forbidden h1')).toBe('You are not a moderator');
+  for (const view of ['#queue', '#case', '#log', '#ops', '#bar']) expect(await page.isHidden(view)).toBe(true);
+  // Asking for a view by its address changes nothing.
+  await page.goto(`${server.url}/console#/log`);
+  await page.waitForSelector('#forbidden:not([hidden])');
+  expect(await page.isHidden('#log')).toBe(true);
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
+test('a report shows up in an open console live; the moderator reads the evidence as text, hides it, and the audit log shows it', async () => {
+  const owner = await person(server, 'owner');
+  const author = await person(server, 'author');
+  const reporter = await person(server, 'reporter');
+  const moderator = await person(server, 'mod', 'moderator');
+  const chat = await createChat(owner, 'group', [author, reporter]);
+  const hostile = '<img src=x onerror=alert(1)>';
+  const message = await post(author, chat.id, hostile);
+
+  const { page, dialogs, errors, websockets } = await openConsole(moderator);
+  await page.waitForSelector('#link-state.up');
+  // The socket runs over a websocket, which the policy's connect-src 'self' allows.
+  expect(websockets).toContainEqual(expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?.*transport=websocket/));
+  await page.evaluate('window.stillTheSamePage = true');
+
+  const reportedAt = Date.now();
+  const filed = await report(reporter, 'message', message.id, 'harassment');
+  const row = page.locator(`#queue-rows tr`, { hasText: message.id });
+  await row.waitFor();
+  const reportToVisibleMs = Date.now() - reportedAt;
+  expect(reportToVisibleMs).toBeLessThan(2000);
+  expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+  const openBefore = Number(/^\((\d+)\) Stoa console$/.exec(await page.title())?.[1]);
+  expect(openBefore).toBeGreaterThan(0);
+
+  await row.click();
+  await page.waitForSelector('#case:not([hidden]) .evidence');
+  expect(await page.locator('#case-reports .evidence').first().textContent()).toBe(hostile);
+  expect(await page.locator('#case-target .text').textContent()).toBe(hostile);
+  expect(await page.locator('#case img').count()).toBe(0);
+  // Platform moderators see who reported; the comment-less report shows its reason.
+  expect(await page.textContent('#case-reports')).toContain(reporter.id);
+  expect(await page.textContent('#case-reports')).toContain('harassment');
+  expect(filed.id).toBeTruthy();
+
+  const hidden = nextEvent(reporter.socket, 'message:hidden', 5000);
+  await page.keyboard.press('h');
+  await confirmWith(page, 'targeted harassment');
+  expect(await hidden).toEqual({ chatId: chat.id, messageId: message.id, seq: message.seq });
+  await page.waitForSelector('#case-facts .status-actioned');
+  // The hide closed the case: the open count in the title follows, without a reload.
+  expect(await until(() => page.title(), (title) => title === `(${openBefore - 1}) Stoa console`)).toBe(`(${openBefore - 1}) Stoa console`);
+  await page.waitForSelector('#case-actions [data-action=unhide]');
+  await page.locator('#case-log li', { hasText: 'hide_message' }).waitFor();
+
+  await page.click('a[href="#/log"]');
+  const entry = page.locator('#log-rows tr', { hasText: message.id });
+  await entry.waitFor();
+  expect(await entry.textContent()).toContain('hide_message');
+  expect(await entry.textContent()).toContain('targeted harassment');
+  expect(await entry.textContent()).toContain(moderator.id);
+
+  // The session survives a reload; the token is never in the address.
+  await page.reload();
+  await page.waitForSelector('#log:not([hidden])');
+  expect(page.url()).not.toContain(moderator.token.slice(0, 20));
+  await page.click('#logout');
+  await page.waitForSelector('#signin:not([hidden])');
+  expect(await page.evaluate('sessionStorage.length')).toBe(0);
+
+  expect(dialogs).toEqual([]);
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
+test("a chat admin reviews their chat's case without the reporter, and sees the server refuse to undo a moderator's hide", async () => {
+  const owner = await person(server, 'owner');
+  const author = await person(server, 'author');
+  const reporter = await person(server, 'reporter');
+  const chatAdmin = await person(server, 'chatadmin');
+  const chat = await createChat(owner, 'group', [author, reporter], [chatAdmin]);
+  const message = await post(author, chat.id, 'buy cheap followers');
+  await report(reporter, 'message', message.id, 'spam');
+  const moderator = await person(server, 'mod', 'moderator');
+  ok(await emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'spam wave' }));
+
+  // A chat admin sees the case of their chat, without the reporter, and cannot undo a moderator's hide.
+  const { page, errors } = await openConsole(chatAdmin);
+  await page.goto(`${server.url}/console#/case/${await caseIdOf(chatAdmin, message.id)}`);
+  await page.waitForSelector('#case:not([hidden]) .evidence');
+  expect(await page.textContent('#case-reports')).not.toContain(reporter.id);
+  expect(await page.isHidden('#case-actions [data-action=suspend]')).toBe(true);
+  await page.click('#case-actions [data-action=unhide]');
+  await page.fill('#confirm textarea[name=reason]', 'looks fine');
+  await page.click('#confirm-ok');
+  await page.waitForSelector('#confirm-error:not(:empty)');
+  expect(await page.textContent('#confirm-error')).toContain('forbidden');
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
+async function caseIdOf(who: Person, messageId: string): Promise<string> {
+  const { cases } = ok(await emit(who.socket, 'mod:cases', { status: 'open' }));
+  const found = cases.find((c) => c.targetId === messageId);
+  if (!found) throw new Error('no case');
+  return found.id;
+}
+
+test('the operations page shows the refusals of a burst and the blocked key', async () => {
+  const admin = await person(server, 'admin', 'admin');
+  const flooder = await person(server, 'flooder');
+  const chat = await createChat(flooder, 'group');
+
+  const { page, errors } = await openConsole(admin);
+  await page.click('a[href="#/ops"]');
+  await page.waitForSelector('#ops-rows tr[data-limiter=messages]');
+  const refusalsBefore = Number(await page.textContent('#ops-rows tr[data-limiter=messages] .refusals'));
+
+  const sends = await Promise.all(Array.from({ length: 25 }, (_, i) =>
+    emit(flooder.socket, 'message:send', { chatId: chat.id, text: `burst ${i}`, clientMsgId: `burst-${i}` })));
+  const refused = sends.filter((ack) => !ack.ok).length;
+  expect(refused).toBeGreaterThan(0);
+
+  const row = page.locator('#ops-rows tr[data-limiter=messages]');
+  // The table refreshes itself every two seconds.
+  await until(async () => Number(await row.locator('.refusals').textContent()), (refusals) => refusals >= refusalsBefore + refused);
+  expect(await row.textContent()).toContain(flooder.id);
+  // The chart draws one line per series once two samples are in.
+  await page.waitForSelector('#ops-chart polyline');
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
+// The README's screenshots: a queue of a few cases, and one case in full.
+if (SCREENSHOTS) {
+  test('screenshots of the queue and of a case', async () => {
+    const owner = await person(server, 'maria');
+    const spammer = await person(server, 'deals4u');
+    const troll = await person(server, 'night_owl');
+    const readers = [await person(server, 'ana'), await person(server, 'tomas'), await person(server, 'li')];
+    const moderator = await person(server, 'moderator', 'moderator');
+    const chat = await createChat(owner, 'group', [spammer, troll, ...readers]);
+    const scam = await post(spammer, chat.id, 'Double your bitcoin in 24h!!! DM me your wallet seed, limited offer');
+    const insult = await post(troll, chat.id, 'nobody wants you here, leave or else');
+    const link = await post(spammer, chat.id, 'cheap followers at example.invalid/buy');
+    for (const reader of readers) {
+      ok(await emit(reader.socket, 'report:create', { targetType: 'message', targetId: scam.id, reason: 'scam', comment: 'asks for wallet seeds' }));
+    }
+    ok(await emit(readers[0]!.socket, 'report:create', { targetType: 'message', targetId: insult.id, reason: 'harassment', comment: 'threatening me after I disagreed' }));
+    ok(await emit(readers[1]!.socket, 'report:create', { targetType: 'message', targetId: insult.id, reason: 'hate' }));
+    await report(readers[2]!, 'message', link.id, 'spam');
+    await report(readers[0]!, 'user', spammer.id, 'spam');
+
+    const { page } = await openConsole(moderator, { width: 1000, height: 620 });
+    await page.locator('#queue-rows tr').nth(3).waitFor();
+    // Away from the rows, so that none is drawn hovered.
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'queue.png') });
+    await page.locator('#queue-rows tr', { hasText: insult.id }).click();
+    await page.locator('#case-history li').first().waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'case.png'), fullPage: true });
+    await page.context().close();
+  });
+}
