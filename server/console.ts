@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import express, { type NextFunction, type Request, type Response } from 'express';
+
+import { projectRoot } from './project-root';
 
 /** The moderation console's static files: plain ES modules and one stylesheet, no build step. */
 export const CONSOLE_DIR = path.join(projectRoot(), 'server', 'console');
@@ -40,9 +41,3 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
   next();
 }
 
-/** The folder holding package.json, whether this runs from server/ or from dist/server/. */
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}

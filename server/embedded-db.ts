@@ -3,15 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { projectRoot } from './project-root';
+
 /** Where `npm install` builds the embedded database (scripts/build-db.js). */
 export const EMBEDDED_DB_BINARY = path.join(projectRoot(), '.stoa-db', 'stoa-db');
-
-/** The folder holding package.json, whether this runs from server/ or from dist/server/. */
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
 
 export interface EmbeddedDb {
   /** mongodb:// URI of the running database, without a database name. */
