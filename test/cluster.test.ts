@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { MessageView } from '../handlers/protocol';
 import { startNode, startRedis, type RedisServer, type StoaNode } from './support/cluster';
 import { collect, connectSocket, disconnected, emit, nextEvent, settle, sleep, type ClientSocket } from './support/harness';
+import { asMessages, ok } from './support/world';
 
 const SECRET = 'cluster-secret-0123456789abcdef0123456789abcdef';
 let redis: RedisServer;
@@ -54,18 +55,15 @@ async function login(node: StoaNode, username: string, password: string): Promis
 const connect = (node: StoaNode, client: Client) => connectSocket(node.url, client.token);
 
 async function groupOf(owner: ClientSocket, members: ClientSocket[]): Promise<string> {
-  const created = await emit(owner, 'chat:create', { type: 'group', title: 'across nodes' });
-  if (!created.ok) throw new Error(JSON.stringify(created.error));
+  const created = ok(await emit(owner, 'chat:create', { type: 'group', title: 'across nodes' }));
   for (const member of members) {
-    const joined = await emit(member, 'chat:join', { chatId: created.chat.id });
-    if (!joined.ok) throw new Error(JSON.stringify(joined.error));
+    const joined = ok(await emit(member, 'chat:join', { chatId: created.chat.id }));
   }
   return created.chat.id;
 }
 
 async function send(socket: ClientSocket, chatId: string, text: string): Promise<MessageView> {
-  const ack = await emit(socket, 'message:send', { chatId, text, clientMsgId: randomBytes(6).toString('hex') });
-  if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+  const ack = ok(await emit(socket, 'message:send', { chatId, text, clientMsgId: randomBytes(6).toString('hex') }));
   return ack.message;
 }
 
@@ -169,10 +167,7 @@ test('2 x 50 concurrent sends on nodes A and B give seqs 1..100', async () => {
       Array.from({ length: 10 }, (_, i) => emit(socket, 'message:send', { chatId, text: `${s}.${i}`, clientMsgId: `s${s}-${i}` })),
     ),
   );
-  const seqs = acks.map((ack) => {
-    if (!ack.ok) throw new Error(JSON.stringify(ack.error));
-    return ack.message.seq;
-  });
+  const seqs = acks.map((ack) => ok(ack).message.seq);
   expect(seqs.sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
 });
 
@@ -256,9 +251,8 @@ async function actWhileSending(type: 'mod:ban' | 'mod:mute'): Promise<void> {
   expect(after.length).toBeGreaterThan(0);
   expect(after.every((s) => !s.ok && s.code === refusal)).toBe(true);
   // Nothing of theirs was stored once the action was acked: the sends already authorized were stored before.
-  const history = await emit(ownerOnA, 'message:history', { chatId, limit: 100 });
-  if (!history.ok) throw new Error(JSON.stringify(history.error));
-  const theirs = history.messages.filter((m) => m.senderId === target.id);
+  const history = ok(await emit(ownerOnA, 'message:history', { chatId, limit: 100 }));
+  const theirs = asMessages(history.messages).filter((m) => m.senderId === target.id);
   expect(theirs).toHaveLength(sends.filter((s) => s.ok).length);
   expect(theirs.every((m) => Date.parse(m.createdAt) <= actedAt)).toBe(true);
   expect(history.messages.map((m) => m.seq)).toEqual(Array.from({ length: history.messages.length }, (_, i) => i + 1));

@@ -1,6 +1,7 @@
 /** Every limiter through the real transports: it trips at its threshold, refuses cleanly, and frees after its window. */
 import { MessageModel, ReportModel, UserModel } from '../models';
 import { collect, dropTestDatabase, emit, settle, sleep, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+import { ok } from './support/world';
 
 let server: TestServer;
 
@@ -43,11 +44,9 @@ async function member(prefix: string): Promise<Member> {
 }
 
 async function groupOf(owner: Member, members: Member[]): Promise<string> {
-  const created = await emit(owner.socket, 'chat:create', { type: 'group', title: 'Limits' });
-  if (!created.ok) throw new Error(JSON.stringify(created.error));
+  const created = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'Limits' }));
   for (const m of members) {
-    const joined = await emit(m.socket, 'chat:join', { chatId: created.chat.id });
-    if (!joined.ok) throw new Error(JSON.stringify(joined.error));
+    const joined = ok(await emit(m.socket, 'chat:join', { chatId: created.chat.id }));
   }
   return created.chat.id;
 }
@@ -84,8 +83,7 @@ describe('reports: 2 per second per user', () => {
     const chatId = await groupOf(author, [reporter]);
     const messages = [];
     for (const text of ['a', 'b', 'c']) {
-      const ack = await send(author, chatId, text);
-      if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+      const ack = ok(await send(author, chatId, text));
       messages.push(ack.message);
     }
     const reportOn = (messageId: string) => emit(reporter.socket, 'report:create', { targetType: 'message', targetId: messageId, reason: 'spam' });

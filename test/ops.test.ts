@@ -3,6 +3,7 @@ import pino from 'pino';
 
 import { UserModel, type PlatformRole } from '../models';
 import { dropTestDatabase, emit, emitRaw, sleep, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+import { ok } from './support/world';
 
 let server: TestServer;
 
@@ -44,8 +45,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 2000): Promi
 describe('GET /metrics', () => {
   test('needs no token and counts events by outcome, their time, stored messages, refusals by limiter and dropped events', async () => {
     const author = await person('author');
-    const created = await emit(author.socket, 'chat:create', { type: 'group', title: 'Metrics' });
-    if (!created.ok) throw new Error(JSON.stringify(created.error));
+    const created = ok(await emit(author.socket, 'chat:create', { type: 'group', title: 'Metrics' }));
     const chatId = created.chat.id;
     const before = await metrics();
 
@@ -103,15 +103,14 @@ describe('GET /api/ops/rate-limits', () => {
   test('shows a platform admin every limiter’s settings and refusals, and the key blocked by a refusal with its time left', async () => {
     const admin = await person('admin', 'admin');
     const flooder = await person('flooder');
-    const created = await emit(flooder.socket, 'chat:create', { type: 'group', title: 'Flood' });
-    if (!created.ok) throw new Error(JSON.stringify(created.error));
+    const created = ok(await emit(flooder.socket, 'chat:create', { type: 'group', title: 'Flood' }));
     for (let i = 0; i < 3; i++) await emit(flooder.socket, 'message:send', { chatId: created.chat.id, text: `f${i}`, clientMsgId: `f${i}` });
 
     const res = await opsView(admin.token);
     expect(res.status).toBe(200);
     const names = res.body.limiters.map((l: { name: string }) => l.name);
     expect(names).toEqual([
-      'messages', 'reports', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads',
+      'messages', 'reports', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads', 'typing',
       'slow_mode', 'login_consecutive', 'login_daily', 'flood_blocks', 'socket_events', 'http_requests',
     ]);
     const messages = res.body.limiters.find((l: { name: string }) => l.name === 'messages');
@@ -132,8 +131,7 @@ describe('logs', () => {
       const { username, token } = await logged.register('logged', 'correct horse');
       expect((await logged.http('POST', '/api/auth/login', { body: { username, password: 'wrong horse battery' } })).status).toBe(401);
       const socket = await logged.connect(token);
-      const created = await emit(socket, 'chat:create', { type: 'group', title: 'Logged' });
-      if (!created.ok) throw new Error(JSON.stringify(created.error));
+      const created = ok(await emit(socket, 'chat:create', { type: 'group', title: 'Logged' }));
       const chatId = created.chat.id;
       expect((await emit(socket, 'message:send', { chatId, text: 'first private words', clientMsgId: 'a' })).ok).toBe(true);
       expect((await emit(socket, 'message:send', { chatId, text: 'second private words', clientMsgId: 'b' })).ok).toBe(false);

@@ -10,6 +10,7 @@ import { io as connectClient } from 'socket.io-client';
 
 import { MessageModel } from '../models';
 import { dropTestDatabase, emit, startTestServer, type ClientSocket } from './support/harness';
+import { ok } from './support/world';
 
 afterAll(async () => {
   await dropTestDatabase();
@@ -41,8 +42,7 @@ describe('shutdown under load', () => {
     const server = await startTestServer({ RATE_MESSAGES: '100000/10s', RATE_JOINS: '1000/60s' });
     const owner = await server.register('owner');
     const ownerSocket = await server.connect(owner.token);
-    const created = await emit(ownerSocket, 'chat:create', { type: 'group', title: 'Busy' });
-    if (!created.ok) throw new Error(JSON.stringify(created.error));
+    const created = ok(await emit(ownerSocket, 'chat:create', { type: 'group', title: 'Busy' }));
     const chatId = created.chat.id;
 
     const senders: ClientSocket[] = [ownerSocket];
