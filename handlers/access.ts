@@ -10,7 +10,8 @@ import type { ActorRole, ChatRole, ChatType, ChatVisibility, PlatformRole, Targe
 /** Levels for undoing a decision: it is undone only at or above the level of whoever made it. */
 const LEVEL: Record<ActorRole, number> = { system: 0, chat_admin: 1, platform_moderator: 2, platform_admin: 3 };
 /** Platform rank: nobody acts against someone of a higher platform role. */
-const RANK: Record<PlatformRole, number> = { user: 0, moderator: 1, admin: 2 };
+/** A trusted flagger is a user in everything but the weight of their reports. */
+const RANK: Record<PlatformRole, number> = { user: 0, trusted_flagger: 0, moderator: 1, admin: 2 };
 
 /** Someone's row in the chat concerned, as stored. */
 export interface Standing {

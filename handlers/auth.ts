@@ -58,11 +58,11 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
   return claims;
 }
 
-/** The account a token speaks for, re-read: refused when it is gone, logged out since, or suspended. */
-export async function accountOf(claims: TokenClaims): Promise<UserDocument> {
+/** The account a token speaks for, re-read: refused when it is gone, logged out since, or suspended (unless `allowSuspended`). */
+export async function accountOf(claims: TokenClaims, { allowSuspended = false } = {}): Promise<UserDocument> {
   const user = await UserModel.findById(claims.sub);
   if (!user || user.tokenVersion !== claims.tv) throw new StoaError('unauthorized');
-  assertNotSuspended(user);
+  if (!allowSuspended) assertNotSuspended(user);
   return user;
 }
 
@@ -167,7 +167,7 @@ export async function setRole({ services, caller }: Context, input: { userId: st
   if (!user) throw new StoaError('not_found', 'No such user.');
   await services.realtime.invalidate([cacheKeys.account(user.id)]);
   // Open sockets follow the new role: moderators and admins are in the moderators room.
-  if (input.role === 'user') await services.realtime.leave(rooms.user(user.id), rooms.moderators);
+  if (input.role === 'user' || input.role === 'trusted_flagger') await services.realtime.leave(rooms.user(user.id), rooms.moderators);
   else await services.realtime.join(rooms.user(user.id), rooms.moderators);
   services.log.info({ actorId: caller.user.id, userId: user.id, role: input.role }, 'platform role changed');
   return { user: toUserView(user) };

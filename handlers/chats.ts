@@ -82,15 +82,10 @@ export async function leaveChat({ services, caller }: Context, input: { chatId: 
   return {};
 }
 
-export async function listChats({ caller }: Context): Promise<{ chats: ChatView[] }> {
-  const memberships = await MembershipModel.find({ userId: caller.user._id, status: 'active' }).lean();
-  const chatIds = memberships.map((m) => m.chatId);
-  const [chats, counts] = await Promise.all([ChatModel.find({ _id: trusted({ $in: chatIds }) }).sort({ createdAt: 1 }), memberCounts(chatIds)]);
-  const roleOf = new Map(memberships.map((m) => [m.chatId.toString(), m.role]));
-  return { chats: chats.map((chat) => toChatView(chat, counts.get(chat.id) ?? 0, roleOf.get(chat.id))) };
-}
-
-/** "Someone is typing" in a group: ephemeral, never stored; the typist's own sockets hear it too and ignore it. */
+/**
+ * "Someone is typing" in a group: ephemeral, never stored; clients show it for about 5 s unless it
+ * comes again. Refused in channels and to the muted; the typist's own sockets hear it too and ignore it.
+ */
 export async function startTyping({ services, caller }: Context, input: { chatId: string }): Promise<Record<string, never>> {
   const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, membership), 'chat.send', { chat: chatFacts(chat) });

@@ -29,6 +29,8 @@ export interface HandlerMetrics {
   messagesStored: { inc(): void };
   reportsCreated: { inc(labels: { reason: string }): void };
   moderationActions: { inc(labels: { type: string }): void };
+  appealsFiled: { inc(): void };
+  appealsDecided: { inc(labels: { outcome: string }): void };
 }
 
 export interface Services {
@@ -40,6 +42,10 @@ export interface Services {
   jwtTtlSec: number;
   bcryptRounds: number;
   autoHideReports: number;
+  /** How long after sending an author may still edit a message (EDIT_WINDOW). */
+  editWindowSec: number;
+  /** How long after an action the person it concerns may appeal it (APPEAL_WINDOW). */
+  appealWindowSec: number;
 }
 
 /** Someone not signed in (registering, logging in), on either transport. */
@@ -61,7 +67,7 @@ export interface Context<C extends Guest = Caller> {
 }
 
 /** Limiter names, each with its own key prefix and RATE_<NAME> override (DESIGN.md section 7). */
-export type LimiterName = 'messages' | 'reports' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads';
+export type LimiterName = 'messages' | 'reports' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads' | 'typing';
 
 /** One limiter as operators see it (`GET /api/ops/rate-limits`). */
 export interface LimiterView {

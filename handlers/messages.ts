@@ -6,9 +6,9 @@ import { asAuthorizedWork } from './authorization-cache';
 import type { Caller, Context, Guest, Services } from './context';
 import { StoaError } from './errors';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
-import { rooms, type MessageView } from './protocol';
+import { rooms, type HistoryEntry, type MessageView } from './protocol';
 import { storeMessage } from './message-store';
-import { toMessageView } from './views';
+import { toHistoryEntry, toMessageView } from './views';
 
 export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 100;
@@ -47,14 +47,14 @@ async function authorizeAndStore(
 export async function messageHistory(
   { caller }: Context,
   input: { chatId: string; before?: number | undefined; after?: number | undefined; limit?: number | undefined },
-): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+): Promise<{ messages: HistoryEntry[]; hasMore: boolean }> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.read', { chat: chatFacts(access.chat) });
   const moderator = isPlatformModerator(caller.user);
   const limit = input.limit ?? HISTORY_DEFAULT_LIMIT;
 
-  const filter: Record<string, unknown> = { chatId: access.chat._id, deletedAt: null };
-  if (!moderator) filter.hidden = null;
+  // Deleted and hidden messages stay in the page as tombstones, so seq is gap-free and the index serves the range exactly.
+  const filter: Record<string, unknown> = { chatId: access.chat._id };
   const forward = input.after !== undefined;
   if (input.after !== undefined) filter.seq = trusted({ $gt: input.after });
   else if (input.before !== undefined) filter.seq = trusted({ $lt: input.before });
@@ -65,7 +65,7 @@ export async function messageHistory(
   const hasMore = page.length > limit;
   const messages = page.slice(0, limit);
   if (!forward) messages.reverse();
-  return { messages: messages.map((m) => toMessageView(m, moderator)), hasMore };
+  return { messages: messages.map((m) => toHistoryEntry(m, moderator)), hasMore };
 }
 
 export async function deleteMessage({ services, caller }: Context, input: { messageId: string }): Promise<Record<string, never>> {
@@ -81,4 +81,33 @@ export async function deleteMessage({ services, caller }: Context, input: { mess
   const chatId = message.chatId.toString();
   services.realtime.emit(rooms.chat(chatId), 'message:deleted', { chatId, messageId: message.id, seq: message.seq });
   return {};
+}
+
+/**
+ * The author rewrites their message within the edit window; the earlier text is kept for those
+ * who review reports. The whole `edits` array is written back, not pushed (no atomic updates on
+ * the embedded database): two edits of one message at once keep the last writer's history.
+ */
+export async function editMessage({ services, caller }: Context, input: { messageId: string; text: string }): Promise<{ message: MessageView }> {
+  const message = Types.ObjectId.isValid(input.messageId) ? await MessageModel.findById(input.messageId) : null;
+  // What members no longer see cannot be changed, by its author either.
+  if (!message || message.deletedAt || message.hidden) throw new StoaError('not_found', 'No such message.');
+  const { chat, membership } = await chatAccess(message.chatId.toString(), caller.user._id);
+  asMessageNotFound(() => authorize(actorOf(caller, membership), 'chat.read', { chat: chatFacts(chat) }));
+  if (!message.senderId.equals(caller.user._id)) throw new StoaError('forbidden', 'Only its author edits a message.');
+  // A muted or banned author cannot change what the chat reads either.
+  authorize(actorOf(caller, membership), 'chat.send', { chat: chatFacts(chat) });
+  if (Date.now() - message.createdAt.getTime() > services.editWindowSec * 1000) {
+    throw new StoaError('forbidden', 'This message is too old to edit.');
+  }
+  if (message.text === input.text) return { message: toMessageView(message) };
+
+  const editedAt = new Date();
+  const edits = [...(message.edits ?? []).map((e) => ({ text: e.text, editedAt: e.editedAt })), { text: message.text, editedAt }];
+  const { modifiedCount } = await MessageModel.updateOne({ _id: message._id, deletedAt: null, hidden: null }, { $set: { text: input.text, editedAt, edits } });
+  if (modifiedCount === 0) throw new StoaError('not_found', 'No such message.');
+  message.set({ text: input.text, editedAt, edits });
+  const view = toMessageView(message);
+  services.realtime.emit(rooms.chat(chat.id), 'message:edited', { message: view });
+  return { message: view };
 }

@@ -10,11 +10,14 @@ import { trusted, Types } from 'mongoose';
 import {
   MembershipModel,
   MessageModel,
+  AppealModel,
   ModerationActionModel,
   ModerationCaseModel,
   ReportModel,
   UserModel,
   type ActorRole,
+  type AppealDocument,
+  type AppealOutcome,
   type ChatDocument,
   type MembershipDocument,
   type MessageDocument,
@@ -27,6 +30,8 @@ import { cacheKeys } from './authorization-cache';
 import type { Services } from './context';
 import { isDuplicateKeyError } from './errors';
 import { rooms, type ActionView } from './protocol';
+import { toAppealView } from './due-process-views';
+import { storeNotice } from './notices';
 import { toActionView, toMessageView } from './views';
 
 export type NewAction = Pick<ModerationAction, 'type' | 'actorId' | 'actorRole' | 'targetType' | 'targetId' | 'reason'> & {
@@ -34,6 +39,7 @@ export type NewAction = Pick<ModerationAction, 'type' | 'actorId' | 'actorRole' 
   caseId?: Types.ObjectId | null;
   durationSec?: number | null;
   until?: Date | null;
+  appealId?: Types.ObjectId | null;
 };
 
 /** Who acted and why; the case it decides, if any. */
@@ -42,6 +48,8 @@ export interface Decision {
   actorRole: ActorRole;
   reason: string;
   case: ModerationCaseDocument | null;
+  /** The appeal this decision answers or carries out. */
+  appealId?: Types.ObjectId;
 }
 
 export interface Audience {
@@ -74,9 +82,10 @@ async function staffRoomsExcept(excluded: string[]): Promise<string[]> {
   return staff.map((u) => u._id.toString()).filter((id) => !excluded.includes(id)).map(rooms.user);
 }
 
-/** The statement of reasons to the person acted against: what, why, until when, and at what level. */
-export function notify(services: Services, userId: string, action: ModerationActionDocument): void {
-  services.realtime.emit(rooms.user(userId), 'moderation:notice', { action: toActionView(action, { withActorId: false }) });
+/** The statement of reasons to the person acted against: what, why, until when, at what level, how to appeal; kept for them too. */
+export async function notify(services: Services, userId: string, action: ModerationActionDocument, moderationCase: ModerationCaseDocument | null): Promise<void> {
+  const notice = await storeNotice(services, userId, action, moderationCase);
+  services.realtime.emit(rooms.user(userId), 'moderation:notice', { action: toActionView(action, { withActorId: false }), notice });
 }
 
 /** Closes a case and its open reports, and tells each of those reporters the outcome. */
@@ -120,13 +129,13 @@ interface Effect {
 
 /** The one path every effect takes: audit, write, invalidate, tell, publish, close the case. Null when `onceKey` lost the race. */
 async function enact(services: Services, decision: Decision, effect: Effect): Promise<ModerationActionDocument | null> {
-  const entry: NewAction = { ...effect.entry, actorId: decision.actorId, actorRole: decision.actorRole, reason: decision.reason, caseId: decision.case?._id ?? null };
+  const entry: NewAction = { ...effect.entry, actorId: decision.actorId, actorRole: decision.actorRole, reason: decision.reason, caseId: decision.case?._id ?? null, appealId: decision.appealId ?? null };
   const action = await audit(entry, effect.onceKey);
   if (!action) return null;
   await effect.write(action);
   if (effect.invalidates) await services.realtime.invalidate(effect.invalidates);
   await announce(services, action, effect.concerns);
-  if (effect.noticeTo) notify(services, effect.noticeTo, action);
+  if (effect.noticeTo) await notify(services, effect.noticeTo, action, decision.case);
   await effect.publish?.(action);
   if (effect.closes) await resolveCase(services, decision.actorId, decision.case, effect.closes);
   return action;
@@ -338,4 +347,34 @@ export async function dismissCase(services: Services, decision: Decision & { cas
     closes: 'dismissed',
   });
   return action!;
+}
+
+/**
+ * Decides an appeal once however many moderators race (its audit entry is the guard; null for
+ * the losers). A reversal's lifting action (`reverse`) is taken first, through the same effects
+ * as a manual one; then the appellant is told, by a stored notice and `appeal:decided`.
+ */
+export async function decideAppeal(
+  services: Services,
+  decision: Decision,
+  appeal: AppealDocument,
+  outcome: AppealOutcome,
+  reverse: () => Promise<ModerationActionDocument | null>,
+): Promise<ModerationActionDocument | null> {
+  const appellantId = appeal.appellantId.toString();
+  return enact(services, { ...decision, appealId: appeal._id }, {
+    entry: { type: 'decide_appeal', targetType: 'appeal', targetId: appeal.id, chatId: appeal.chatId },
+    concerns: [appellantId],
+    onceKey: `decide_appeal:${appeal.id}`,
+    async write(action) {
+      const reversal = outcome === 'reversed' ? await reverse() : null;
+      const decided = { status: outcome, decidedBy: decision.actorId, decisionReason: decision.reason, decidedAt: action.createdAt, decisionActionId: action._id, reversalActionId: reversal?._id ?? null };
+      await AppealModel.updateOne({ _id: appeal._id }, { $set: decided });
+      appeal.set(decided);
+    },
+    noticeTo: appellantId,
+    async publish() {
+      services.realtime.emit(rooms.user(appellantId), 'appeal:decided', { appeal: toAppealView(appeal) });
+    },
+  });
 }

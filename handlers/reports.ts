@@ -18,31 +18,20 @@ import { isDuplicateKeyError, StoaError } from './errors';
 import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, chatView, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
 import { audienceOf, hideMessage } from './moderation-effects';
 import type { CaseTarget, CaseView, ReportView } from './protocol';
+import { recordAccess } from './access-log';
 import { keyedQueue } from './serial';
+import { REASON_SEVERITY } from './severity';
 import { toCaseView, toMessageView, toReportView, toUserView } from './views';
 
-/** Worst first: a case's priority starts from the gravest reason reported. */
-const REASON_SEVERITY: Record<ReportReason, number> = {
-  child_abuse: 10,
-  terrorism: 10,
-  non_consensual_imagery: 8,
-  violence: 7,
-  illegal_goods: 6,
-  sexual_content: 5,
-  scam: 5,
-  hate: 5,
-  harassment: 5,
-  personal_data: 4,
-  spam: 2,
-  copyright: 2,
-  other: 1,
-};
 
-/** Severity of the worst reason, then the number of distinct reporters. */
-export function casePriority(reasons: Iterable<ReportReason>, reportCount: number): number {
+/** A trusted flagger's report counts as this many reporters within its severity (DSA Art. 22: prioritised). */
+export const TRUSTED_FLAGGER_WEIGHT = 10;
+
+/** Severity of the worst reason, then the number of distinct reporters, trusted flaggers weighing more. */
+export function casePriority(reasons: Iterable<ReportReason>, reportCount: number, trustedReports = 0): number {
   let worst = 0;
   for (const reason of reasons) worst = Math.max(worst, REASON_SEVERITY[reason]);
-  return worst * 1000 + Math.min(reportCount, 999);
+  return worst * 1000 + Math.min(reportCount + trustedReports * (TRUSTED_FLAGGER_WEIGHT - 1), 999);
 }
 
 /** Distinct reporters needed to hide a message automatically; fewer when child abuse is reported. */
@@ -106,6 +95,7 @@ export async function createReport(
       chatId: target.chatId,
       reason: input.reason,
       comment: input.comment ?? null,
+      trustedFlagger: caller.user.role === 'trusted_flagger',
       evidence: target.evidence,
       caseId: moderationCase._id,
     });
@@ -153,7 +143,9 @@ async function recountCase(moderationCase: ModerationCaseDocument): Promise<Mode
   ]);
   const reasons = Object.fromEntries(tally.map((row) => [row._id, row.n])) as Record<ReportReason, number>;
   const reportCount = tally.reduce((sum, row) => sum + row.n, 0);
-  const counts = { reasons, reportCount, priority: casePriority(Object.keys(reasons) as ReportReason[], reportCount), status: 'open', lastReportedAt: new Date() };
+  const trustedReports = await ReportModel.countDocuments({ caseId: moderationCase._id, trustedFlagger: true });
+  const priority = casePriority(Object.keys(reasons) as ReportReason[], reportCount, trustedReports);
+  const counts = { reasons, reportCount, priority, status: 'open', lastReportedAt: new Date() };
   await ModerationCaseModel.updateOne({ _id: moderationCase._id }, { $set: counts });
   return moderationCase.set(counts);
 }
@@ -206,6 +198,8 @@ export async function getCase({ caller }: Context, input: { caseId: string }): P
   const actor = actorOf(caller, chatId ? await membershipOf(chatId, caller.user._id) : null);
   authorize(actor, 'case.read', { case: await caseFacts(moderationCase) });
   const moderator = isPlatformModerator(caller.user);
+  // A platform moderator reading a message case reads its evidence, hidden or deleted text included: audited.
+  if (moderator && moderationCase.targetType === 'message') await recordAccess(caller, 'case_evidence', moderationCase.id, moderationCase.chatId ?? null);
   const reports = await ReportModel.find({ caseId: moderationCase._id }).sort({ createdAt: 1 });
   return {
     case: toCaseView(moderationCase),
@@ -222,7 +216,7 @@ export async function getCase({ caller }: Context, input: { caseId: string }): P
 async function currentTarget(targetType: TargetType, targetId: string): Promise<CaseTarget> {
   if (targetType === 'message') {
     const message = await MessageModel.findById(targetId);
-    return message && { type: 'message', message: toMessageView(message, true), deletedAt: message.deletedAt?.toISOString() ?? null };
+    return message && { type: 'message', message: toMessageView(message, true, true), deletedAt: message.deletedAt?.toISOString() ?? null };
   }
   if (targetType === 'user') {
     const user = await UserModel.findById(targetId);

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-import { CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models/vocabulary';
+import { APPEAL_OUTCOMES, APPEAL_STATUSES, CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models/vocabulary';
 import { HISTORY_MAX_LIMIT } from './messages';
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
@@ -35,6 +35,11 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const displayName = plainText(z.string().trim().min(1).max(64));
 
 export const registerInput = z.object({ username, password, displayName: displayName.optional() });
+/** `PATCH /api/me`: the same rules as at registration. */
+export const profileUpdateInput = z.object({ displayName });
+export const MAX_USERS_PER_REQUEST = 100;
+export const usersGetInput = z.object({ ids: z.array(objectId).min(1).max(MAX_USERS_PER_REQUEST) });
+export const userIdInput = z.object({ userId: objectId });
 export const loginInput = z.object({ username, password });
 export const setRoleInput = z.object({ userId: objectId, role: z.enum(PLATFORM_ROLES) });
 
@@ -53,6 +58,19 @@ export const chatCreateInput = z.object({
 });
 export const chatJoinInput = z.union([z.object({ chatId: objectId }).strict(), z.object({ inviteCode: z.string().min(1).max(64) }).strict()]);
 export const chatIdInput = z.object({ chatId: objectId });
+const pageLimit = z.number().int().min(1).max(100);
+/** `{}` (or nothing) is the first page; `before` is the last chat id of the page before. */
+export const chatListInput = z
+  .object({ before: objectId.optional(), limit: pageLimit.optional() })
+  .optional()
+  .transform((input) => input ?? {});
+export const chatReadInput = z.object({ chatId: objectId, seq: seq.min(1) });
+export const messageReadsInput = z.object({ chatId: objectId, seq: seq.min(1) });
+export const chatSearchInput = z.object({
+  q: plainText(z.string().trim().min(1).max(128)),
+  limit: pageLimit.optional(),
+  before: objectId.optional(),
+});
 export const chatUpdateInput = z.object({
   chatId: objectId,
   title: title.optional(),
@@ -62,18 +80,16 @@ export const chatUpdateInput = z.object({
 export const chatPromoteInput = z.object({ chatId: objectId, userId: objectId, role: z.enum(CHAT_ROLES) });
 
 export const MAX_MESSAGE_CHARS = 4000;
-export const messageSendInput = z.object({
-  chatId: objectId,
-  // Counted in characters (code points), after trimming.
-  text: z
-    .string()
-    .trim()
-    .refine((text) => text.length > 0, 'must not be empty')
-    .refine((text) => [...text].length <= MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`)
-    // A lone surrogate is not text: storage would turn it into U+FFFD and history would differ from the ack.
-    .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode (no unpaired surrogates)'),
-  clientMsgId: z.string().min(1).max(64),
-});
+// Counted in characters (code points), after trimming.
+const messageText = z
+  .string()
+  .trim()
+  .refine((text) => text.length > 0, 'must not be empty')
+  .refine((text) => [...text].length <= MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`)
+  // A lone surrogate is not text: storage would turn it into U+FFFD and history would differ from the ack.
+  .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode (no unpaired surrogates)');
+export const messageSendInput = z.object({ chatId: objectId, text: messageText, clientMsgId: z.string().min(1).max(64) });
+export const messageEditInput = z.object({ messageId: objectId, text: messageText });
 const oneDirection = (input: { before?: number | undefined; after?: number | undefined }) => input.before === undefined || input.after === undefined;
 export const messageHistoryInput = z
   .object({
@@ -134,3 +150,30 @@ export type ModerationActionInput = z.output<typeof moderationActionInput>;
 /** HTTP query strings carry numbers as text. */
 export const caseListQuery = caseListInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });
 export const logQuery = logInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });
+
+// Due process (DESIGN.md section 10): statements of reasons, my reports, appeals, transparency, audited access.
+/** `{}` (or nothing) is the newest page; `before` is the last id of the page before. */
+export const noticeListInput = z
+  .object({ unreadOnly: z.boolean().optional(), before: objectId.optional(), limit: limit.optional() })
+  .optional()
+  .transform((input) => input ?? {});
+const queryFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const queryLimit = z.coerce.number().int().min(1).max(100).optional();
+export const noticeListQuery = z.object({ unreadOnly: queryFlag.optional(), before: objectId.optional(), limit: queryLimit });
+export const noticeReadInput = z.object({ ids: z.array(objectId).min(1).max(100) });
+export const myReportsInput = z
+  .object({ before: objectId.optional(), limit: limit.optional() })
+  .optional()
+  .transform((input) => input ?? {});
+export const myReportsQuery = z.object({ before: objectId.optional(), limit: queryLimit });
+export const appealCreateInput = z.object({ actionId: objectId, text: plainText(z.string().trim().min(1).max(2000), { newlines: true }) });
+export const appealListInput = z.object({ status: z.enum(APPEAL_STATUSES).optional(), limit: limit.optional() });
+export const appealListQuery = appealListInput.extend({ limit: queryLimit });
+export const appealDecideInput = z.object({ appealId: objectId, outcome: z.enum(APPEAL_OUTCOMES), reason });
+/** A published report covers at most a year (366 days, for leap years); both ends default (the last 30 days). */
+export const MAX_TRANSPARENCY_RANGE_MS = 366 * 86_400_000;
+export const transparencyQuery = z
+  .object({ from: z.iso.datetime().optional(), to: z.iso.datetime().optional() })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), 'from must come before to')
+  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_TRANSPARENCY_RANGE_MS, 'the range may be at most a year');
+export const accessLogQuery = z.object({ actorId: objectId.optional(), before: z.iso.datetime().optional(), limit: queryLimit });

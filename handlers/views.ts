@@ -1,6 +1,6 @@
 /** Documents as the wire shows them (DESIGN.md section 5): string ids, ISO dates, nothing private. */
 import { isMuted, type Chat, type ChatRole, type Membership, type Message, type ModerationAction, type ModerationCase, type Report, type User } from '../models';
-import type { ActionView, CaseView, ChatView, MembershipView, MessageView, ReportView, UserView } from './protocol';
+import type { ActionView, CaseView, ChatView, HistoryEntry, MembershipView, MessageView, PublicUserView, ReportView, UserView } from './protocol';
 
 type WithId<T> = T & { _id: { toString(): string } };
 
@@ -14,6 +14,11 @@ export function toUserView(user: WithId<User>): UserView {
     role: user.role,
     createdAt: user.createdAt.toISOString(),
   };
+}
+
+/** Someone else as others see them: no role, no suspension. */
+export function toPublicUserView(user: WithId<Pick<User, 'username' | 'displayName' | 'createdAt'>>): PublicUserView {
+  return { id: user._id.toString(), username: user.username, displayName: user.displayName, createdAt: user.createdAt.toISOString() };
 }
 
 export function toChatView(chat: WithId<Chat>, memberCount: number, role?: ChatRole): ChatView {
@@ -45,8 +50,11 @@ export function toMembershipView(m: WithId<Membership>): MembershipView {
   };
 }
 
-/** `withHidden` is for platform moderators, who also see why a message was hidden. */
-export function toMessageView(message: WithId<Message>, withHidden = false): MessageView {
+/**
+ * `withHidden` is for platform moderators, who also see why a message was hidden;
+ * `withEdits` for those reviewing a case, who see its earlier texts.
+ */
+export function toMessageView(message: WithId<Message>, withHidden = false, withEdits = false): MessageView {
   const view: MessageView = {
     id: message._id.toString(),
     chatId: message.chatId.toString(),
@@ -59,7 +67,16 @@ export function toMessageView(message: WithId<Message>, withHidden = false): Mes
   if (withHidden && message.hidden) {
     view.hidden = { at: message.hidden.at.toISOString(), by: message.hidden.by, reason: message.hidden.reason };
   }
+  if (withEdits && message.edits?.length) view.edits = message.edits.map((e) => ({ text: e.text, editedAt: e.editedAt.toISOString() }));
   return view;
+}
+
+/** A message as history shows it: members get a tombstone for a deleted or hidden one, moderators still see hidden ones. */
+export function toHistoryEntry(message: WithId<Message>, moderator: boolean): HistoryEntry {
+  const place = { id: message._id.toString(), chatId: message.chatId.toString(), seq: message.seq };
+  if (message.deletedAt) return { ...place, deleted: true };
+  if (message.hidden && !moderator) return { ...place, hidden: true };
+  return toMessageView(message, moderator);
 }
 
 /**

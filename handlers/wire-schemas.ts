@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-import { ACTION_TYPES, ACTOR_ROLES, CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, MEMBERSHIP_STATUSES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models/vocabulary';
+import { ACTION_TARGET_TYPES, ACTION_TYPES, ACTOR_ROLES, APPEAL_STATUSES, CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, MEMBERSHIP_STATUSES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models/vocabulary';
 import { ERROR_STATUS, type WireError } from './errors';
 import type * as protocol from './protocol';
 
@@ -20,6 +20,7 @@ export const wireError = z.object({
 });
 
 export const userView = z.object({ id, username: z.string(), displayName: z.string(), role: z.enum(PLATFORM_ROLES), createdAt: timestamp });
+export const publicUserView = z.object({ id, username: z.string(), displayName: z.string(), createdAt: timestamp });
 export const chatView = z.object({
   id,
   type: z.enum(CHAT_TYPES),
@@ -51,6 +52,21 @@ export const messageView = z.object({
   createdAt: timestamp,
   editedAt: timestamp.optional(),
   hidden: z.object({ at: timestamp, by: z.string(), reason: z.string() }).optional(),
+  edits: z.array(z.object({ text: z.string(), editedAt: timestamp })).optional(),
+});
+export const messageTombstone = z.union([
+  z.object({ id, chatId: id, seq: z.number(), deleted: z.literal(true) }),
+  z.object({ id, chatId: id, seq: z.number(), hidden: z.literal(true) }),
+]);
+export const historyEntry = z.union([messageView, messageTombstone]);
+export const chatListEntry = chatView.extend({
+  role: z.enum(CHAT_ROLES),
+  lastSeq: z.number(),
+  lastMessage: historyEntry.nullable(),
+  readSeq: z.number(),
+  unreadCount: z.number(),
+  muted: z.boolean(),
+  mutedUntil: timestamp.nullable(),
 });
 export const reportView = z.object({
   id,
@@ -83,7 +99,7 @@ export const actionView = z.object({
   type: z.enum(ACTION_TYPES),
   actorRole: z.enum(ACTOR_ROLES),
   actorId: z.string().optional(),
-  targetType: z.enum([...TARGET_TYPES, 'case']),
+  targetType: z.enum(ACTION_TARGET_TYPES),
   targetId: id,
   chatId: id.optional(),
   reason: z.string(),
@@ -99,6 +115,37 @@ const caseTarget = z.union([
   z.null(),
 ]);
 
+// Due process: statements of reasons and appeals.
+export const noticeView = z.object({
+  id,
+  actionId: id,
+  actionType: z.enum(ACTION_TYPES),
+  actorRole: z.enum(ACTOR_ROLES),
+  targetType: z.enum(ACTION_TARGET_TYPES),
+  targetId: id,
+  chatId: id.optional(),
+  reason: z.string(),
+  reasonCategory: z.enum(REPORT_REASONS).nullable(),
+  automatic: z.boolean(),
+  until: timestamp.nullable(),
+  appeal: z.object({ appealable: z.boolean(), deadline: timestamp.nullable() }),
+  createdAt: timestamp,
+  readAt: timestamp.nullable(),
+});
+export const appealView = z.object({
+  id,
+  actionId: id,
+  actionType: z.enum(ACTION_TYPES),
+  chatId: id.optional(),
+  text: z.string(),
+  status: z.enum(APPEAL_STATUSES),
+  createdAt: timestamp,
+  decidedAt: timestamp.nullable(),
+  decisionReason: z.string().nullable(),
+  appellantId: id.optional(),
+  action: actionView.optional(),
+});
+
 const action = z.object({ action: actionView });
 const empty = z.object({});
 
@@ -107,13 +154,18 @@ export const ackResults = {
   'chat:create': z.object({ chat: chatView }),
   'chat:join': z.object({ chat: chatView, membership: membershipView }),
   'chat:leave': empty,
-  'chat:list': z.object({ chats: z.array(chatView) }),
+  'chat:list': z.object({ chats: z.array(chatListEntry), hasMore: z.boolean() }),
+  'chat:search': z.object({ chats: z.array(chatView), hasMore: z.boolean() }),
+  'chat:read': z.object({ chatId: id, seq: z.number() }),
   'chat:invite': z.object({ inviteCode: z.string() }),
   'chat:update': z.object({ chat: chatView }),
   'chat:promote': z.object({ membership: membershipView }),
   'typing:start': empty,
   'message:send': z.object({ message: messageView }),
-  'message:history': z.object({ messages: z.array(messageView), hasMore: z.boolean() }),
+  'message:history': z.object({ messages: z.array(historyEntry), hasMore: z.boolean() }),
+  'message:edit': z.object({ message: messageView }),
+  'message:reads': z.object({ count: z.number() }),
+  'users:get': z.object({ users: z.array(publicUserView) }),
   'message:delete': empty,
   'report:create': z.object({ report: reportView }),
   'mod:cases': z.object({ cases: z.array(caseView) }),
@@ -126,6 +178,14 @@ export const ackResults = {
   'mod:unmute': action,
   'mod:dismiss': action,
   'mod:log': z.object({ actions: z.array(actionView) }),
+
+  // Due process.
+  'notices:list': z.object({ notices: z.array(noticeView), hasMore: z.boolean() }),
+  'notices:read': z.object({ read: z.number() }),
+  'reports:mine': z.object({ reports: z.array(reportView), hasMore: z.boolean() }),
+  'appeal:create': z.object({ appeal: appealView }),
+  'mod:appeals': z.object({ appeals: z.array(appealView) }),
+  'mod:appeal-decide': z.object({ appeal: appealView }),
 } satisfies Record<protocol.ClientEventName, z.ZodType>;
 
 const removal = z.object({ chatId: id, messageId: id, seq: z.number() });
@@ -138,6 +198,9 @@ export const serverEvents = {
   'message:hidden': removal,
   'message:unhidden': z.object({ message: messageView }),
   'message:deleted': removal,
+  'message:edited': z.object({ message: messageView }),
+  'chat:read': z.object({ chatId: id, seq: z.number() }),
+  'user:updated': z.object({ user: publicUserView }),
   typing: member,
   'member:joined': member,
   'member:left': member,
@@ -148,7 +211,10 @@ export const serverEvents = {
   'report:new': z.object({ case: caseView }),
   'mod:action': action,
   'report:resolved': z.object({ reportId: id, caseId: id, outcome: z.enum(['actioned', 'dismissed']) }),
-  'moderation:notice': action,
+  'moderation:notice': z.object({ action: actionView, notice: noticeView }),
+  // Due process.
+  'notices:unread': z.object({ notices: z.array(noticeView) }),
+  'appeal:decided': z.object({ appeal: appealView }),
   'server:shutdown': z.object({ reason: z.string() }),
   'connection:closed': z.object({ code: z.literal('rate_limited'), message: z.string(), retryAfterMs: z.number() }),
 } satisfies Record<protocol.ServerEventName, z.ZodType>;

@@ -6,6 +6,9 @@ export * from './message';
 export * from './report';
 export * from './moderation-case';
 export * from './moderation-action';
+export * from './notice';
+export * from './appeal';
+export * from './access-entry';
 
 import { ChatModel } from './chat';
 import { MembershipModel } from './membership';
@@ -14,5 +17,8 @@ import { ModerationActionModel } from './moderation-action';
 import { ModerationCaseModel } from './moderation-case';
 import { ReportModel } from './report';
 import { UserModel } from './user';
+import { AccessEntryModel } from './access-entry';
+import { AppealModel } from './appeal';
+import { NoticeModel } from './notice';
 
-export const ALL_MODELS = [UserModel, ChatModel, MembershipModel, MessageModel, ReportModel, ModerationCaseModel, ModerationActionModel];
+export const ALL_MODELS = [UserModel, ChatModel, MembershipModel, MessageModel, ReportModel, ModerationCaseModel, ModerationActionModel, NoticeModel, AppealModel, AccessEntryModel];

@@ -16,6 +16,8 @@ const membershipSchema = new Schema({
   /** The level of whoever muted; null when not muted. */
   mutedByRole: { type: String, enum: ACTOR_ROLES, default: null },
   joinedAt: { type: Date, required: true, default: () => new Date() },
+  /** The member's read position (chat:read): the highest seq they have seen; it never moves back. */
+  readSeq: { type: Number, required: true, default: 0 },
 });
 
 membershipSchema.index({ chatId: 1, userId: 1 }, { unique: true });

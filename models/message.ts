@@ -14,6 +14,15 @@ const hiddenSchema = new Schema(
   { _id: false },
 );
 
+/** An earlier text of an edited message, kept for moderators; `editedAt` is when it was replaced. */
+const editSchema = new Schema(
+  {
+    text: { type: String, required: true },
+    editedAt: { type: Date, required: true },
+  },
+  { _id: false },
+);
+
 const messageSchema = new Schema({
   chatId: { type: Schema.Types.ObjectId, required: true },
   /** Per chat, strictly increasing, no gaps; claimed by inserting under the unique (chatId, seq) index. */
@@ -23,6 +32,8 @@ const messageSchema = new Schema({
   clientMsgId: { type: String, required: true },
   createdAt: { type: Date, required: true, default: () => new Date() },
   editedAt: { type: Date, default: null },
+  /** Earlier texts, oldest first (never queried, so no index needs it). */
+  edits: { type: [editSchema], default: undefined },
   deletedAt: { type: Date, default: null },
   hidden: { type: hiddenSchema, default: null },
 });

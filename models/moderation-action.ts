@@ -1,8 +1,11 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-import { ACTION_TYPES, ACTOR_ROLES, TARGET_TYPES } from './vocabulary';
+import { ACTION_TARGET_TYPES, ACTION_TYPES, ACTOR_ROLES } from './vocabulary';
 
-/** The audit log: append-only. Nothing in Stoa updates or deletes an entry. */
+/**
+ * The audit log: append-only. Nothing in Stoa deletes an entry; the one update is the retention
+ * sweep (server/retention.ts) replacing an old entry's `reason` text, so who did what stays.
+ */
 const moderationActionSchema = new Schema(
   {
     type: { type: String, enum: ACTION_TYPES, required: true },
@@ -10,12 +13,14 @@ const moderationActionSchema = new Schema(
     actorId: { type: String, required: true },
     /** What the people acted against are told about who acted (never a platform moderator's id). */
     actorRole: { type: String, enum: ACTOR_ROLES, required: true },
-    targetType: { type: String, enum: [...TARGET_TYPES, 'case'], required: true },
+    targetType: { type: String, enum: ACTION_TARGET_TYPES, required: true },
     targetId: { type: String, required: true },
     chatId: { type: Schema.Types.ObjectId, default: null },
     reason: { type: String, required: true },
     caseId: { type: Schema.Types.ObjectId, default: null },
     durationSec: { type: Number, default: null },
+    /** The appeal this entry decides or carries out (a reversal's lifting action). */
+    appealId: { type: Schema.Types.ObjectId, default: null },
     until: { type: Date, default: null },
     /**
      * Unique guard for actions that must happen once however many requests race
@@ -32,6 +37,7 @@ moderationActionSchema.index({ targetId: 1, createdAt: -1 });
 moderationActionSchema.index({ chatId: 1, createdAt: -1 });
 moderationActionSchema.index({ actorId: 1, createdAt: -1 });
 moderationActionSchema.index({ createdAt: -1 });
+moderationActionSchema.index({ caseId: 1, createdAt: 1 });
 
 export type ModerationAction = InferSchemaType<typeof moderationActionSchema> & { _id: Types.ObjectId };
 export type ModerationActionDocument = HydratedDocument<ModerationAction>;

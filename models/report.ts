@@ -24,16 +24,22 @@ const reportSchema = new Schema({
   chatId: { type: Schema.Types.ObjectId, default: null },
   reason: { type: String, enum: REPORT_REASONS, required: true },
   comment: { type: String, default: null },
+  /** Filed by a trusted flagger: raises the case's priority and is counted apart in the transparency report. */
+  trustedFlagger: { type: Boolean, default: false },
   evidence: { type: evidenceSchema, required: true },
   status: { type: String, enum: CASE_STATUSES, required: true, default: 'open' },
   caseId: { type: Schema.Types.ObjectId, required: true },
   createdAt: { type: Date, required: true, default: () => new Date() },
   resolvedAt: { type: Date, default: null },
   resolvedBy: { type: String, default: null },
+  /** When the retention sweep emptied the evidence snapshot (RETENTION_EVIDENCE_DAYS after the case closed). */
+  evidenceRemovedAt: { type: Date, default: null },
 });
 
 reportSchema.index({ reporterId: 1, targetType: 1, targetId: 1 }, { unique: true });
 reportSchema.index({ caseId: 1 });
+reportSchema.index({ createdAt: -1 });
+reportSchema.index({ reporterId: 1, createdAt: -1 });
 
 export type Report = InferSchemaType<typeof reportSchema> & { _id: Types.ObjectId };
 export type ReportDocument = HydratedDocument<Report>;

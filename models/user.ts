@@ -23,6 +23,8 @@ const userSchema = new Schema({
   /** Tokens carry the version they were issued under; logout moves it on, so every earlier token is refused. */
   tokenVersion: { type: Number, required: true, default: 0 },
   createdAt: { type: Date, required: true, default: () => new Date() },
+  /** Set when the person deleted their account: the document stays, anonymised, so their messages keep an author. */
+  deletedAt: { type: Date, default: null },
 });
 
 userSchema.index({ username: 1 }, { unique: true });

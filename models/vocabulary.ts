@@ -2,7 +2,8 @@
  * Every enumerated value of the contract, once: the models store them, the input
  * schemas accept them, and the wire types and API documents are derived from them.
  */
-export const PLATFORM_ROLES = ['user', 'moderator', 'admin'] as const;
+/** `trusted_flagger`: a user whose reports weigh more and are counted apart (DSA Art. 22); a user in everything else. */
+export const PLATFORM_ROLES = ['user', 'trusted_flagger', 'moderator', 'admin'] as const;
 export type PlatformRole = (typeof PLATFORM_ROLES)[number];
 
 export const CHAT_TYPES = ['group', 'channel'] as const;
@@ -45,8 +46,23 @@ export const ACTION_TYPES = [
   'suspend_account',
   'unsuspend_account',
   'dismiss_case',
+  /** An appeal upheld or reversed; a reversal also writes the lifting action it takes. */
+  'decide_appeal',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 /** Who acted, as the people acted against see it: the level, never a platform moderator's id. */
 export const ACTOR_ROLES = ['system', 'chat_admin', 'platform_moderator', 'platform_admin'] as const;
 export type ActorRole = (typeof ACTOR_ROLES)[number];
+
+/** What an audit entry is about: a reported target, a case (a dismissal), or an appeal (its decision). */
+export const ACTION_TARGET_TYPES = [...TARGET_TYPES, 'case', 'appeal'] as const;
+export type ActionTargetType = (typeof ACTION_TARGET_TYPES)[number];
+
+export const APPEAL_STATUSES = ['open', 'upheld', 'reversed'] as const;
+export type AppealStatus = (typeof APPEAL_STATUSES)[number];
+export const APPEAL_OUTCOMES = ['upheld', 'reversed'] as const;
+export type AppealOutcome = (typeof APPEAL_OUTCOMES)[number];
+
+/** What a platform moderator read that members could not: each read is an access-log entry. */
+export const ACCESS_KINDS = ['hidden_messages', 'private_history', 'case_evidence'] as const;
+export type AccessKind = (typeof ACCESS_KINDS)[number];

@@ -12,6 +12,7 @@ import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createLimits, type LimitsOps } from './rate-limits';
 import { connectRedis } from './redis';
+import { startRetentionSweeper } from './retention';
 import { attachSocketHandlers, createSocketServer, socketRealtime, type StoaServer } from './socket';
 
 export interface Stoa {
@@ -59,6 +60,8 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     jwtTtlSec: config.jwtTtlSec,
     bcryptRounds: config.bcryptRounds,
     autoHideReports: config.autoHideReports,
+    editWindowSec: config.editWindowSec,
+    appealWindowSec: config.appealWindowSec,
   };
   const onFailure = (err: unknown) => {
     if (isDatabaseError(err)) metrics.databaseErrors.inc();
@@ -66,10 +69,12 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   httpApp = createHttpApp(services, { metrics, limits, onFailure, trustProxy: config.trustProxy, requestBudget: config.rateLimits.http_requests });
   const sockets = attachSocketHandlers(io, services, { metrics, limits, onFailure, trustProxy: config.trustProxy, maxSocketsPerUser: config.maxSocketsPerUser });
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
+  const retention = startRetentionSweeper({ evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays }, log);
 
   let closing: Promise<void> | undefined;
   const close = async ({ reason = 'server shutting down', drainMs = DEFAULT_DRAIN_MS } = {}): Promise<void> => {
     sockets.stopAccepting();
+    retention.stop();
     // Stops new TCP connections now; resolves once every open one has ended.
     const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     // `local`: with several nodes, only this node's sockets are going away.

@@ -22,6 +22,14 @@ export interface Config {
   corsOrigin: '*' | string[];
   logLevel: LogLevel;
   autoHideReports: number;
+  /** How long after sending an author may edit a message. */
+  editWindowSec: number;
+  /** How long after an action the person it concerns may appeal it (APPEAL_WINDOW). */
+  appealWindowSec: number;
+  /** Evidence snapshots of closed cases are emptied this many days after the case closed. */
+  retentionEvidenceDays: number;
+  /** Access-log entries are deleted, and audit reasons and appeal texts redacted, after this many days. */
+  retentionAuditDays: number;
   bootstrapAdmin?: { username: string; password: string };
   /** Which proxies may name the client (TRUST_PROXY); the same rule for HTTP and sockets. */
   trustProxy: TrustProxy;
@@ -59,6 +67,10 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigin: corsOrigin(read('CORS_ORIGIN'), nodeEnv),
     logLevel: logLevel(read('LOG_LEVEL')),
     autoHideReports: integer('AUTO_HIDE_REPORTS', read('AUTO_HIDE_REPORTS'), 5, 1, 1000),
+    editWindowSec: duration('EDIT_WINDOW', read('EDIT_WINDOW') ?? '48h'),
+    appealWindowSec: duration('APPEAL_WINDOW', read('APPEAL_WINDOW') ?? '14d'),
+    retentionEvidenceDays: integer('RETENTION_EVIDENCE_DAYS', read('RETENTION_EVIDENCE_DAYS'), 180, 1, 36_500),
+    retentionAuditDays: integer('RETENTION_AUDIT_DAYS', read('RETENTION_AUDIT_DAYS'), 730, 1, 36_500),
     trustProxy: trustProxy(read('TRUST_PROXY')),
     maxSocketsPerUser: integer('MAX_SOCKETS_PER_USER', read('MAX_SOCKETS_PER_USER'), 20, 1, 10_000),
     rateLimits: rateLimits(read),

@@ -38,6 +38,8 @@ export const RATE_LIMIT_DEFAULTS = {
   // A client paging back through a long chat reads a page every few hundred milliseconds at most.
   history: { points: 120, durationSec: 60 },
   moderation_reads: { points: 120, durationSec: 60 },
+  // A client repeats typing:start every few seconds while someone types; more is noise to the group.
+  typing: { points: 20, durationSec: 10 },
   // Flood isolation: every packet of one socket, every HTTP request of one address. Well above what
   // a client sends (messages, typing, read marks, history paging), far below what a flood sends.
   socket_events: { points: 200, durationSec: 10 },

@@ -112,7 +112,7 @@ function mount(app: express.Express, services: Services, operation: Operation, r
   app[route.method](route.path, async (req: Request, res: Response) => {
     const source: unknown = route.from === 'body' ? req.body : route.from === 'query' ? req.query : {};
     const input = Object.keys(req.params).length > 0 ? { ...(source as object), ...req.params } : source;
-    const result = await invoke(services, operation, input, senderOf(services, req, operation.access), route.schema);
+    const result = await invoke(services, operation, input, senderOf(services, req, operation), route.schema);
     if (route.status === 204) res.status(204).end();
     else res.status(route.status).json(result);
   });
@@ -122,13 +122,13 @@ function mount(app: express.Express, services: Services, operation: Operation, r
  * A bearer token's signature and expiry are checked at once (a bad one is `unauthorized` before
  * anything else); the account behind it is read only after validation and the per-user limiter.
  */
-function senderOf(services: Services, req: Request, access: Operation['access']): Sender {
+function senderOf(services: Services, req: Request, operation: Operation): Sender {
   const ip = req.ip ?? '';
-  if (access === 'guest') return { ip, userId: null, account: () => Promise.reject(new StoaError('unauthorized')) };
+  if (operation.access === 'guest') return { ip, userId: null, account: () => Promise.reject(new StoaError('unauthorized')) };
   const header = req.get('authorization') ?? '';
   const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
   const claims = auth.verifyToken(services, token);
-  return { ip, userId: claims.sub, account: () => auth.accountOf(claims) };
+  return { ip, userId: claims.sub, account: () => auth.accountOf(claims, { allowSuspended: operation.allowSuspended === true }) };
 }
 
 function errorHandler(services: Services, ops: HttpOps) {

@@ -14,6 +14,8 @@ export interface Metrics extends HandlerMetrics {
   messagesStored: Counter;
   reportsCreated: Counter<'reason'>;
   moderationActions: Counter<'type'>;
+  appealsFiled: Counter;
+  appealsDecided: Counter<'outcome'>;
   rateLimitRefusals: Counter<'limiter'>;
   /** The shared store (Redis) failed and this node's memory limiter decided instead. */
   rateLimitStoreErrors: Counter<'limiter'>;
@@ -62,6 +64,13 @@ export function createMetrics(): Metrics {
       name: 'stoa_moderation_actions_total',
       help: 'Moderation actions taken, by type',
       labelNames: ['type'] as const,
+      registers,
+    }),
+    appealsFiled: new Counter({ name: 'stoa_appeals_filed_total', help: 'Appeals filed against moderation actions', registers }),
+    appealsDecided: new Counter({
+      name: 'stoa_appeals_decided_total',
+      help: 'Appeals decided, by outcome (upheld or reversed)',
+      labelNames: ['outcome'] as const,
       registers,
     }),
     rateLimitRefusals: new Counter({

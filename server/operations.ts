@@ -5,22 +5,30 @@
  */
 import type { z } from 'zod';
 
+import * as accessLog from '../handlers/access-log';
+import * as accountData from '../handlers/account-data';
+import * as appeals from '../handlers/appeals';
 import * as auth from '../handlers/auth';
+import * as chatList from '../handlers/chat-list';
 import * as chats from '../handlers/chats';
 import type { Context, Guest, LimiterName } from '../handlers/context';
 import * as messages from '../handlers/messages';
 import * as moderation from '../handlers/moderation';
+import * as notices from '../handlers/notices';
 import * as ops from '../handlers/ops';
+import * as people from '../handlers/people';
 import type { ClientEventName, ClientToServerEvents } from '../handlers/protocol';
+import * as readPositions from '../handlers/read-positions';
 import * as reports from '../handlers/reports';
 import * as schemas from '../handlers/schemas';
+import * as transparency from '../handlers/transparency';
 
 type AckArgument<E extends ClientEventName> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
 export type AckResult<E extends ClientEventName> = Omit<Extract<AckArgument<E>, { ok: true }>, 'ok'>;
 type EventInput<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
 
 export interface HttpRoute {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express syntax; each `:name` is the input field of that name. */
   path: string;
   /** The status of a success; 204 sends no body. */
@@ -45,6 +53,8 @@ export interface Operation {
    * guests), so that a flood is refused at almost no cost and stores and relays nothing.
    */
   limiter?: LimiterName;
+  /** Over HTTP, a suspended account may still call it: to read why, appeal and take its data (due process). */
+  allowSuspended?: true;
   handle(ctx: Context<any>, input: unknown): Promise<object> | object;
 }
 
@@ -59,6 +69,7 @@ interface Definition<S extends z.ZodType, R, A extends 'guest' | 'user', E exten
   schema: S;
   access: A;
   limiter?: LimiterName;
+  allowSuspended?: true;
   /** An event's handler returns exactly its ack's result. */
   handle(ctx: Context<A extends 'guest' ? Guest : Context['caller']>, input: z.output<S>): Promise<R> | R;
 }
@@ -76,17 +87,22 @@ export const operations: Operation[] = [
   operation({ name: 'me', summary: 'The signed-in account', access: 'user', schema: schemas.emptyInput, http: { method: 'get', path: '/api/me', status: 200, from: 'none' }, handle: auth.me }),
   operation({ name: 'refresh', summary: 'A fresh token for the signed-in account', access: 'user', schema: schemas.emptyInput, http: { method: 'post', path: '/api/auth/refresh', status: 200, from: 'none' }, handle: auth.refresh }),
   operation({ name: 'logout', summary: 'Revoke every token of the account and close its sockets', access: 'user', schema: schemas.emptyInput, http: { method: 'post', path: '/api/auth/logout', status: 204, from: 'none' }, handle: auth.logout }),
+  operation({ name: 'updateProfile', summary: 'Change my display name; the people I share a chat with hear user:updated', access: 'user', schema: schemas.profileUpdateInput, http: { method: 'patch', path: '/api/me', status: 200, from: 'body' }, handle: people.updateProfile }),
+  operation({ name: 'getUsers', summary: 'Public profiles of people I share a chat with (staff: anyone); other ids are left out', access: 'user', event: 'users:get', schema: schemas.usersGetInput, handle: people.getUsers }),
+  operation({ name: 'getUser', summary: 'A public profile of someone I share a chat with (staff: anyone)', access: 'user', schema: schemas.userIdInput, http: { method: 'get', path: '/api/users/:userId', status: 200, from: 'none' }, handle: people.getUser }),
   operation({ name: 'setRole', summary: "Change a user's platform role (platform admins)", access: 'user', schema: schemas.setRoleInput, http: { method: 'put', path: '/api/users/:userId/role', status: 200, from: 'body' }, handle: auth.setRole }),
 
   operation({ name: 'createChat', summary: 'Create a group or channel; the caller owns it', access: 'user', event: 'chat:create', schema: schemas.chatCreateInput, limiter: 'chat_creations', handle: chats.createChat }),
   operation({ name: 'joinChat', summary: 'Join a public chat, or a private one by invite code', access: 'user', event: 'chat:join', schema: schemas.chatJoinInput, limiter: 'joins', handle: chats.joinChat }),
   operation({ name: 'leaveChat', summary: 'Leave a chat', access: 'user', event: 'chat:leave', schema: schemas.chatIdInput, handle: chats.leaveChat }),
-  operation({ name: 'listChats', summary: 'My chats, with my role', access: 'user', event: 'chat:list', schema: schemas.emptyInput, handle: chats.listChats }),
+  operation({ name: 'listChats', summary: 'My chats, newest first, each with its latest message, my read position and my standing', access: 'user', event: 'chat:list', schema: schemas.chatListInput, handle: chatList.listChats }),
+  operation({ name: 'searchChats', summary: 'Public chats by title word or prefix, with member counts', access: 'user', event: 'chat:search', schema: schemas.chatSearchInput, limiter: 'history', handle: chatList.searchChats }),
+  operation({ name: 'markRead', summary: 'Move my read position in a chat forward (never back)', access: 'user', event: 'chat:read', schema: schemas.chatReadInput, handle: readPositions.markRead }),
   operation({ name: 'inviteToChat', summary: "A chat's invite code (chat admins)", access: 'user', event: 'chat:invite', schema: schemas.chatIdInput, handle: chats.inviteToChat }),
   operation({ name: 'updateChat', summary: "Change a chat's title, description or slow mode (chat admins)", access: 'user', event: 'chat:update', schema: schemas.chatUpdateInput, handle: chats.updateChat }),
   operation({ name: 'promoteMember', summary: "Change a member's chat role (owner)", access: 'user', event: 'chat:promote', schema: schemas.chatPromoteInput, handle: chats.promoteMember }),
 
-  operation({ name: 'startTyping', summary: 'Tell a group that I am typing', access: 'user', event: 'typing:start', schema: schemas.chatIdInput, handle: chats.startTyping }),
+  operation({ name: 'startTyping', summary: 'Tell a group that I am typing', access: 'user', event: 'typing:start', schema: schemas.chatIdInput, limiter: 'typing', handle: chats.startTyping }),
   operation({ name: 'sendMessage', summary: 'Send a message (idempotent on clientMsgId)', access: 'user', event: 'message:send', schema: schemas.messageSendInput, limiter: 'messages', handle: messages.sendMessage }),
   operation({
     name: 'messageHistory',
@@ -96,8 +112,11 @@ export const operations: Operation[] = [
     schema: schemas.messageHistoryInput,
     limiter: 'history',
     http: { method: 'get', path: '/api/chats/:chatId/messages', status: 200, from: 'query', schema: schemas.messageHistoryQuery },
-    handle: messages.messageHistory,
+    // Platform moderators' reads of hidden messages and of private chats they are not in are audited.
+    handle: accessLog.auditedHistory,
   }),
+  operation({ name: 'editMessage', summary: 'Edit my own message within the edit window', access: 'user', event: 'message:edit', schema: schemas.messageEditInput, limiter: 'messages', handle: messages.editMessage }),
+  operation({ name: 'readCount', summary: 'In a group, how many members have read up to a seq', access: 'user', event: 'message:reads', schema: schemas.messageReadsInput, handle: readPositions.readCount }),
   operation({ name: 'deleteMessage', summary: 'Delete my own message', access: 'user', event: 'message:delete', schema: schemas.messageIdInput, handle: messages.deleteMessage }),
 
   operation({ name: 'createReport', summary: 'Report a message, a user or a chat', access: 'user', event: 'report:create', schema: schemas.reportCreateInput, limiter: 'reports', handle: reports.createReport }),
@@ -142,6 +161,43 @@ export const operations: Operation[] = [
   }),
 
   operation({ name: 'rateLimits', summary: 'Limiter settings, refusals and blocked keys (platform admins)', access: 'user', schema: schemas.emptyInput, http: { method: 'get', path: '/api/ops/rate-limits', status: 200, from: 'none' }, handle: ops.rateLimitView }),
+
+  // Due process (DESIGN.md section 10): statements of reasons, my reports, appeals, my data, transparency, audited access.
+  operation({
+    name: 'listNotices', allowSuspended: true,
+    summary: 'My statements of reasons, newest first',
+    access: 'user',
+    event: 'notices:list',
+    schema: schemas.noticeListInput,
+    http: { method: 'get', path: '/api/me/notices', status: 200, from: 'query', schema: schemas.noticeListQuery },
+    handle: notices.listNotices,
+  }),
+  operation({ name: 'markNoticesRead', summary: 'Mark my statements of reasons read', access: 'user', event: 'notices:read', schema: schemas.noticeReadInput, http: { method: 'post', path: '/api/me/notices/read', status: 200, from: 'body' }, handle: notices.markNoticesRead }),
+  operation({
+    name: 'myReports',
+    summary: 'The reports I filed, with their outcome',
+    access: 'user',
+    event: 'reports:mine',
+    schema: schemas.myReportsInput,
+    http: { method: 'get', path: '/api/me/reports', status: 200, from: 'query', schema: schemas.myReportsQuery },
+    handle: accountData.myReports,
+  }),
+  operation({ name: 'createAppeal', allowSuspended: true, summary: 'Appeal an action taken against me, once, within APPEAL_WINDOW', access: 'user', event: 'appeal:create', schema: schemas.appealCreateInput, limiter: 'reports', http: { method: 'post', path: '/api/appeals', status: 201, from: 'body' }, handle: appeals.createAppeal }),
+  operation({
+    name: 'listAppeals',
+    summary: 'Appeals to decide (platform moderators; none on their own actions)',
+    access: 'user',
+    event: 'mod:appeals',
+    schema: schemas.appealListInput,
+    limiter: 'moderation_reads',
+    http: { method: 'get', path: '/api/moderation/appeals', status: 200, from: 'query', schema: schemas.appealListQuery },
+    handle: appeals.listAppeals,
+  }),
+  operation({ name: 'decideAppeal', summary: 'Uphold or reverse an appeal (platform moderators other than the one who acted)', access: 'user', event: 'mod:appeal-decide', schema: schemas.appealDecideInput, http: { method: 'post', path: '/api/moderation/appeals/:appealId/decision', status: 200, from: 'body' }, handle: appeals.decideAppeal }),
+  operation({ name: 'exportMyData', allowSuspended: true, summary: 'Everything stored about me, as JSON', access: 'user', schema: schemas.emptyInput, limiter: 'moderation_reads', http: { method: 'get', path: '/api/me/export', status: 200, from: 'none' }, handle: accountData.exportMyData }),
+  operation({ name: 'deleteAccount', summary: 'Delete my account (my messages stay, by "Deleted account")', access: 'user', schema: schemas.emptyInput, http: { method: 'delete', path: '/api/me', status: 204, from: 'none' }, handle: accountData.deleteAccount }),
+  operation({ name: 'transparencyReport', summary: 'Reports, actions, time to action and appeals over a period of at most a year (platform admins)', access: 'user', schema: schemas.transparencyQuery, http: { method: 'get', path: '/api/transparency', status: 200, from: 'query' }, handle: transparency.transparencyReport }),
+  operation({ name: 'accessLog', summary: 'Who read hidden content, private chats or case evidence (platform admins)', access: 'user', schema: schemas.accessLogQuery, http: { method: 'get', path: '/api/moderation/access-log', status: 200, from: 'query' }, handle: accessLog.listAccessLog }),
 ];
 
 /** The operations with a socket event, by event name. */

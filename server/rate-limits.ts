@@ -135,6 +135,7 @@ export function createLimits(options: {
     chat_creations: limiter('chat_creations', settings.chat_creations),
     history: limiter('history', settings.history),
     moderation_reads: limiter('moderation_reads', settings.moderation_reads),
+    typing: limiter('typing', settings.typing),
     // One point; each call passes its chat's window as customDuration.
     slow_mode: limiter('slow_mode', { points: 1, durationSec: 0 }),
     login_consecutive: limiter('login_consecutive', {

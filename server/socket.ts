@@ -3,6 +3,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 
 import { authenticate, connectionRooms, currentUser } from '../handlers/auth';
+import { unreadNotices } from '../handlers/notices';
 import { forgetAuthorization } from '../handlers/authorization-cache';
 import type { Limits, Realtime, Services } from '../handlers/context';
 import { StoaError, toStoaError, type ErrorCode } from '../handlers/errors';
@@ -212,6 +213,7 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
     });
 
     log.info({ socketId: socket.id, userId, ip }, 'socket connected');
+    track(sendUnreadNotices(services, socket));
   });
 
   return {
@@ -267,6 +269,16 @@ async function admit(services: Services, ops: SocketOps, socket: StoaSocket, acc
   socket.data = { userId: user.id, role: user.role, tokenExp: exp };
   // Joined before the connection completes, so that no room message can slip past a new socket.
   socket.join(await connectionRooms(user));
+}
+
+/** Statements of reasons not read yet, so that an action taken while the person was away reaches them on connection. */
+async function sendUnreadNotices(services: Services, socket: StoaSocket): Promise<void> {
+  try {
+    const notices = await unreadNotices(socket.data.userId);
+    if (notices.length > 0) socket.emit('notices:unread', { notices });
+  } catch (err) {
+    services.log.error({ err, userId: socket.data.userId }, 'could not send unread notices');
+  }
 }
 
 /** The connect_error a refused handshake gets; its `message` is the error code. */

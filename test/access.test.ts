@@ -330,3 +330,15 @@ describe('chat management', () => {
     expect(can(groupMember, 'chat.leave', { chat: group }, now)).toEqual(allowed);
   });
 });
+
+describe('a trusted flagger is a user in everything but reporting', () => {
+  const flagger: Actor = { id: 'flagger', role: 'trusted_flagger', membership: row('member') };
+  test('no queue, no moderation, no suspensions', () => {
+    expect(can(flagger, 'queue.read', { chat: null, administersAnyChat: false }, now)).toEqual(refused('forbidden'));
+    expect(can(flagger, 'chat.moderate', { chat: group }, now)).toEqual(refused('forbidden'));
+    expect(can(flagger, 'account.moderate', {}, now)).toEqual(refused('forbidden'));
+  });
+  test('a chat admin may ban them, as any member', () => {
+    expect(can(chatAdmin, 'member.ban', { chat: group, person: person('flagger', 'trusted_flagger'), bannedBy: null, case: null }, now)).toEqual(allowed);
+  });
+});

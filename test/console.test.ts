@@ -234,6 +234,8 @@ test('the operations page shows the refusals of a burst and the blocked key', as
   expect(await row.textContent()).toContain(flooder.id);
   // The chart draws one line per series once two samples are in.
   await page.waitForSelector('#ops-chart polyline');
+  // The transparency figures of the last 30 days sit above the limits.
+  expect(await page.textContent('#ops-transparency')).toMatch(/Appeals\d* filed, \d+ upheld, \d+ reversed/);
   expect(errors).toEqual([]);
   await page.context().close();
 });

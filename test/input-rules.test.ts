@@ -4,7 +4,7 @@
  */
 import { ChatModel, MessageModel, UserModel } from '../models';
 import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
-import { createChat, person, type Person } from './support/world';
+import { asMessages, createChat, person, type Person } from './support/world';
 
 let server: TestServer;
 let owner: Person;
@@ -60,7 +60,7 @@ test('a message with a lone surrogate is refused; a real emoji (a surrogate pair
   const emoji = await emit(owner.socket, 'message:send', { chatId, text: 'party \uD83C\uDF89', clientMsgId: 'emoji' });
   expect(emoji).toMatchObject({ ok: true, message: { text: 'party \uD83C\uDF89' } });
   const history = await emit(owner.socket, 'message:history', { chatId });
-  expect(history.ok && history.messages.map((m) => m.text)).toEqual(['party \uD83C\uDF89']);
+  expect(history.ok && asMessages(history.messages).map((m) => m.text)).toEqual(['party \uD83C\uDF89']);
 });
 
 test('an error names its field once', async () => {

@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { MessageModel } from '../models';
 import type { MessageView } from '../handlers/protocol';
 import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+import { asMessages } from './support/world';
 
 let server: TestServer;
 
@@ -63,7 +64,7 @@ describe('sending', () => {
     for (;;) {
       const page = await emit(alice.socket, 'message:history', { chatId: chat.id, after, limit: 100 });
       if (!page.ok) throw new Error(JSON.stringify(page.error));
-      history.push(...page.messages);
+      history.push(...asMessages(page.messages));
       if (!page.hasMore) break;
       after = page.messages[page.messages.length - 1]!.seq;
     }
@@ -224,7 +225,7 @@ describe('history paging', () => {
 });
 
 describe('deleting', () => {
-  test('the author deletes a message: the room hears message:deleted and history leaves it out; others may not delete', async () => {
+  test('the author deletes a message: the room hears message:deleted and history keeps only its tombstone; others may not delete', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
     const chat = await chatWith('group', alice, [bob]);
@@ -237,7 +238,7 @@ describe('deleting', () => {
     await expect(deleted).resolves.toEqual({ chatId: chat.id, messageId: gone.id, seq: gone.seq });
 
     const history = await emit(bob.socket, 'message:history', { chatId: chat.id });
-    expect(history.ok && history.messages.map((m) => m.id)).toEqual([keep.id]);
+    expect(history.ok && history.messages).toEqual([expect.objectContaining({ id: keep.id, text: 'keep' }), { id: gone.id, chatId: chat.id, seq: gone.seq, deleted: true }]);
     expect(await emit(alice.socket, 'message:delete', { messageId: gone.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 });

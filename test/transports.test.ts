@@ -3,7 +3,7 @@
  * websocket; browsers and python-socketio do the same. Socket.IO owns /socket.io/, Express the rest.
  */
 import { dropTestDatabase, emit, nextEvent, startTestServer, type ConnectOptions, type TestServer } from './support/harness';
-import { ok } from './support/world';
+import { asMessages, ok } from './support/world';
 
 let server: TestServer;
 
@@ -58,7 +58,7 @@ describe.each(TRANSPORTS)('the whole chat flow over %s', (_name, transports, fin
     expect((await heard).message).toEqual(message);
 
     const history = ok(await emit(bobSocket, 'message:history', { chatId: chat.id }));
-    expect(history.messages.map((m) => m.text)).toEqual(['over any transport']);
+    expect(asMessages(history.messages).map((m) => m.text)).toEqual(['over any transport']);
     const { report } = ok(await emit(bobSocket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }));
     expect(report.status).toBe('open');
 

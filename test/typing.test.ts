@@ -1,10 +1,11 @@
-import { dropTestDatabase, emit, nextEvent, startTestServer, type TestServer } from './support/harness';
+import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
 import { createChat, ok, person } from './support/world';
 
 let server: TestServer;
+const TYPING_LIMIT = 3;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ RATE_TYPING: `${TYPING_LIMIT}/10s` });
 });
 
 afterAll(async () => {
@@ -28,4 +29,23 @@ test('channels show no typing, and outsiders of a private chat learn nothing', a
   expect(await emit(subscriber.socket, 'typing:start', { chatId: channel.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   const secret = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'secret', visibility: 'private' })).chat;
   expect(await emit(outsider.socket, 'typing:start', { chatId: secret.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+});
+
+test('typing in a chat I am not in, or am muted in, is refused and relayed to nobody', async () => {
+  const [owner, muted, passer] = [await person(server, 'owner'), await person(server, 'muted'), await person(server, 'passer')];
+  const group = await createChat(owner, 'group', [muted]);
+  ok(await emit(owner.socket, 'mod:mute', { userId: muted.id, chatId: group.id, reason: 'noise' }));
+  const heard = collect(owner.socket, 'typing');
+  expect(await emit(muted.socket, 'typing:start', { chatId: group.id })).toMatchObject({ ok: false, error: { code: 'muted' } });
+  expect(await emit(passer.socket, 'typing:start', { chatId: group.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  await settle(owner.socket);
+  expect(heard).toEqual([]);
+});
+
+test('typing is limited per user (RATE_TYPING): past the limit it is refused with retryAfterMs', async () => {
+  const ana = await person(server, 'ana');
+  const group = await createChat(ana, 'group');
+  for (let i = 0; i < TYPING_LIMIT; i++) ok(await emit(ana.socket, 'typing:start', { chatId: group.id }));
+  const refused = await emit(ana.socket, 'typing:start', { chatId: group.id });
+  expect(refused).toMatchObject({ ok: false, error: { code: 'rate_limited', retryAfterMs: expect.any(Number) } });
 });

@@ -18,6 +18,7 @@ let samples = [];
 export function startOps() {
   stopOps();
   poll();
+  loadTransparency();
   timer = setInterval(poll, POLL_MS);
 }
 
@@ -34,6 +35,22 @@ async function poll() {
   if (metrics.status === 'fulfilled') {
     addSample(parseMetrics(metrics.value));
     drawChart();
+  }
+}
+
+/** The published figures change slowly: read once when the page opens. */
+async function loadTransparency() {
+  try {
+    const t = await http('GET', '/api/transparency');
+    const pairs = (counts) => Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+    const seconds = (s) => (s === null ? 'n/a' : duration(s * 1000));
+    fill($('ops-transparency'),
+      h('dt', {}, 'Reports'), h('dd', {}, `${t.reports.total} (${pairs(t.reports.byReason)}); ${t.reports.byTrustedFlaggers} from trusted flaggers`),
+      h('dt', {}, 'Actions'), h('dd', {}, `${t.actions.total}: automatic ${t.actions.bySource.automatic}, platform moderators ${t.actions.bySource.platform_moderator}, chat admins ${t.actions.bySource.chat_admin}`),
+      h('dt', {}, 'Report to action'), h('dd', {}, `median ${seconds(t.timeToAction.medianSec)}, p90 ${seconds(t.timeToAction.p90Sec)} over ${t.timeToAction.cases} cases`),
+      h('dt', {}, 'Appeals'), h('dd', {}, `${t.appeals.filed} filed, ${t.appeals.upheld} upheld, ${t.appeals.reversed} reversed`));
+  } catch (error) {
+    fill($('ops-transparency'), h('dd', {}, errorText(error)));
   }
 }
 

@@ -47,6 +47,8 @@ export async function reload() {
     state.cases = new Map(listed.cases.map((c) => [c.id, c]));
     state.openIds = new Set((open ?? listed).cases.filter((c) => c.status === 'open').map((c) => c.id));
     fill($('queue-error'));
+    // Only platform moderators decide appeals; chat admins are refused and see none.
+    renderAppeals(await call('mod:appeals', { status: 'open' }).then((r) => r.appeals, () => []));
   } catch (error) {
     fill($('queue-error'), errorText(error));
   }
@@ -98,6 +100,17 @@ function render() {
   const n = openCount();
   fill($('open-count'), `${n}${n >= PAGE ? '+' : ''} open`);
   document.title = `(${n}${n >= PAGE ? '+' : ''}) Stoa console`;
+}
+
+function renderAppeals(appeals) {
+  $('appeals').hidden = appeals.length === 0;
+  fill($('appeals-count'), String(appeals.length));
+  fill($('appeals-rows'), appeals.map((a) =>
+    h('tr', { dataset: { appealId: a.id } },
+      h('td', {}, time(a.createdAt)),
+      h('td', {}, `${a.actionType}: ${a.action?.reason ?? ''}`),
+      h('td', {}, a.action?.actorRole ?? ''),
+      h('td', {}, a.text))));
 }
 
 /** j/k in the queue. */

@@ -1,6 +1,6 @@
 /** Builders for the people and chats that moderation scenarios need. */
 import { UserModel, type PlatformRole } from '../../models';
-import type { ChatView, MessageView } from '../../handlers/protocol';
+import type { ChatView, HistoryEntry, MessageView } from '../../handlers/protocol';
 import { emit, type ClientSocket, type TestServer } from './harness';
 
 export interface Person {
@@ -49,4 +49,11 @@ export async function report(reporter: Person, targetType: 'message' | 'user' | 
 export function ok<T extends { ok: boolean }>(ack: T): Extract<T, { ok: true }> {
   if (!ack.ok) throw new Error(`expected ok, got ${JSON.stringify(ack)}`);
   return ack as Extract<T, { ok: true }>;
+}
+
+/** History entries that must all be messages (no tombstones), typed as messages. */
+export function asMessages(entries: HistoryEntry[]): MessageView[] {
+  const tombstones = entries.filter((entry) => !('text' in entry));
+  if (tombstones.length > 0) throw new Error(`expected messages, got tombstones ${JSON.stringify(tombstones)}`);
+  return entries as MessageView[];
 }

@@ -1,0 +1,52 @@
+/**
+ * Audited access: a platform moderator reading what members cannot (hidden messages, a private
+ * chat's history from outside it, a case's evidence) leaves an entry; platform admins list them.
+ */
+import { trusted, Types } from 'mongoose';
+
+import { AccessEntryModel, ChatModel, MembershipModel, type AccessKind } from '../models';
+import { isPlatformModerator } from './access';
+import type { Caller, Context } from './context';
+import { StoaError } from './errors';
+import * as messages from './messages';
+import type { HistoryEntry } from './protocol';
+
+export interface AccessEntryView {
+  id: string;
+  actorId: string;
+  what: AccessKind;
+  targetId: string;
+  chatId: string | null;
+  at: string;
+}
+
+export async function recordAccess(caller: Caller, what: AccessKind, targetId: string, chatId: Types.ObjectId | string | null): Promise<void> {
+  await AccessEntryModel.create({ actorId: caller.user._id, what, targetId, chatId: chatId === null ? null : new Types.ObjectId(chatId.toString()) });
+}
+
+type HistoryInput = Parameters<typeof messages.messageHistory>[1];
+
+/** `message:history`, plus an access entry when a platform moderator read hidden messages or a private chat they are not in. */
+export async function auditedHistory(ctx: Context, input: HistoryInput): Promise<{ messages: HistoryEntry[]; hasMore: boolean }> {
+  const page = await messages.messageHistory(ctx, input);
+  if (!isPlatformModerator(ctx.caller.user)) return page;
+  if (page.messages.some((m) => 'hidden' in m && typeof m.hidden === 'object')) await recordAccess(ctx.caller, 'hidden_messages', input.chatId, input.chatId);
+  const [chat, membership] = await Promise.all([
+    ChatModel.findById(input.chatId, { visibility: 1 }).lean(),
+    MembershipModel.findOne({ chatId: input.chatId, userId: ctx.caller.user._id, status: 'active' }, { _id: 1 }).lean(),
+  ]);
+  if (chat?.visibility === 'private' && !membership) await recordAccess(ctx.caller, 'private_history', input.chatId, input.chatId);
+  return page;
+}
+
+/** Who read what, newest first (platform admins). */
+export async function listAccessLog({ caller }: Context, input: { actorId?: string | undefined; before?: string | undefined; limit?: number | undefined }): Promise<{ entries: AccessEntryView[] }> {
+  if (caller.user.role !== 'admin') throw new StoaError('forbidden', 'Only platform admins read the access log.');
+  const filter: Record<string, unknown> = {};
+  if (input.actorId) filter.actorId = new Types.ObjectId(input.actorId);
+  if (input.before) filter.at = trusted({ $lt: new Date(input.before) });
+  const entries = await AccessEntryModel.find(filter).sort({ at: -1 }).limit(input.limit ?? 50);
+  return {
+    entries: entries.map((e) => ({ id: e.id, actorId: e.actorId.toString(), what: e.what, targetId: e.targetId, chatId: e.chatId?.toString() ?? null, at: e.at.toISOString() })),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * A person's own data: the reports they filed, everything stored about them as JSON (export),
+ * and deleting the account. Deletion keeps their messages in their chats, written by
+ * "Deleted account": the account document stays, anonymised, so each message keeps an author
+ * and the audit log its targets.
+ */
+import { randomBytes } from 'node:crypto';
+
+import bcrypt from 'bcrypt';
+import { trusted, Types } from 'mongoose';
+
+import { AppealModel, ChatModel, MembershipModel, MessageModel, NoticeModel, ReportModel, UserModel } from '../models';
+import { cacheKeys } from './authorization-cache';
+import type { Context } from './context';
+import { toAppealView, toNoticeView } from './due-process-views';
+import { StoaError } from './errors';
+import { rooms, type AppealView, type MembershipView, type MessageView, type NoticeView, type ReportView, type UserView } from './protocol';
+import { toMembershipView, toMessageView, toReportView, toUserView } from './views';
+
+/** The reports I filed, newest first; their `status` is the outcome. No other reporter, no evidence. */
+export async function myReports({ caller }: Context, input: { before?: string | undefined; limit?: number | undefined }): Promise<{ reports: ReportView[]; hasMore: boolean }> {
+  const limit = input.limit ?? 50;
+  const filter: Record<string, unknown> = { reporterId: caller.user._id };
+  if (input.before) filter._id = trusted({ $lt: new Types.ObjectId(input.before) });
+  const page = await ReportModel.find(filter).sort({ _id: -1 }).limit(limit + 1);
+  return { reports: page.slice(0, limit).map((r) => toReportView(r, { withReporter: false, withEvidence: false })), hasMore: page.length > limit };
+}
+
+export interface AccountExport {
+  exportedAt: string;
+  account: UserView & { suspended: { until: string | null; reason: string } | null };
+  memberships: MembershipView[];
+  messages: Array<Omit<MessageView, 'hidden'> & { deletedAt: string | null; hidden: boolean }>;
+  reports: ReportView[];
+  notices: NoticeView[];
+  appeals: AppealView[];
+}
+
+/** Everything stored about the caller (DSA and GDPR access): no password hash, nothing about other reporters. */
+export async function exportMyData({ caller }: Context): Promise<AccountExport> {
+  const userId = caller.user._id;
+  const [memberships, messages, reports, notices, appeals] = await Promise.all([
+    MembershipModel.find({ userId }).sort({ joinedAt: 1 }),
+    MessageModel.find({ senderId: userId }).sort({ createdAt: 1 }),
+    ReportModel.find({ reporterId: userId }).sort({ createdAt: 1 }),
+    NoticeModel.find({ userId }).sort({ createdAt: 1 }),
+    AppealModel.find({ appellantId: userId }).sort({ createdAt: 1 }),
+  ]);
+  const suspended = caller.user.suspended;
+  return {
+    exportedAt: new Date().toISOString(),
+    account: { ...toUserView(caller.user), suspended: suspended ? { until: suspended.until?.toISOString() ?? null, reason: suspended.reason } : null },
+    memberships: memberships.map(toMembershipView),
+    // Their own words, hidden or deleted ones included: it is data about them.
+    messages: messages.map((m) => ({ ...toMessageView(m), deletedAt: m.deletedAt?.toISOString() ?? null, hidden: m.hidden !== null })),
+    reports: reports.map((r) => toReportView(r, { withReporter: false, withEvidence: false })),
+    notices: notices.map(toNoticeView),
+    appeals: appeals.map((a) => toAppealView(a)),
+  };
+}
+
+export const DELETED_DISPLAY_NAME = 'Deleted account';
+
+/**
+ * Deletes the caller's account: refused (`conflict`) while they own a chat, until they hand it
+ * over (`chat:promote`); otherwise they leave every chat, the account is anonymised, every token
+ * dies and every socket closes. Their reports and appeals stay (cases and decisions rest on them);
+ * their notices go.
+ */
+export async function deleteAccount({ services, caller }: Context): Promise<Record<string, never>> {
+  const user = caller.user;
+  if (await MembershipModel.exists({ userId: user._id, status: 'active', role: 'owner' })) {
+    throw new StoaError('conflict', 'Hand over the chats you own (chat:promote) before deleting your account.');
+  }
+  const active = await MembershipModel.find({ userId: user._id, status: 'active' }, { chatId: 1 }).lean();
+  await MembershipModel.updateMany({ userId: user._id, status: 'active' }, { $set: { status: 'left', role: 'member' } });
+  // An unguessable password nobody holds: the account can never sign in again.
+  const passwordHash = await bcrypt.hash(randomBytes(32).toString('base64url'), services.bcryptRounds);
+  await UserModel.updateOne(
+    { _id: user._id },
+    { $set: { username: `deleted_${user.id}`, displayName: DELETED_DISPLAY_NAME, passwordHash, role: 'user', tokenVersion: user.tokenVersion + 1, deletedAt: new Date() } },
+  );
+  await NoticeModel.deleteMany({ userId: user._id });
+  await services.realtime.invalidate([cacheKeys.account(user.id), ...active.map((m) => cacheKeys.membership(m.chatId.toString(), user.id))]);
+  const groups = await ChatModel.find({ _id: trusted({ $in: active.map((m) => m.chatId) }), type: 'group' }, { _id: 1 }).lean();
+  for (const chat of groups) services.realtime.emit(rooms.chat(chat._id.toString()), 'member:left', { chatId: chat._id.toString(), userId: user.id });
+  await services.realtime.disconnect(rooms.user(user.id));
+  services.log.info({ userId: user.id }, 'account deleted');
+  return {};
+}

@@ -1,0 +1,110 @@
+/**
+ * Appeals (DSA Art. 20): the person an action concerns contests it once, within APPEAL_WINDOW;
+ * a platform moderator other than the one who acted upholds or reverses it, and a reversal
+ * lifts the restriction live through the same effects as a manual unhide, unban, unmute or
+ * unsuspend. Only platform moderators decide appeals, chat admins never: an appeal is a second
+ * look from above, and the undoing rules (handlers/access.ts levels) need that level anyway.
+ */
+import { trusted, Types } from 'mongoose';
+
+import { AppealModel, ChatModel, isMuted, MembershipModel, MessageModel, ModerationActionModel, NoticeModel, UserModel, type ModerationActionDocument } from '../models';
+import { actorRoleOf, isAtLeast, isPlatformModerator } from './access';
+import type { Context, Services } from './context';
+import { toAppealView } from './due-process-views';
+import { isDuplicateKeyError, StoaError } from './errors';
+import { actorOf } from './facts';
+import * as effects from './moderation-effects';
+import { isAppealable } from './notices';
+import type { AppealOutcome, AppealStatus, AppealView } from './protocol';
+import { toActionView } from './views';
+
+export async function createAppeal({ services, caller }: Context, input: { actionId: string; text: string }): Promise<{ appeal: AppealView }> {
+  const action = await ModerationActionModel.findById(input.actionId);
+  if (!action) throw new StoaError('not_found', 'No such action.');
+  // The stored statement of reasons is what makes someone the person an action concerns.
+  const notice = await NoticeModel.findOne({ userId: caller.user._id, actionId: action._id });
+  if (!notice) throw new StoaError('forbidden', 'Only the person an action concerns may appeal it.');
+  if (!isAppealable(action.type)) throw new StoaError('invalid_input', 'Only an action that restricted you can be appealed, not a dismissal, a lifting or an appeal decision.');
+  if (notice.appealDeadline && notice.appealDeadline.getTime() < Date.now()) {
+    throw new StoaError('forbidden', `The time to appeal this action ended at ${notice.appealDeadline.toISOString()}.`);
+  }
+  try {
+    const appeal = await AppealModel.create({
+      actionId: action._id,
+      appellantId: caller.user._id,
+      actionType: action.type,
+      actionActorId: action.actorId,
+      chatId: action.chatId ?? null,
+      text: input.text,
+    });
+    services.metrics.appealsFiled.inc();
+    services.log.info({ appealId: appeal.id, actionId: action.id }, 'appeal filed');
+    return { appeal: toAppealView(appeal) };
+  } catch (err) {
+    if (isDuplicateKeyError(err)) throw new StoaError('conflict', 'You have already appealed this action.');
+    throw err;
+  }
+}
+
+function requirePlatformModerator(caller: Context['caller']): void {
+  if (!isPlatformModerator(caller.user)) throw new StoaError('forbidden', 'Only platform moderators decide appeals.');
+}
+
+/** The queue of appeals, oldest first; nobody sees appeals on their own actions, nor their own appeals. */
+export async function listAppeals({ caller }: Context, input: { status?: AppealStatus | undefined; limit?: number | undefined }): Promise<{ appeals: AppealView[] }> {
+  requirePlatformModerator(caller);
+  const filter: Record<string, unknown> = { actionActorId: trusted({ $ne: caller.user.id }), appellantId: trusted({ $ne: caller.user._id }) };
+  if (input.status) filter.status = input.status;
+  const appeals = await AppealModel.find(filter).sort({ createdAt: 1 }).limit(input.limit ?? 50);
+  const actions = await ModerationActionModel.find({ _id: trusted({ $in: appeals.map((a) => a.actionId) }) });
+  const byId = new Map(actions.map((a) => [a.id as string, toActionView(a, { withActorId: true })]));
+  return { appeals: appeals.map((a) => toAppealView(a, { action: byId.get(a.actionId.toString()) })) };
+}
+
+export async function decideAppeal(
+  { services, caller }: Context,
+  input: { appealId: string; outcome: AppealOutcome; reason: string },
+): Promise<{ appeal: AppealView }> {
+  requirePlatformModerator(caller);
+  const appeal = await AppealModel.findById(input.appealId);
+  if (!appeal) throw new StoaError('not_found', 'No such appeal.');
+  if (appeal.actionActorId === caller.user.id) throw new StoaError('forbidden', 'Nobody decides the appeal against their own action.');
+  if (appeal.appellantId.equals(caller.user._id)) throw new StoaError('forbidden', 'Nobody decides their own appeal.');
+  if (appeal.status !== 'open') throw new StoaError('conflict', 'That appeal is already decided.');
+  const action = await ModerationActionModel.findById(appeal.actionId);
+  if (!action) throw new StoaError('not_found', 'No such action.');
+  const level = actorRoleOf(actorOf(caller, null))!;
+  if (!isAtLeast(level, action.actorRole)) throw new StoaError('forbidden', `Only a ${action.actorRole.replace('_', ' ')} or above decides this appeal.`);
+
+  const decision: effects.Decision = { actorId: caller.user.id, actorRole: level, reason: input.reason, case: null };
+  const reversal: effects.Decision = { ...decision, reason: `appeal reversed: ${input.reason}`, appealId: appeal._id };
+  const decided = await effects.decideAppeal(services, decision, appeal, input.outcome, () => reverseAction(services, action, reversal));
+  if (!decided) throw new StoaError('conflict', 'That appeal is already decided.');
+  services.metrics.appealsDecided.inc({ outcome: input.outcome });
+  await services.realtime.flush();
+  return { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }) };
+}
+
+/** Lifts what the action imposed, if it is still in force; null when nothing is left to lift. */
+async function reverseAction(services: Services, action: ModerationActionDocument, decision: effects.Decision): Promise<ModerationActionDocument | null> {
+  switch (action.type) {
+    case 'hide_message': {
+      const message = await MessageModel.findById(action.targetId);
+      return message?.hidden ? effects.unhideMessage(services, message, decision) : null;
+    }
+    case 'ban_member':
+    case 'mute_member': {
+      const [chat, membership] = await Promise.all([ChatModel.findById(action.chatId), MembershipModel.findOne({ chatId: action.chatId, userId: new Types.ObjectId(action.targetId) })]);
+      if (!chat || !membership) return null;
+      const member = { chat, userId: action.targetId, membership };
+      if (action.type === 'ban_member') return membership.status === 'banned' ? effects.unbanMember(services, decision, member) : null;
+      return isMuted(membership) ? effects.unmuteMember(services, decision, member) : null;
+    }
+    case 'suspend_account': {
+      const user = await UserModel.findById(action.targetId);
+      return user?.suspended ? effects.unsuspendAccount(services, decision, user.id) : null;
+    }
+    default:
+      return null;
+  }
+}

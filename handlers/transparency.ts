@@ -1,0 +1,105 @@
+/**
+ * The transparency report (DSA Art. 15, 24): what was reported, what was done and by whom, how
+ * fast, and how appeals went, over a period. Computed from the stored reports, actions and
+ * appeals, so the same period always gives the same figures. The embedded database's $group
+ * knows only $sum, so counts, medians and percentiles are taken in Node over projected finds.
+ */
+import { trusted } from 'mongoose';
+
+import { AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel, type ActorRole } from '../models';
+import type { Context } from './context';
+import { StoaError } from './errors';
+
+export interface TransparencyReport {
+  from: string;
+  to: string;
+  reports: {
+    total: number;
+    byReason: Record<string, number>;
+    byTargetType: Record<string, number>;
+    /** Of `total`, those filed by trusted flaggers (DSA Art. 22). */
+    byTrustedFlaggers: number;
+  };
+  actions: {
+    total: number;
+    byType: Record<string, number>;
+    bySource: { automatic: number; platform_moderator: number; chat_admin: number };
+  };
+  /** From a case's first report to its first action, for cases first acted on in the period. */
+  timeToAction: { cases: number; medianSec: number | null; p90Sec: number | null };
+  appeals: { filed: number; upheld: number; reversed: number };
+}
+
+const DEFAULT_PERIOD_MS = 30 * 86_400_000;
+
+const SOURCE: Record<ActorRole, keyof TransparencyReport['actions']['bySource']> = {
+  system: 'automatic',
+  chat_admin: 'chat_admin',
+  platform_moderator: 'platform_moderator',
+  platform_admin: 'platform_moderator',
+};
+
+function tally<T>(rows: T[], key: (row: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const row of rows) counts[key(row)] = (counts[key(row)] ?? 0) + 1;
+  return counts;
+}
+
+/** Nearest-rank percentile of sorted values; null for none. */
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function transparencyReport({ caller }: Context, input: { from?: string | undefined; to?: string | undefined }): Promise<TransparencyReport> {
+  if (caller.user.role !== 'admin') throw new StoaError('forbidden', 'Only platform admins produce the transparency report.');
+  const to = input.to ? new Date(input.to) : new Date();
+  const from = input.from ? new Date(input.from) : new Date(to.getTime() - DEFAULT_PERIOD_MS);
+  const period = trusted({ $gte: from, $lt: to });
+
+  const [reports, actions, filed, decided] = await Promise.all([
+    ReportModel.find({ createdAt: period }, { reason: 1, targetType: 1, trustedFlagger: 1 }).lean(),
+    ModerationActionModel.find({ createdAt: period }, { type: 1, actorRole: 1, caseId: 1, createdAt: 1 }).lean(),
+    AppealModel.countDocuments({ createdAt: period }),
+    AppealModel.find({ decidedAt: period }, { status: 1 }).lean(),
+  ]);
+
+  const bySource = { automatic: 0, platform_moderator: 0, chat_admin: 0 };
+  // Deciding an appeal is not an action against anyone: it is counted under appeals.
+  const measures = actions.filter((a) => a.type !== 'decide_appeal');
+  for (const action of measures) bySource[SOURCE[action.actorRole]] += 1;
+
+  return {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    reports: {
+      total: reports.length,
+      byReason: tally(reports, (r) => r.reason),
+      byTargetType: tally(reports, (r) => r.targetType),
+      byTrustedFlaggers: reports.filter((r) => r.trustedFlagger).length,
+    },
+    actions: { total: measures.length, byType: tally(measures, (a) => a.type), bySource },
+    timeToAction: await timeToAction(measures, from),
+    appeals: { filed, upheld: decided.filter((a) => a.status === 'upheld').length, reversed: decided.filter((a) => a.status === 'reversed').length },
+  };
+}
+
+/** Seconds from first report to first action, over the cases whose first action lies in the period. */
+async function timeToAction(actions: Array<{ caseId?: unknown; createdAt: Date }>, from: Date): Promise<TransparencyReport['timeToAction']> {
+  const firstInPeriod = new Map<string, Date>();
+  for (const action of actions) {
+    if (!action.caseId) continue;
+    const id = String(action.caseId);
+    const seen = firstInPeriod.get(id);
+    if (!seen || action.createdAt < seen) firstInPeriod.set(id, action.createdAt);
+  }
+  const caseIds = [...firstInPeriod.keys()];
+  // A case already acted on before the period had its first action then, not now.
+  const earlier = await ModerationActionModel.find({ caseId: trusted({ $in: caseIds }), createdAt: trusted({ $lt: from }) }, { caseId: 1 }).lean();
+  for (const action of earlier) firstInPeriod.delete(String(action.caseId));
+  const cases = await ModerationCaseModel.find({ _id: trusted({ $in: [...firstInPeriod.keys()] }) }, { firstReportedAt: 1 }).lean();
+  const seconds = cases
+    .map((c) => (firstInPeriod.get(c._id.toString())!.getTime() - c.firstReportedAt.getTime()) / 1000)
+    .sort((a, b) => a - b);
+  return { cases: seconds.length, medianSec: percentile(seconds, 50), p90Sec: percentile(seconds, 90) };
+}

@@ -1,0 +1,65 @@
+/**
+ * Retention (RETENTION_EVIDENCE_DAYS, RETENTION_AUDIT_DAYS): a periodic sweep, since the embedded
+ * database has no TTL indexes. Evidence snapshots of closed cases are emptied; access-log entries
+ * are deleted; audit entries stay (who did what, when, to what) but their reason text and the
+ * texts of decided appeals are replaced.
+ */
+import { trusted } from 'mongoose';
+
+import { AccessEntryModel, AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel } from '../models';
+import type { Logger } from './logger';
+
+export interface RetentionSettings {
+  evidenceDays: number;
+  auditDays: number;
+}
+
+export interface RetentionSweep {
+  evidenceEmptied: number;
+  accessEntriesDeleted: number;
+  auditReasonsRedacted: number;
+  appealTextsRedacted: number;
+}
+
+/** What stands in place of a text removed after its retention period. */
+export const REDACTED = '[removed after the retention period]';
+const EMPTY_EVIDENCE = { text: null, senderId: null, seq: null, chatId: null, username: null, displayName: null, title: null, createdAt: null };
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
+const DAY_MS = 86_400_000;
+
+/** One sweep as of `now`; the test calls it directly with a `now` in the future. */
+export async function sweepRetention(settings: RetentionSettings, now = new Date()): Promise<RetentionSweep> {
+  const evidenceBefore = new Date(now.getTime() - settings.evidenceDays * DAY_MS);
+  const auditBefore = new Date(now.getTime() - settings.auditDays * DAY_MS);
+
+  // A report is resolved when its case closes; a case reopened by a new report keeps its older reports' evidence until it closes again.
+  const closed = await ModerationCaseModel.find({ status: trusted({ $ne: 'open' }) }, { _id: 1 }).lean();
+  const evidence = await ReportModel.updateMany(
+    { caseId: trusted({ $in: closed.map((c) => c._id) }), status: trusted({ $ne: 'open' }), resolvedAt: trusted({ $lt: evidenceBefore }), evidenceRemovedAt: null },
+    { $set: { evidence: EMPTY_EVIDENCE, comment: null, evidenceRemovedAt: now } },
+  );
+  const access = await AccessEntryModel.deleteMany({ at: trusted({ $lt: auditBefore }) });
+  const reasons = await ModerationActionModel.updateMany({ createdAt: trusted({ $lt: auditBefore }), reason: trusted({ $ne: REDACTED }) }, { $set: { reason: REDACTED } });
+  const appeals = await AppealModel.updateMany(
+    { status: trusted({ $ne: 'open' }), decidedAt: trusted({ $lt: auditBefore }), text: trusted({ $ne: REDACTED }) },
+    { $set: { text: REDACTED, decisionReason: REDACTED } },
+  );
+  return {
+    evidenceEmptied: evidence.modifiedCount,
+    accessEntriesDeleted: access.deletedCount,
+    auditReasonsRedacted: reasons.modifiedCount,
+    appealTextsRedacted: appeals.modifiedCount,
+  };
+}
+
+/** Sweeps once an hour; the timer never keeps the process alive. */
+export function startRetentionSweeper(settings: RetentionSettings, log: Logger): { stop(): void } {
+  const timer = setInterval(() => {
+    sweepRetention(settings).then(
+      (swept) => log.info(swept, 'retention sweep'),
+      (err: unknown) => log.error({ err }, 'retention sweep failed'),
+    );
+  }, SWEEP_EVERY_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
