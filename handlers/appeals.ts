@@ -104,6 +104,10 @@ async function reverseAction(services: Services, action: ModerationActionDocumen
       const user = await UserModel.findById(action.targetId);
       return user?.suspended ? effects.unsuspendAccount(services, decision, user.id) : null;
     }
+    case 'restrict_reporter': {
+      const user = await UserModel.findById(action.targetId);
+      return user?.reportingRestricted ? effects.unrestrictReporter(services, decision, user.id) : null;
+    }
     default:
       return null;
   }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 
 import type { UserDocument } from '../models';
+import type { ReporterTrustConfig } from '../server/config';
 import type { ServerEventName, ServerEventPayload } from './protocol';
 
 /**
@@ -42,6 +43,8 @@ export interface Services {
   jwtTtlSec: number;
   bcryptRounds: number;
   autoHideReports: number;
+  /** Report weights and the steps against unfounded reports (REPORT_* settings). */
+  reporterTrust: ReporterTrustConfig;
   /** How long after sending an author may still edit a message (EDIT_WINDOW). */
   editWindowSec: number;
   /** How long after an action the person it concerns may appeal it (APPEAL_WINDOW). */
@@ -67,7 +70,7 @@ export interface Context<C extends Guest = Caller> {
 }
 
 /** Limiter names, each with its own key prefix and RATE_<NAME> override (DESIGN.md section 7). */
-export type LimiterName = 'messages' | 'reports' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads' | 'typing';
+export type LimiterName = 'messages' | 'reports' | 'reports_restricted' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads' | 'typing';
 
 /** One limiter as operators see it (`GET /api/ops/rate-limits`). */
 export interface LimiterView {

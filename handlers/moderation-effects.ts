@@ -32,6 +32,7 @@ import { isDuplicateKeyError } from './errors';
 import { rooms, type ActionView } from './protocol';
 import { toAppealView } from './due-process-views';
 import { storeNotice } from './notices';
+import { recordStatement } from './statements';
 import { toActionView, toMessageView } from './views';
 
 export type NewAction = Pick<ModerationAction, 'type' | 'actorId' | 'actorRole' | 'targetType' | 'targetId' | 'reason'> & {
@@ -132,6 +133,8 @@ async function enact(services: Services, decision: Decision, effect: Effect): Pr
   const entry: NewAction = { ...effect.entry, actorId: decision.actorId, actorRole: decision.actorRole, reason: decision.reason, caseId: decision.case?._id ?? null, appealId: decision.appealId ?? null };
   const action = await audit(entry, effect.onceKey);
   if (!action) return null;
+  // The statement of reasons in the transparency database's shape, kept with the audit entry.
+  await recordStatement(action, decision.case);
   await effect.write(action);
   if (effect.invalidates) await services.realtime.invalidate(effect.invalidates);
   await announce(services, action, effect.concerns);
@@ -338,13 +341,62 @@ export async function unsuspendAccount(services: Services, decision: Decision, u
   return action!;
 }
 
-/** Closes a case with no action; the people it concerns hear nothing but the outcome reaches its reporters. */
+/**
+ * Closes a case with no action; the people it concerns hear nothing but the outcome reaches its
+ * reporters. A message the system hid on the strength of those reports is shown again, and its
+ * author told why: review disagreed with the automatic decision.
+ */
 export async function dismissCase(services: Services, decision: Decision & { case: ModerationCaseDocument }, chatId: Types.ObjectId | null, concerns: string[]): Promise<ModerationActionDocument> {
   const action = await enact(services, decision, {
     entry: { type: 'dismiss_case', targetType: 'case', targetId: decision.case.id, chatId },
     concerns,
     async write() {},
     closes: 'dismissed',
+  });
+  if (decision.case.targetType === 'message') {
+    const message = await MessageModel.findById(decision.case.targetId);
+    if (message?.hidden?.byRole === 'system') {
+      await unhideMessage(services, message, { ...decision, reason: `restored: on review the reports were dismissed (${decision.reason})` });
+    }
+  }
+  return action!;
+}
+
+/** Tells a reporter that their reports keep being dismissed (the first step, DSA Art. 23); once per `step`. */
+export async function warnReporter(services: Services, userId: string, step: string, reason: string): Promise<ModerationActionDocument | null> {
+  return enact(services, { actorId: 'system', actorRole: 'system', reason, case: null }, {
+    entry: { type: 'warn_reporter', targetType: 'user', targetId: userId },
+    concerns: [userId],
+    onceKey: `warn_reporter:${userId}:${step}`,
+    async write() {},
+    noticeTo: userId,
+  });
+}
+
+/** Takes away a reporter's power to trigger automatic actions, and limits their reports harder, until `until`. */
+export async function restrictReporter(services: Services, userId: string, step: string, reason: string, until: Date): Promise<ModerationActionDocument | null> {
+  return enact(services, { actorId: 'system', actorRole: 'system', reason, case: null }, {
+    entry: { type: 'restrict_reporter', targetType: 'user', targetId: userId, until, durationSec: Math.round((until.getTime() - Date.now()) / 1000) },
+    concerns: [userId],
+    onceKey: `restrict_reporter:${userId}:${step}`,
+    async write(action) {
+      await UserModel.updateOne({ _id: userId }, { $set: { reportingRestricted: { until, actionId: action._id } } });
+    },
+    invalidates: [cacheKeys.account(userId)],
+    noticeTo: userId,
+  });
+}
+
+/** Lifts a reporting restriction (an appeal reversed it). */
+export async function unrestrictReporter(services: Services, decision: Decision, userId: string): Promise<ModerationActionDocument> {
+  const action = await enact(services, decision, {
+    entry: { type: 'unrestrict_reporter', targetType: 'user', targetId: userId },
+    concerns: [userId],
+    async write() {
+      await UserModel.updateOne({ _id: userId }, { $set: { reportingRestricted: null } });
+    },
+    invalidates: [cacheKeys.account(userId)],
+    noticeTo: userId,
   });
   return action!;
 }

@@ -10,6 +10,7 @@ import type { Caller, Context } from './context';
 import { StoaError } from './errors';
 import { actorOf, adminChatIds, asMessageNotFound, caseFacts, chatAccess, chatFacts, findCase, findMessage, findUser, membershipOf, moderatingChatOf, namedCase, personOf } from './facts';
 import * as effects from './moderation-effects';
+import { holdReportersToAccount } from './reporter-accountability';
 import type { ActionView } from './protocol';
 import type { ModerationActionInput } from './schemas';
 import { toActionView } from './views';
@@ -72,7 +73,10 @@ export async function unhideMessage(ctx: Context, input: HideInput): Promise<{ a
   const hiddenBy = message.hidden ? decidedLevel(message.hidden.byRole) : null;
   authorize(actor, 'message.unhide', { chat: chatFacts(chat), messageId: message.id, author, hiddenBy, case: named?.facts ?? null });
   if (!message.hidden) throw new StoaError('conflict', 'That message is not hidden.');
-  return published(ctx, await effects.unhideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, named?.doc)));
+  const action = await effects.unhideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, named?.doc));
+  // Showing it again dismisses the case it names, and so its reports.
+  if (named) await holdReportersToAccount(ctx.services, named.doc);
+  return published(ctx, action);
 }
 
 /** Without `chatId`, a ban is a suspension of the account. */
@@ -144,7 +148,9 @@ export async function dismissCase(ctx: Context, input: { caseId: string; reason:
   const actor = actorOf(ctx.caller, chatId ? await membershipOf(chatId, ctx.caller.user._id) : null);
   authorize(actor, 'case.dismiss', { case: facts });
   const decision = { ...decisionOf(ctx.caller, actor, input.reason), case: moderationCase };
-  return published(ctx, await effects.dismissCase(ctx.services, decision, chatId, facts.concerns));
+  const action = await effects.dismissCase(ctx.services, decision, chatId, facts.concerns);
+  await holdReportersToAccount(ctx.services, moderationCase);
+  return published(ctx, action);
 }
 
 /** `POST /api/moderation/actions {type, ...}`: the socket event's action under its type. */

@@ -13,7 +13,7 @@ import type { NoticeView } from './protocol';
 import { gravestReason } from './severity';
 
 /** What can be contested: what restricted someone. Lifting an action, dismissing a case or deciding an appeal cannot. */
-const APPEALABLE: ReadonlySet<ActionType> = new Set<ActionType>(['hide_message', 'ban_member', 'mute_member', 'suspend_account']);
+const APPEALABLE: ReadonlySet<ActionType> = new Set<ActionType>(['hide_message', 'ban_member', 'mute_member', 'suspend_account', 'warn_reporter', 'restrict_reporter']);
 export const isAppealable = (type: ActionType): boolean => APPEALABLE.has(type);
 
 /** How many unread notices a new connection receives at most. */

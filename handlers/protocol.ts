@@ -118,6 +118,8 @@ export interface CaseView {
   targetId: Id;
   chatId?: Id;
   reportCount: number;
+  /** Sum of the reports' weights in established-reporter units: what automatic hiding compares with its threshold. */
+  weight: number;
   reasons: Partial<Record<ReportReason, number>>;
   priority: number;
   status: CaseStatus;
@@ -160,6 +162,15 @@ export interface NoticeView {
   appeal: { appealable: boolean; deadline: Timestamp | null };
   createdAt: Timestamp;
   readAt: Timestamp | null;
+}
+
+/** A platform moderator's private note on an account. */
+export interface UserNoteView {
+  id: Id;
+  userId: Id;
+  authorId: Id;
+  text: string;
+  createdAt: Timestamp;
 }
 
 export interface AppealView {
@@ -215,7 +226,8 @@ export interface ClientToServerEvents {
   'message:delete': (input: In<typeof schemas.messageIdInput>, ack: Ack<Empty>) => void;
   'report:create': (input: In<typeof schemas.reportCreateInput>, ack: Ack<{ report: ReportView }>) => void;
   'mod:cases': (input: In<typeof schemas.caseListInput>, ack: Ack<{ cases: CaseView[] }>) => void;
-  'mod:case': (input: In<typeof schemas.caseIdInput>, ack: Ack<{ case: CaseView; reports: ReportView[]; target: CaseTarget }>) => void;
+  /** `notes`: platform moderators only, the notes on the account the case is about. */
+  'mod:case': (input: In<typeof schemas.caseIdInput>, ack: Ack<{ case: CaseView; reports: ReportView[]; target: CaseTarget; notes?: UserNoteView[] }>) => void;
   'mod:hide': (input: In<typeof schemas.hideInput>, ack: Ack<{ action: ActionView }>) => void;
   'mod:unhide': (input: In<typeof schemas.hideInput>, ack: Ack<{ action: ActionView }>) => void;
   'mod:ban': (input: In<typeof schemas.banInput>, ack: Ack<{ action: ActionView }>) => void;
@@ -237,6 +249,10 @@ export interface ClientToServerEvents {
   /** Platform moderators: appeals, oldest first, leaving out those on their own actions and their own appeals. */
   'mod:appeals': (input: In<typeof schemas.appealListInput>, ack: Ack<{ appeals: AppealView[] }>) => void;
   'mod:appeal-decide': (input: In<typeof schemas.appealDecideInput>, ack: Ack<{ appeal: AppealView }>) => void;
+  /** Platform moderators: a private note on an account (at most 2000 characters). */
+  'mod:note-add': (input: In<typeof schemas.noteAddInput>, ack: Ack<{ note: UserNoteView }>) => void;
+  /** Platform moderators: the notes on an account, newest first; each read is audited. */
+  'mod:notes': (input: In<typeof schemas.userIdInput>, ack: Ack<{ notes: UserNoteView[] }>) => void;
 }
 
 export interface ServerToClientEvents {

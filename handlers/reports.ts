@@ -17,9 +17,11 @@ import type { Caller, Context, Guest, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, chatView, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
 import { audienceOf, hideMessage } from './moderation-effects';
-import type { CaseTarget, CaseView, ReportView } from './protocol';
+import type { CaseTarget, CaseView, ReportView, UserNoteView } from './protocol';
+import { notesOn } from './user-notes';
 import { recordAccess } from './access-log';
 import { keyedQueue } from './serial';
+import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
 import { REASON_SEVERITY } from './severity';
 import { toCaseView, toMessageView, toReportView, toUserView } from './views';
 
@@ -34,11 +36,7 @@ export function casePriority(reasons: Iterable<ReportReason>, reportCount: numbe
   return worst * 1000 + Math.min(reportCount + trustedReports * (TRUSTED_FLAGGER_WEIGHT - 1), 999);
 }
 
-/** Distinct reporters needed to hide a message automatically; fewer when child abuse is reported. */
-export function autoHideThreshold(reasons: Iterable<ReportReason>, configured: number): number {
-  for (const reason of reasons) if (reason === 'child_abuse') return Math.min(2, configured);
-  return configured;
-}
+export { autoHideThreshold } from './reporter-trust';
 
 interface Target {
   chatId: Types.ObjectId | null;
@@ -83,7 +81,10 @@ export async function createReport(
   { services, caller }: Context,
   input: { targetType: TargetType; targetId: string; reason: ReportReason; comment?: string | undefined },
 ): Promise<{ report: ReportView }> {
+  // A reporter restricted for unfounded reports still reaches the queue, a few times a day.
+  if (reportingRestricted(caller.user)) await services.limits.consume('reports_restricted', caller.user.id);
   const target = await visibleTarget(caller, input.targetType, input.targetId);
+  const weight = await reporterWeight(services.reporterTrust, caller.user, target.chatId);
   const moderationCase = await findOrOpenCase(input.targetType, input.targetId, target);
 
   let report;
@@ -96,6 +97,7 @@ export async function createReport(
       reason: input.reason,
       comment: input.comment ?? null,
       trustedFlagger: caller.user.role === 'trusted_flagger',
+      weight,
       evidence: target.evidence,
       caseId: moderationCase._id,
     });
@@ -145,18 +147,27 @@ async function recountCase(moderationCase: ModerationCaseDocument): Promise<Mode
   const reportCount = tally.reduce((sum, row) => sum + row.n, 0);
   const trustedReports = await ReportModel.countDocuments({ caseId: moderationCase._id, trustedFlagger: true });
   const priority = casePriority(Object.keys(reasons) as ReportReason[], reportCount, trustedReports);
-  const counts = { reasons, reportCount, priority, status: 'open', lastReportedAt: new Date() };
+  const weights = await reportWeights(moderationCase._id);
+  const counts = { reasons, reportCount, weight: weightSum(weights), priority, status: 'open', lastReportedAt: new Date() };
   await ModerationCaseModel.updateOne({ _id: moderationCase._id }, { $set: counts });
   return moderationCase.set(counts);
 }
 
+/** The weights of a case's reports, one per distinct reporter. */
+async function reportWeights(caseId: Types.ObjectId): Promise<number[]> {
+  const reports = await ReportModel.find({ caseId }, { weight: 1 }).lean();
+  return reports.map((r) => r.weight ?? 1);
+}
+
 /**
- * Hides a reported message once enough distinct people reported it. The audit
- * entry's unique dedupKey makes it happen exactly once under concurrent reports.
+ * Hides a reported message once the weights of its distinct reporters reach the threshold
+ * (handlers/reporter-trust.ts). The audit entry's unique dedupKey makes it happen exactly once
+ * under concurrent reports.
  */
 async function autoHideIfDue(services: Services, moderationCase: ModerationCaseDocument): Promise<void> {
   const reasons = [...(moderationCase.reasons?.keys() ?? [])] as ReportReason[];
-  if (moderationCase.reportCount < autoHideThreshold(reasons, services.autoHideReports)) return;
+  // Read again rather than trusting the recount: a concurrent report may have landed since.
+  if (!autoHideDue(await reportWeights(moderationCase._id), autoHideThreshold(reasons, services.autoHideReports))) return;
   const message = await MessageModel.findById(moderationCase.targetId);
   if (!message || message.hidden) return;
   const reason = `automatically hidden after ${moderationCase.reportCount} reports`;
@@ -192,7 +203,7 @@ export async function listCases(
   return { cases: cases.map(toCaseView) };
 }
 
-export async function getCase({ caller }: Context, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget }> {
+export async function getCase({ caller }: Context, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget; notes?: UserNoteView[] }> {
   const moderationCase = await findCase(input.caseId);
   const chatId = moderatingChatOf(moderationCase);
   const actor = actorOf(caller, chatId ? await membershipOf(chatId, caller.user._id) : null);
@@ -205,6 +216,8 @@ export async function getCase({ caller }: Context, input: { caseId: string }): P
     case: toCaseView(moderationCase),
     reports: reports.map((r) => toReportView(r, { withReporter: moderator, withEvidence: true })),
     target: await currentTarget(moderationCase.targetType, moderationCase.targetId),
+    // Notes on the account the case is about are for platform moderators, never for chat admins.
+    ...(moderator && moderationCase.reportedUserId ? { notes: await notesOn(caller, moderationCase.reportedUserId) } : {}),
   };
 }
 

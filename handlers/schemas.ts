@@ -166,6 +166,7 @@ export const myReportsInput = z
   .optional()
   .transform((input) => input ?? {});
 export const myReportsQuery = z.object({ before: objectId.optional(), limit: queryLimit });
+export const noteAddInput = z.object({ userId: objectId, text: plainText(z.string().trim().min(1).max(2000), { newlines: true }) });
 export const appealCreateInput = z.object({ actionId: objectId, text: plainText(z.string().trim().min(1).max(2000), { newlines: true }) });
 export const appealListInput = z.object({ status: z.enum(APPEAL_STATUSES).optional(), limit: limit.optional() });
 export const appealListQuery = appealListInput.extend({ limit: queryLimit });

@@ -6,7 +6,7 @@
  */
 import { trusted } from 'mongoose';
 
-import { AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel, type ActorRole } from '../models';
+import { AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel, type ActorRole } from '../models';
 import type { Context } from './context';
 import { StoaError } from './errors';
 
@@ -28,6 +28,8 @@ export interface TransparencyReport {
   /** From a case's first report to its first action, for cases first acted on in the period. */
   timeToAction: { cases: number; medianSec: number | null; p90Sec: number | null };
   appeals: { filed: number; upheld: number; reversed: number };
+  /** The statements of reasons of the period (handlers/statements.ts): one per restricting action above. */
+  statements: { total: number; byCategory: Record<string, number>; byGround: Record<string, number>; fullyAutomated: number };
 }
 
 const DEFAULT_PERIOD_MS = 30 * 86_400_000;
@@ -57,12 +59,14 @@ export async function transparencyReport({ caller }: Context, input: { from?: st
   const from = input.from ? new Date(input.from) : new Date(to.getTime() - DEFAULT_PERIOD_MS);
   const period = trusted({ $gte: from, $lt: to });
 
-  const [reports, actions, filed, decided] = await Promise.all([
+  const [reports, actions, filed, decided, statements] = await Promise.all([
     ReportModel.find({ createdAt: period }, { reason: 1, targetType: 1, trustedFlagger: 1 }).lean(),
     ModerationActionModel.find({ createdAt: period }, { type: 1, actorRole: 1, caseId: 1, createdAt: 1 }).lean(),
     AppealModel.countDocuments({ createdAt: period }),
     AppealModel.find({ decidedAt: period }, { status: 1 }).lean(),
+    StatementModel.find({ createdAt: period }, { statement: 1 }).lean(),
   ]);
+  const fields = statements.map((s) => s.statement as Record<string, string>);
 
   const bySource = { automatic: 0, platform_moderator: 0, chat_admin: 0 };
   // Deciding an appeal is not an action against anyone: it is counted under appeals.
@@ -81,6 +85,12 @@ export async function transparencyReport({ caller }: Context, input: { from?: st
     actions: { total: measures.length, byType: tally(measures, (a) => a.type), bySource },
     timeToAction: await timeToAction(measures, from),
     appeals: { filed, upheld: decided.filter((a) => a.status === 'upheld').length, reversed: decided.filter((a) => a.status === 'reversed').length },
+    statements: {
+      total: fields.length,
+      byCategory: tally(fields, (s) => s.category!),
+      byGround: tally(fields, (s) => s.decision_ground!),
+      fullyAutomated: fields.filter((s) => s.automated_decision === 'AUTOMATED_DECISION_FULLY').length,
+    },
   };
 }
 

@@ -118,6 +118,7 @@ export function toCaseView(c: WithId<ModerationCase>): CaseView {
     targetType: c.targetType,
     targetId: c.targetId,
     reportCount: c.reportCount,
+    weight: c.weight ?? 0,
     reasons,
     priority: c.priority,
     status: c.status,

@@ -88,6 +88,7 @@ export const caseView = z.object({
   targetId: id,
   chatId: id.optional(),
   reportCount: z.number(),
+  weight: z.number(),
   reasons: z.partialRecord(z.enum(REPORT_REASONS), z.number()),
   priority: z.number(),
   status: z.enum(CASE_STATUSES),
@@ -132,6 +133,7 @@ export const noticeView = z.object({
   createdAt: timestamp,
   readAt: timestamp.nullable(),
 });
+export const userNoteView = z.object({ id, userId: id, authorId: id, text: z.string(), createdAt: timestamp });
 export const appealView = z.object({
   id,
   actionId: id,
@@ -169,7 +171,7 @@ export const ackResults = {
   'message:delete': empty,
   'report:create': z.object({ report: reportView }),
   'mod:cases': z.object({ cases: z.array(caseView) }),
-  'mod:case': z.object({ case: caseView, reports: z.array(reportView), target: caseTarget }),
+  'mod:case': z.object({ case: caseView, reports: z.array(reportView), target: caseTarget, notes: z.array(userNoteView).optional() }),
   'mod:hide': action,
   'mod:unhide': action,
   'mod:ban': action,
@@ -186,6 +188,8 @@ export const ackResults = {
   'appeal:create': z.object({ appeal: appealView }),
   'mod:appeals': z.object({ appeals: z.array(appealView) }),
   'mod:appeal-decide': z.object({ appeal: appealView }),
+  'mod:note-add': z.object({ note: userNoteView }),
+  'mod:notes': z.object({ notes: z.array(userNoteView) }),
 } satisfies Record<protocol.ClientEventName, z.ZodType>;
 
 const removal = z.object({ chatId: id, messageId: id, seq: z.number() });

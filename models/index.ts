@@ -9,6 +9,8 @@ export * from './moderation-action';
 export * from './notice';
 export * from './appeal';
 export * from './access-entry';
+export * from './statement';
+export * from './user-note';
 
 import { ChatModel } from './chat';
 import { MembershipModel } from './membership';
@@ -20,5 +22,7 @@ import { UserModel } from './user';
 import { AccessEntryModel } from './access-entry';
 import { AppealModel } from './appeal';
 import { NoticeModel } from './notice';
+import { StatementModel } from './statement';
+import { UserNoteModel } from './user-note';
 
-export const ALL_MODELS = [UserModel, ChatModel, MembershipModel, MessageModel, ReportModel, ModerationCaseModel, ModerationActionModel, NoticeModel, AppealModel, AccessEntryModel];
+export const ALL_MODELS = [UserModel, ChatModel, MembershipModel, MessageModel, ReportModel, ModerationCaseModel, ModerationActionModel, NoticeModel, AppealModel, AccessEntryModel, StatementModel, UserNoteModel];

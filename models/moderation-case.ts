@@ -11,6 +11,8 @@ const moderationCaseSchema = new Schema(
     reportedUserId: { type: String, default: null },
     /** Distinct reporters: recounted from the unique reports, never incremented. */
     reportCount: { type: Number, required: true, default: 0 },
+    /** Sum of the reports' weights: what automatic hiding compares with its threshold. */
+    weight: { type: Number, required: true, default: 0 },
     reasons: { type: Map, of: Number, default: () => ({}) },
     /** Higher is more urgent; see handlers/reports.ts casePriority. */
     priority: { type: Number, required: true, default: 0 },

@@ -26,6 +26,8 @@ const reportSchema = new Schema({
   comment: { type: String, default: null },
   /** Filed by a trusted flagger: raises the case's priority and is counted apart in the transparency report. */
   trustedFlagger: { type: Boolean, default: false },
+  /** The reporter's standing when they reported, in established-reporter units (handlers/reporter-trust.ts). */
+  weight: { type: Number, required: true, default: 1 },
   evidence: { type: evidenceSchema, required: true },
   status: { type: String, enum: CASE_STATUSES, required: true, default: 'open' },
   caseId: { type: Schema.Types.ObjectId, required: true },

@@ -20,6 +20,11 @@ const userSchema = new Schema({
   displayName: { type: String, required: true },
   role: { type: String, enum: PLATFORM_ROLES, required: true, default: 'user' },
   suspended: { type: suspensionSchema, default: null },
+  /** While `until` lies ahead the account's reports weigh nothing and are rate-limited harder (restrict_reporter). */
+  reportingRestricted: {
+    type: new Schema({ until: { type: Date, required: true }, actionId: { type: Schema.Types.ObjectId, required: true } }, { _id: false }),
+    default: null,
+  },
   /** Tokens carry the version they were issued under; logout moves it on, so every earlier token is refused. */
   tokenVersion: { type: Number, required: true, default: 0 },
   createdAt: { type: Date, required: true, default: () => new Date() },

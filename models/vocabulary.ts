@@ -46,6 +46,10 @@ export const ACTION_TYPES = [
   'suspend_account',
   'unsuspend_account',
   'dismiss_case',
+  /** Steps against a reporter whose reports are dismissed again and again (DSA Art. 23): a warning, then a restriction. */
+  'warn_reporter',
+  'restrict_reporter',
+  'unrestrict_reporter',
   /** An appeal upheld or reversed; a reversal also writes the lifting action it takes. */
   'decide_appeal',
 ] as const;
@@ -64,5 +68,5 @@ export const APPEAL_OUTCOMES = ['upheld', 'reversed'] as const;
 export type AppealOutcome = (typeof APPEAL_OUTCOMES)[number];
 
 /** What a platform moderator read that members could not: each read is an access-log entry. */
-export const ACCESS_KINDS = ['hidden_messages', 'private_history', 'case_evidence'] as const;
+export const ACCESS_KINDS = ['hidden_messages', 'private_history', 'case_evidence', 'user_notes'] as const;
 export type AccessKind = (typeof ACCESS_KINDS)[number];

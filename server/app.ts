@@ -60,6 +60,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     jwtTtlSec: config.jwtTtlSec,
     bcryptRounds: config.bcryptRounds,
     autoHideReports: config.autoHideReports,
+    reporterTrust: config.reporterTrust,
     editWindowSec: config.editWindowSec,
     appealWindowSec: config.appealWindowSec,
   };

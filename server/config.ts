@@ -5,6 +5,25 @@ import path from 'node:path';
 import { parseTrustProxy, type TrustProxy } from './client-address';
 import { parseDuration, parseRate, RATE_LIMIT_DEFAULTS, type RateLimitName, type RateSetting } from './durations';
 
+/** Reporter standing: weights in "established reporter" units, and the steps against unfounded reports. */
+export interface ReporterTrustConfig {
+  /** Accounts younger than this weigh `newWeight` (REPORT_TRUST_MIN_AGE). */
+  minAgeSec: number;
+  newWeight: number;
+  trustedWeight: number;
+  /** Reporters suspended before, banned in or muted in the chat they report from. */
+  sanctionedWeight: number;
+  /** Upheld share of decided reports below which a reporter weighs 0, once `accuracyMinReports` are decided. */
+  accuracyMin: number;
+  accuracyMinReports: number;
+  /** Dismissed reports (within the last `lookbackSec`) that earn a warning, then a restriction. */
+  warnAfter: number;
+  restrictAfter: number;
+  lookbackSec: number;
+  /** How long a restriction lasts: weight 0 and at most `restrictedRate` reports. */
+  restrictSec: number;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -22,6 +41,8 @@ export interface Config {
   corsOrigin: '*' | string[];
   logLevel: LogLevel;
   autoHideReports: number;
+  /** How much a report weighs toward automatic hiding, by the reporter's standing (handlers/reporter-trust.ts). */
+  reporterTrust: ReporterTrustConfig;
   /** How long after sending an author may edit a message. */
   editWindowSec: number;
   /** How long after an action the person it concerns may appeal it (APPEAL_WINDOW). */
@@ -67,6 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigin: corsOrigin(read('CORS_ORIGIN'), nodeEnv),
     logLevel: logLevel(read('LOG_LEVEL')),
     autoHideReports: integer('AUTO_HIDE_REPORTS', read('AUTO_HIDE_REPORTS'), 5, 1, 1000),
+    reporterTrust: reporterTrust(read),
     editWindowSec: duration('EDIT_WINDOW', read('EDIT_WINDOW') ?? '48h'),
     appealWindowSec: duration('APPEAL_WINDOW', read('APPEAL_WINDOW') ?? '14d'),
     retentionEvidenceDays: integer('RETENTION_EVIDENCE_DAYS', read('RETENTION_EVIDENCE_DAYS'), 180, 1, 36_500),
@@ -98,6 +120,31 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
   }
   return value;
+}
+
+function weight(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value > max) throw new ConfigError(`${name} must be a number from 0 to ${max}, not "${raw}"`);
+  return value;
+}
+
+function reporterTrust(read: (name: string) => string | undefined): ReporterTrustConfig {
+  const trust: ReporterTrustConfig = {
+    minAgeSec: duration('REPORT_TRUST_MIN_AGE', read('REPORT_TRUST_MIN_AGE') ?? '7d'),
+    newWeight: weight('REPORT_WEIGHT_NEW', read('REPORT_WEIGHT_NEW'), 0.1, 1),
+    trustedWeight: weight('REPORT_WEIGHT_TRUSTED', read('REPORT_WEIGHT_TRUSTED'), 2.5, 100),
+    sanctionedWeight: weight('REPORT_WEIGHT_SANCTIONED', read('REPORT_WEIGHT_SANCTIONED'), 0, 1),
+    accuracyMin: weight('REPORT_ACCURACY_MIN', read('REPORT_ACCURACY_MIN'), 0.3, 1),
+    accuracyMinReports: integer('REPORT_ACCURACY_MIN_REPORTS', read('REPORT_ACCURACY_MIN_REPORTS'), 10, 1, 10_000),
+    warnAfter: integer('REPORT_WARN_AFTER', read('REPORT_WARN_AFTER'), 5, 1, 10_000),
+    restrictAfter: integer('REPORT_RESTRICT_AFTER', read('REPORT_RESTRICT_AFTER'), 10, 1, 10_000),
+    lookbackSec: duration('REPORT_DISMISSED_LOOKBACK', read('REPORT_DISMISSED_LOOKBACK') ?? '90d'),
+    restrictSec: duration('REPORT_RESTRICT_PERIOD', read('REPORT_RESTRICT_PERIOD') ?? '30d'),
+  };
+  if (trust.trustedWeight < 1) throw new ConfigError(`REPORT_WEIGHT_TRUSTED must be at least 1 (an established reporter), not "${trust.trustedWeight}"`);
+  if (trust.restrictAfter <= trust.warnAfter) throw new ConfigError(`REPORT_RESTRICT_AFTER (${trust.restrictAfter}) must be greater than REPORT_WARN_AFTER (${trust.warnAfter}): a warning comes first`);
+  return trust;
 }
 
 function duration(name: string, raw: string): number {

@@ -28,6 +28,8 @@ export function parseRate(raw: string): RateSetting | undefined {
 export const RATE_LIMIT_DEFAULTS = {
   messages: { points: 20, durationSec: 10 },
   reports: { points: 10, durationSec: 60 },
+  // A reporter restricted for unfounded reports (REPORT_RESTRICT_AFTER): a few a day still reach the queue.
+  reports_restricted: { points: 5, durationSec: 86_400 },
   login_consecutive: { points: 5, durationSec: 15 * 60 },
   login_daily: { points: 100, durationSec: 24 * 3600 },
   connections: { points: 20, durationSec: 60 },

@@ -21,7 +21,9 @@ import type { ClientEventName, ClientToServerEvents } from '../handlers/protocol
 import * as readPositions from '../handlers/read-positions';
 import * as reports from '../handlers/reports';
 import * as schemas from '../handlers/schemas';
+import * as statements from '../handlers/statements';
 import * as transparency from '../handlers/transparency';
+import * as userNotes from '../handlers/user-notes';
 
 type AckArgument<E extends ClientEventName> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
 export type AckResult<E extends ClientEventName> = Omit<Extract<AckArgument<E>, { ok: true }>, 'ok'>;
@@ -197,6 +199,9 @@ export const operations: Operation[] = [
   operation({ name: 'exportMyData', allowSuspended: true, summary: 'Everything stored about me, as JSON', access: 'user', schema: schemas.emptyInput, limiter: 'moderation_reads', http: { method: 'get', path: '/api/me/export', status: 200, from: 'none' }, handle: accountData.exportMyData }),
   operation({ name: 'deleteAccount', summary: 'Delete my account (my messages stay, by "Deleted account")', access: 'user', schema: schemas.emptyInput, http: { method: 'delete', path: '/api/me', status: 204, from: 'none' }, handle: accountData.deleteAccount }),
   operation({ name: 'transparencyReport', summary: 'Reports, actions, time to action and appeals over a period of at most a year (platform admins)', access: 'user', schema: schemas.transparencyQuery, http: { method: 'get', path: '/api/transparency', status: 200, from: 'query' }, handle: transparency.transparencyReport }),
+  operation({ name: 'exportStatements', summary: 'Statements of reasons in the EU transparency database schema, without personal data, over at most a year (platform admins)', access: 'user', schema: schemas.transparencyQuery, http: { method: 'get', path: '/api/transparency/statements', status: 200, from: 'query' }, handle: statements.exportStatements }),
+  operation({ name: 'addUserNote', summary: 'A private note on an account (platform moderators)', access: 'user', event: 'mod:note-add', schema: schemas.noteAddInput, handle: userNotes.addNote }),
+  operation({ name: 'userNotes', summary: 'The private notes on an account, newest first; audited (platform moderators)', access: 'user', event: 'mod:notes', schema: schemas.userIdInput, limiter: 'moderation_reads', handle: userNotes.listNotes }),
   operation({ name: 'accessLog', summary: 'Who read hidden content, private chats or case evidence (platform admins)', access: 'user', schema: schemas.accessLogQuery, http: { method: 'get', path: '/api/moderation/access-log', status: 200, from: 'query' }, handle: accessLog.listAccessLog }),
 ];
 

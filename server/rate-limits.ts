@@ -129,6 +129,7 @@ export function createLimits(options: {
   const limiters: Record<Exclude<RateLimiterName, BudgetName>, Limiter> = {
     messages: limiter('messages', settings.messages),
     reports: limiter('reports', settings.reports),
+    reports_restricted: limiter('reports_restricted', settings.reports_restricted),
     connections: limiter('connections', settings.connections),
     joins: limiter('joins', settings.joins),
     registrations: limiter('registrations', settings.registrations),

@@ -24,6 +24,18 @@ describe('configuration', () => {
       corsOrigin: '*',
       logLevel: 'info',
       autoHideReports: 5,
+      reporterTrust: {
+        minAgeSec: 7 * 86_400,
+        newWeight: 0.1,
+        trustedWeight: 2.5,
+        sanctionedWeight: 0,
+        accuracyMin: 0.3,
+        accuracyMinReports: 10,
+        warnAfter: 5,
+        restrictAfter: 10,
+        lookbackSec: 90 * 86_400,
+        restrictSec: 30 * 86_400,
+      },
       appealWindowSec: 14 * 86_400,
       retentionEvidenceDays: 180,
       retentionAuditDays: 730,
@@ -103,6 +115,14 @@ describe('configuration', () => {
     [{ RATE_MESSAGES: 'lots' }, 'RATE_MESSAGES must look like 20/10s'],
     [{ RATE_JOINS: '0/1m' }, 'RATE_JOINS must look like 20/10s'],
     [{ AUTO_HIDE_REPORTS: '0' }, 'AUTO_HIDE_REPORTS'],
+    [{ REPORT_WEIGHT_NEW: '1.5' }, 'REPORT_WEIGHT_NEW must be a number from 0 to 1'],
+    [{ REPORT_WEIGHT_NEW: '-0.1' }, 'REPORT_WEIGHT_NEW'],
+    [{ REPORT_WEIGHT_TRUSTED: '0.5' }, 'REPORT_WEIGHT_TRUSTED must be at least 1'],
+    [{ REPORT_WEIGHT_TRUSTED: 'lots' }, 'REPORT_WEIGHT_TRUSTED'],
+    [{ REPORT_ACCURACY_MIN: '2' }, 'REPORT_ACCURACY_MIN must be a number from 0 to 1'],
+    [{ REPORT_TRUST_MIN_AGE: 'a week' }, 'REPORT_TRUST_MIN_AGE must be a duration'],
+    [{ REPORT_WARN_AFTER: '10', REPORT_RESTRICT_AFTER: '5' }, 'REPORT_RESTRICT_AFTER (5) must be greater than REPORT_WARN_AFTER (10)'],
+    [{ RATE_REPORTS_RESTRICTED: 'few' }, 'RATE_REPORTS_RESTRICTED must look like 20/10s'],
   ])('%j is refused with one clear line', (env, message) => {
     let error: unknown;
     try {

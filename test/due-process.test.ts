@@ -4,7 +4,7 @@ import { io as connectClient } from 'socket.io-client';
 import { AppealModel, ModerationActionModel, ModerationCaseModel, NoticeModel, UserModel } from '../models';
 import type { ServerEventPayload } from '../handlers/protocol';
 import { collect, disconnected, dropTestDatabase, emit, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
-import { createChat, ok, person, post, report, type Person } from './support/world';
+import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
 let server: TestServer;
 let moderator: Person;
@@ -82,7 +82,7 @@ describe('statements of reasons', () => {
   test('the live notice carries the stored statement, and an automatic hide says it was automatic', async () => {
     const owner = await person(server, 'owner');
     const author = await person(server, 'author');
-    const [r1, r2] = [await person(server, 'reporter'), await person(server, 'reporter')];
+    const [r1, r2] = [await established(server, 'reporter'), await established(server, 'reporter')];
     const chat = await createChat(owner, 'group', [author, r1, r2]);
     const message = await post(author, chat.id, 'spam spam');
     const live = nextEvent(author.socket, 'moderation:notice');
@@ -193,7 +193,7 @@ describe('appeals', () => {
   test('an automatic hide is appealable; upheld, the message stays hidden', async () => {
     const owner = await person(server, 'owner');
     const author = await person(server, 'author');
-    const [r1, r2] = [await person(server, 'reporter'), await person(server, 'reporter')];
+    const [r1, r2] = [await established(server, 'reporter'), await established(server, 'reporter')];
     const chat = await createChat(owner, 'group', [author, r1, r2]);
     const message = await post(author, chat.id, 'mass reported');
     const live = nextEvent(author.socket, 'moderation:notice');

@@ -4,7 +4,7 @@
  */
 import { MembershipModel, MessageModel, ModerationActionModel, ModerationCaseModel, UserModel } from '../models';
 import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
-import { createChat, ok, person, post, report, type Person } from './support/world';
+import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
 let server: TestServer;
 let moderator: Person;
@@ -66,7 +66,7 @@ describe('a decision is undone only at or above the level of whoever made it', (
   test('an automatic hide is undone by the chat’s admin', async () => {
     const owner = await person(server, 'owner');
     const author = await person(server, 'author');
-    const reporters = [await person(server, 'reporter'), await person(server, 'reporter')];
+    const reporters = [await established(server, 'reporter'), await established(server, 'reporter')];
     const chat = await createChat(owner, 'group', [author, ...reporters]);
     const message = await post(author, chat.id, 'misunderstood joke');
     for (const reporter of reporters) await report(reporter, 'message', message.id, 'hate');

@@ -5,7 +5,7 @@
  */
 import { ModerationActionModel } from '../models';
 import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, sleep, startTestServer, type TestServer } from './support/harness';
-import { createChat, ok, person, post, report, type Person } from './support/world';
+import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
 let server: TestServer;
 let moderator: Person;
@@ -56,7 +56,7 @@ describe('who acted, as the affected and chat admins see it', () => {
   test('an automatic hide tells the author as a manual one does, with the system as the actor', async () => {
     const owner = await person(server, 'owner');
     const author = await person(server, 'author');
-    const reporters = [await person(server, 'reporter'), await person(server, 'reporter')];
+    const reporters = [await established(server, 'reporter'), await established(server, 'reporter')];
     const chat = await createChat(owner, 'group', [author, ...reporters]);
     const message = await post(author, chat.id, 'spammy');
     const notice = nextEvent(author.socket, 'moderation:notice');

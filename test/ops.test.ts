@@ -110,7 +110,7 @@ describe('GET /api/ops/rate-limits', () => {
     expect(res.status).toBe(200);
     const names = res.body.limiters.map((l: { name: string }) => l.name);
     expect(names).toEqual([
-      'messages', 'reports', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads', 'typing',
+      'messages', 'reports', 'reports_restricted', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads', 'typing',
       'slow_mode', 'login_consecutive', 'login_daily', 'flood_blocks', 'socket_events', 'http_requests',
     ]);
     const messages = res.body.limiters.find((l: { name: string }) => l.name === 'messages');

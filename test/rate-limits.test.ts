@@ -12,6 +12,7 @@ const log = pino({ level: 'silent' });
 const SETTINGS: Config['rateLimits'] = {
   messages: { points: 3, durationSec: 1 },
   reports: { points: 2, durationSec: 1 },
+  reports_restricted: { points: 1, durationSec: 1 },
   typing: { points: 2, durationSec: 1 },
   connections: { points: 4, durationSec: 1 },
   joins: { points: 2, durationSec: 1 },
@@ -200,7 +201,7 @@ describe('ops snapshot', () => {
 
     const snapshot = await limits.snapshot();
     expect(snapshot.map((limiter) => limiter.name)).toEqual([
-      'messages', 'reports', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads', 'typing',
+      'messages', 'reports', 'reports_restricted', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads', 'typing',
       'slow_mode', 'login_consecutive', 'login_daily', 'flood_blocks', 'socket_events', 'http_requests',
     ]);
     const messages = entryOf(snapshot, 'messages');

@@ -1,7 +1,7 @@
 import { autoHideThreshold, casePriority } from '../handlers/reports';
 import { MessageModel, ModerationActionModel, ModerationCaseModel, ReportModel } from '../models';
 import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
-import { createChat, join, ok, person, post, report, type Person } from './support/world';
+import { createChat, join, ok, established, person, post, report, type Person } from './support/world';
 
 let server: TestServer;
 let moderator: Person;
@@ -202,7 +202,7 @@ describe('routing and anonymity', () => {
 describe('auto-hide', () => {
   test('five reporters at once hide the message exactly once, as system; the case stays open', async () => {
     const author = await person(server, 'author');
-    const reporters = await Promise.all([1, 2, 3, 4, 5].map(() => person(server, 'reporter')));
+    const reporters = await Promise.all([1, 2, 3, 4, 5].map(() => established(server, 'reporter')));
     const chat = await createChat(author, 'group', reporters);
     const message = await post(author, chat.id, 'scam link');
     const hiddenEvents = collect(author.socket, 'message:hidden');
@@ -222,7 +222,7 @@ describe('auto-hide', () => {
 
   test('two child_abuse reports are enough', async () => {
     const author = await person(server, 'author');
-    const reporters = await Promise.all([1, 2].map(() => person(server, 'reporter')));
+    const reporters = await Promise.all([1, 2].map(() => established(server, 'reporter')));
     const chat = await createChat(author, 'group', reporters);
     const message = await post(author, chat.id);
     await report(reporters[0]!, 'message', message.id, 'child_abuse');

@@ -6,7 +6,7 @@ import { casePriority } from '../handlers/reports';
 import { percentile } from '../handlers/transparency';
 import { REDACTED, sweepRetention } from '../server/retention';
 import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
-import { createChat, ok, person, post, report, type Person } from './support/world';
+import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
 let server: TestServer;
 let moderator: Person;
@@ -51,13 +51,15 @@ test('the transparency report counts reports, actions by source, time to action 
   const flagger = await person(server, 'flagger', 'trusted_flagger');
   const owner = await person(server, 'owner');
   const author = await person(server, 'author');
-  const [u1, u2, u3] = [await person(server, 'user'), await person(server, 'user'), await person(server, 'user')];
-  const chat = await createChat(owner, 'group', [author, flagger, u1, u2, u3]);
+  const [u1, u2, u3] = [await established(server, 'user'), await established(server, 'user'), await established(server, 'user')];
+  // A new account's report: with the trusted flagger's it stays below the threshold of 3.
+  const newcomer = await person(server, 'user');
+  const chat = await createChat(owner, 'group', [author, flagger, u1, u2, u3, newcomer]);
   const graver = await post(author, chat.id, 'hateful');
   const spam = await post(author, chat.id, 'cheap pills');
 
   await report(flagger, 'message', graver.id, 'hate');
-  await report(u1, 'message', graver.id, 'spam');
+  await report(newcomer, 'message', graver.id, 'spam');
   for (const reporter of [u1, u2, u3]) await report(reporter, 'message', spam.id, 'spam'); // hidden automatically at the third
   await report(u2, 'chat', chat.id, 'other');
   await report(u3, 'user', author.id, 'harassment');
@@ -83,6 +85,13 @@ test('the transparency report counts reports, actions by source, time to action 
     },
     timeToAction: { cases: 2, medianSec: expect.any(Number), p90Sec: expect.any(Number) },
     appeals: { filed: 2, upheld: 1, reversed: 1 },
+    // One statement of reasons per restriction: the two hides and the mute.
+    statements: {
+      total: 3,
+      byCategory: { STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH: 1, STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE: 1, STATEMENT_CATEGORY_OTHER_VIOLATION_TC: 1 },
+      byGround: { DECISION_GROUND_INCOMPATIBLE_CONTENT: 3 },
+      fullyAutomated: 1,
+    },
   });
   expect(figures.timeToAction.medianSec).toBeGreaterThanOrEqual(0);
   expect(figures.timeToAction.p90Sec).toBeGreaterThanOrEqual(figures.timeToAction.medianSec);

@@ -10,12 +10,22 @@ export interface Person {
   socket: ClientSocket;
 }
 
-/** Registers and connects someone; a platform role is set before the socket connects, as an admin would. */
-export async function person(server: TestServer, prefix: string, role: PlatformRole = 'user'): Promise<Person> {
+/** How old an established account is in scenarios: well past REPORT_TRUST_MIN_AGE (7 days). */
+export const ESTABLISHED_AGE_MS = 30 * 86_400_000;
+
+/**
+ * Registers and connects someone; a platform role is set before the socket connects, as an admin would.
+ * `established`: the account was registered ESTABLISHED_AGE_MS ago, as a clock would have it, so its reports weigh in full.
+ */
+export async function person(server: TestServer, prefix: string, role: PlatformRole = 'user', options: { established?: boolean } = {}): Promise<Person> {
   const account = await server.register(prefix);
   if (role !== 'user') await UserModel.updateOne({ _id: account.id }, { $set: { role } });
+  if (options.established) await UserModel.updateOne({ _id: account.id }, { $set: { createdAt: new Date(Date.now() - ESTABLISHED_AGE_MS) } });
   return { ...account, socket: await server.connect(account.token) };
 }
+
+/** A person whose account is old enough to report with full weight. */
+export const established = (server: TestServer, prefix: string, role: PlatformRole = 'user'): Promise<Person> => person(server, prefix, role, { established: true });
 
 export async function createChat(owner: Person, type: 'group' | 'channel', members: Person[] = [], admins: Person[] = []): Promise<ChatView> {
   const created = await emit(owner.socket, 'chat:create', { type, title: `${type} ${owner.username}` });
