@@ -1,12 +1,12 @@
 /**
  * Retention (RETENTION_EVIDENCE_DAYS, RETENTION_AUDIT_DAYS): a periodic sweep, since the embedded
  * database has no TTL indexes. Evidence snapshots of closed cases are emptied; access-log entries
- * are deleted; audit entries stay (who did what, when, to what) but their reason text and the
- * texts of decided appeals are replaced.
+ * are deleted; audit entries stay (who did what, when, to what) but their reason text, the
+ * facts written into statements of reasons and the texts of decided appeals are replaced.
  */
 import { trusted } from 'mongoose';
 
-import { AccessEntryModel, AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel } from '../models';
+import { AccessEntryModel, AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel } from '../models';
 import type { Logger } from './logger';
 
 export interface RetentionSettings {
@@ -18,6 +18,8 @@ export interface RetentionSweep {
   evidenceEmptied: number;
   accessEntriesDeleted: number;
   auditReasonsRedacted: number;
+  /** A moderator's free text can name people; statements keep their structured fields. */
+  statementFactsRedacted: number;
   appealTextsRedacted: number;
 }
 
@@ -40,6 +42,10 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
   );
   const access = await AccessEntryModel.deleteMany({ at: trusted({ $lt: auditBefore }) });
   const reasons = await ModerationActionModel.updateMany({ createdAt: trusted({ $lt: auditBefore }), reason: trusted({ $ne: REDACTED }) }, { $set: { reason: REDACTED } });
+  const facts = await StatementModel.updateMany(
+    { createdAt: trusted({ $lt: auditBefore }), 'statement.decision_facts': trusted({ $ne: REDACTED }) },
+    { $set: { 'statement.decision_facts': REDACTED } },
+  );
   const appeals = await AppealModel.updateMany(
     { status: trusted({ $ne: 'open' }), decidedAt: trusted({ $lt: auditBefore }), text: trusted({ $ne: REDACTED }) },
     { $set: { text: REDACTED, decisionReason: REDACTED } },
@@ -48,6 +54,7 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
     evidenceEmptied: evidence.modifiedCount,
     accessEntriesDeleted: access.deletedCount,
     auditReasonsRedacted: reasons.modifiedCount,
+    statementFactsRedacted: facts.modifiedCount,
     appealTextsRedacted: appeals.modifiedCount,
   };
 }

@@ -1,7 +1,7 @@
 /** What the platform counts and publishes, who read what, and what it forgets after a while. */
 import { trusted } from 'mongoose';
 
-import { ALL_MODELS, AccessEntryModel, ModerationActionModel, ModerationCaseModel, ReportModel } from '../models';
+import { ALL_MODELS, AccessEntryModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel } from '../models';
 import { casePriority } from '../handlers/reports';
 import { percentile } from '../handlers/transparency';
 import { REDACTED, sweepRetention } from '../server/retention';
@@ -154,6 +154,8 @@ test('the retention sweep empties old evidence of closed cases, deletes old acce
   await report(member, 'message', closed.id, 'spam');
   await report(member, 'message', pending.id, 'spam');
   ok(await emit(moderator.socket, 'mod:dismiss', { caseId: (await caseOf(closed.id)).id, reason: 'not spam' }));
+  const doxxing = await post(owner, chat.id, 'her address is 1 Main Street');
+  ok(await emit(moderator.socket, 'mod:hide', { messageId: doxxing.id, reason: 'posted Jane Doe’s home address' }));
 
   const day = 86_400_000;
   const settings = { evidenceDays: 180, auditDays: 730 };
@@ -174,4 +176,10 @@ test('the retention sweep empties old evidence of closed cases, deletes old acce
   // The entries stay, who did what to whom; only their reasons go.
   expect(await ModerationActionModel.countDocuments()).toBe(actions);
   expect(await ModerationActionModel.countDocuments({ reason: trusted({ $ne: REDACTED }) })).toBe(0);
+  // A moderator's free text can name people: statements of reasons keep their structured fields only.
+  const statements = await StatementModel.find().lean();
+  expect(statements.length).toBeGreaterThan(0);
+  for (const { statement } of statements) {
+    expect(statement).toMatchObject({ decision_facts: REDACTED, category: expect.stringMatching(/^STATEMENT_CATEGORY_/) });
+  }
 });
