@@ -4,7 +4,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 
 import mongoose from 'mongoose';
@@ -74,10 +74,15 @@ export async function register(url: string, prefix: string): Promise<{ id: strin
 
 const CHILD_FLAG = 'bench-child';
 
-/** Runs `job` in a child process of `file` (which must call `serveChildJobs`) and resolves with its result. */
-export function runInChild<T>(file: string, job: object): Promise<T> {
+/**
+ * Runs `job` in a child process of `file` (which must call `serveChildJobs`) and resolves with its
+ * result. `niceness` lowers the child's CPU priority (0-19), for a client that stands for a machine
+ * of its own (an attacker's) and must not take this machine's cores from the server it measures.
+ */
+export function runInChild<T>(file: string, job: object, niceness = 0): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = fork(file, [CHILD_FLAG, path.basename(file)], { stdio: 'inherit' });
+    if (niceness > 0 && child.pid !== undefined) setPriority(child.pid, niceness);
     child.once('message', (result) => resolve(result as T));
     child.once('error', reject);
     child.once('exit', (code) => code !== 0 && reject(new Error(`bench child of ${path.basename(file)} exited with ${code}`)));
