@@ -59,9 +59,11 @@ export async function messageHistory(
   if (input.after !== undefined) filter.seq = trusted({ $gt: input.after });
   else if (input.before !== undefined) filter.seq = trusted({ $lt: input.before });
 
+  // Plain objects: a page is only turned into wire shapes, and hydrating 101 documents costs more than reading them.
   const page = await MessageModel.find(filter)
     .sort({ seq: forward ? 1 : -1 })
-    .limit(limit + 1);
+    .limit(limit + 1)
+    .lean();
   const hasMore = page.length > limit;
   const messages = page.slice(0, limit);
   if (!forward) messages.reverse();

@@ -217,6 +217,12 @@ describe('pages read only the page, in the order of an index', () => {
       .sort({ seq: direction })
       .limit(PAGE);
 
+  test('a history page as handlers/messages.ts asks it (chat and seq range only): the page and nothing else, tombstones included', async () => {
+    const asked = (seq: Record<string, number>) => MessageModel.find({ chatId, seq: trusted(seq) }).sort({ seq: -1 }).limit(PAGE);
+    await expectIndexed(asked({ $lt: 60 }), 'chatId_1_seq_1', { page: true });
+    expect((await asked({ $lt: 60 }).lean()).map((m) => m.seq)).toEqual(range(59, 1).slice(0, PAGE));
+  });
+
   test('the latest page of a chat', async () => {
     await expectIndexed(history(null, -1), 'chatId_1_seq_1', { page: true });
     const seqs = (await history(null, -1).lean()).map((m) => m.seq);
