@@ -2,8 +2,8 @@ import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
 
-import { activeSuspension, MembershipModel, UserModel, type PlatformRole, type UserDocument } from '../models';
-import { cacheKeys, cachedAccount } from './authorization-cache';
+import { activeSuspension, MembershipModel, UserModel, type PlatformRole, type User, type UserDocument } from '../models';
+import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './authorization-cache';
 import type { Caller, Context, Guest, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { rooms, type UserView } from './protocol';
@@ -24,7 +24,7 @@ export interface Session {
   token: string;
 }
 
-export function issueToken(services: Services, user: UserDocument): string {
+export function issueToken(services: Services, user: SharedAccount): string {
   return jwt.sign({ tv: user.tokenVersion }, services.jwtSecret, {
     algorithm: ALGORITHM,
     issuer: ISSUER,
@@ -37,7 +37,7 @@ export function issueToken(services: Services, user: UserDocument): string {
  * The user a token speaks for, re-read from the database: refused when the token
  * is bad, expired, issued before a logout, or the account is suspended.
  */
-export async function authenticate(services: Services, token: unknown): Promise<{ user: UserDocument; exp: number }> {
+export async function authenticate(services: Services, token: unknown): Promise<{ user: SharedAccount; exp: number }> {
   const claims = verifyToken(services, token);
   return { user: await accountOf(claims), exp: claims.exp };
 }
@@ -59,15 +59,15 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
 }
 
 /** The account a token speaks for, re-read: refused when it is gone, logged out since, or suspended (unless `allowSuspended`). */
-export async function accountOf(claims: TokenClaims, { allowSuspended = false } = {}): Promise<UserDocument> {
+export async function accountOf(claims: TokenClaims, { allowSuspended = false } = {}): Promise<SharedAccount> {
   const user = await UserModel.findById(claims.sub);
   if (!user || user.tokenVersion !== claims.tv) throw new StoaError('unauthorized');
   if (!allowSuspended) assertNotSuspended(user);
-  return user;
+  return asShared<User>(user);
 }
 
 /** The account behind an open socket, for one event: refused once it is gone or suspended. */
-export async function currentUser(userId: string): Promise<UserDocument> {
+export async function currentUser(userId: string): Promise<SharedAccount> {
   const user = await cachedAccount(userId);
   if (!user) throw new StoaError('unauthorized');
   assertNotSuspended(user);
@@ -75,14 +75,14 @@ export async function currentUser(userId: string): Promise<UserDocument> {
 }
 
 /** The rooms a new socket joins: its account's, each chat it is an active member of, and the moderators' for staff. */
-export async function connectionRooms(user: UserDocument): Promise<string[]> {
+export async function connectionRooms(user: SharedAccount): Promise<string[]> {
   const memberships = await MembershipModel.find({ userId: user._id, status: 'active' }, { chatId: 1 }).lean();
   const joined = [rooms.user(user.id), ...memberships.map((m) => rooms.chat(m.chatId.toString()))];
   if (user.role === 'moderator' || user.role === 'admin') joined.push(rooms.moderators);
   return joined;
 }
 
-export function assertNotSuspended(user: UserDocument): void {
+export function assertNotSuspended(user: Pick<User, 'suspended'>): void {
   const suspension = activeSuspension(user);
   if (suspension) {
     const until = suspension.until ? ` until ${suspension.until.toISOString()}` : '';

@@ -6,9 +6,21 @@
  * and suspensions keep their `until`, compared at use time, so one that runs out
  * needs no invalidation.
  */
-import { Types } from 'mongoose';
+import { Types, type Document } from 'mongoose';
 
-import { ChatModel, MembershipModel, UserModel, type ChatDocument, type MembershipDocument, type UserDocument } from '../models';
+import { ChatModel, MembershipModel, UserModel, type Chat, type Membership, type User } from '../models';
+
+/**
+ * A stored document as the cache shares it: its fields (schema defaults applied) and the `id`
+ * string a mongoose document has, as plain data. Every reader gets the same object, so nobody
+ * may change it (it is frozen); a handler that changes one writes to the database and invalidates.
+ * `id` is typed as mongoose types a document's, so that a document passes for one too.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Shared<T> = Readonly<T & { _id: Types.ObjectId; id?: any }>;
+export type SharedAccount = Shared<User>;
+export type SharedChat = Shared<Chat>;
+export type SharedMembership = Shared<Membership>;
 
 /** Bounded: the oldest entries go first. */
 const MAX_ENTRIES = 50_000;
@@ -22,8 +34,8 @@ export const cacheKeys = {
 };
 
 interface Entry {
-  /** The stored document as a plain object (null: no such membership); each reader gets its own copy. */
-  stored: Record<string, unknown> | null;
+  /** The stored document (null: no such membership). */
+  shared: object | null;
   at: number;
 }
 
@@ -33,49 +45,55 @@ let generation = 0;
 /** Sends between their authorization and their store: an invalidation waits for them. */
 const authorizedWork = new Set<Promise<unknown>>();
 
-async function cached(key: string, load: () => Promise<Record<string, unknown> | null>): Promise<Record<string, unknown> | null> {
-  const hit = entries.get(key);
-  if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.stored;
-  const before = generation;
-  const stored = await load();
-  if (generation === before) remember(key, stored);
-  return stored;
+/** The account, or null if there is none. */
+export function cachedAccount(userId: string): Promise<SharedAccount | null> {
+  if (!Types.ObjectId.isValid(userId)) return Promise.resolve(null);
+  return cached(cacheKeys.account(userId), () => UserModel.findById(userId), { rememberMissing: false });
 }
 
-function remember(key: string, stored: Record<string, unknown> | null): void {
+export function cachedChat(chatId: string): Promise<SharedChat | null> {
+  if (!Types.ObjectId.isValid(chatId)) return Promise.resolve(null);
+  return cached(cacheKeys.chat(chatId), () => ChatModel.findById(chatId), { rememberMissing: false });
+}
+
+/** Someone's row in a chat, whatever its status; null (remembered too) if they never joined. */
+export function cachedMembership(chatId: string, userId: string): Promise<SharedMembership | null> {
+  return cached(cacheKeys.membership(chatId, userId), () => MembershipModel.findOne({ chatId, userId }), { rememberMissing: true });
+}
+
+/**
+ * The entry for `key`, else what `load` reads, remembered unless an invalidation came in
+ * between. Accounts and chats that do not exist are not remembered: their ids may be made
+ * up by anyone.
+ */
+async function cached<T>(key: string, load: () => PromiseLike<Document | null>, { rememberMissing }: { rememberMissing: boolean }): Promise<Shared<T> | null> {
+  const hit = entries.get(key);
+  if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.shared as Shared<T> | null;
+  const before = generation;
+  const doc = await load();
+  const shared = doc ? asShared<T>(doc) : null;
+  if ((shared || rememberMissing) && generation === before) remember(key, shared);
+  return shared;
+}
+
+function remember(key: string, shared: object | null): void {
   entries.delete(key);
-  entries.set(key, { stored, at: Date.now() });
+  entries.set(key, { shared, at: Date.now() });
   if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
 }
 
-/** The account, or null if there is none (never cached: an unknown id costs a read each time). */
-export async function cachedAccount(userId: string): Promise<UserDocument | null> {
-  if (!Types.ObjectId.isValid(userId)) return null;
-  const stored = await loadCached(cacheKeys.account(userId), () => UserModel.findById(userId).lean());
-  return stored ? UserModel.hydrate(stored) : null;
+/** The document's fields with defaults applied, and its `id`, in the form the cache shares. */
+export function asShared<T>(doc: Document): Shared<T> {
+  return deepFreeze({ ...doc.toObject({ depopulate: true }), id: doc.id as string }) as Shared<T>;
 }
 
-export async function cachedChat(chatId: string): Promise<ChatDocument | null> {
-  if (!Types.ObjectId.isValid(chatId)) return null;
-  const stored = await loadCached(cacheKeys.chat(chatId), () => ChatModel.findById(chatId).lean());
-  return stored ? ChatModel.hydrate(stored) : null;
-}
-
-/** Someone's row in a chat, whatever its status; null (cached too) if they never joined. */
-export async function cachedMembership(chatId: string, userId: string): Promise<MembershipDocument | null> {
-  const key = cacheKeys.membership(chatId, userId);
-  const stored = await cached(key, async () => (await MembershipModel.findOne({ chatId, userId }).lean()) as Record<string, unknown> | null);
-  return stored ? MembershipModel.hydrate(stored) : null;
-}
-
-/** Accounts and chats that do not exist are not remembered: their ids may be made up by anyone. */
-async function loadCached(key: string, load: () => PromiseLike<unknown>): Promise<Record<string, unknown> | null> {
-  const hit = entries.get(key);
-  if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.stored;
-  const before = generation;
-  const stored = (await load()) as Record<string, unknown> | null;
-  if (stored && generation === before) remember(key, stored);
-  return stored;
+/** Freezes plain objects and arrays all the way down (ObjectIds and Dates are values here). */
+function deepFreeze<T>(value: T): T {
+  if (Array.isArray(value) || (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)) {
+    for (const inner of Object.values(value as object)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** Runs authorized work (a send) so that an invalidation on this node waits for it to finish. */

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import { trusted, Types } from 'mongoose';
 
-import { ChatModel, MembershipModel, type ChatDocument, type ChatRole, type MembershipDocument } from '../models';
+import { ChatModel, MembershipModel, type Chat, type ChatRole, type Membership } from '../models';
 import { authorize } from './access';
-import { cacheKeys } from './authorization-cache';
+import { cacheKeys, type SharedChat, type SharedMembership } from './authorization-cache';
 import type { Caller, Context, Guest, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { actorOf, chatAccess, chatFacts, chatView, memberCounts, membershipOf, type ChatAccess } from './facts';
@@ -45,19 +45,19 @@ export async function joinChat(
 }
 
 async function inviteAccess(inviteCode: string, caller: Caller): Promise<ChatAccess> {
-  const chat = await ChatModel.findOne({ inviteCode });
+  const chat = await ChatModel.findOne({ inviteCode }, { _id: 1 }).lean();
   if (!chat) throw new StoaError('not_found', 'That invite code is not valid.');
-  return { chat, membership: await membershipOf(chat._id, caller.user._id) };
+  return chatAccess(chat._id.toString(), caller.user._id);
 }
 
 /** Makes the caller an active member (`can` has refused the banned); `isNew` is false when they already were one. */
-async function activateMembership(chat: ChatDocument, userId: Types.ObjectId, existing: MembershipDocument | null): Promise<{ doc: MembershipDocument; isNew: boolean }> {
+async function activateMembership(chat: SharedChat, userId: Types.ObjectId, existing: SharedMembership | null): Promise<{ doc: SharedMembership; isNew: boolean }> {
   if (existing) {
     if (existing.status === 'active') return { doc: existing, isNew: false };
     // Someone who left, or whose ban ran out, comes back as a plain member.
-    existing.set({ status: 'active', role: 'member', bannedUntil: null, bannedByRole: null, joinedAt: new Date() });
-    await existing.save();
-    return { doc: existing, isNew: true };
+    const back: Partial<Membership> = { status: 'active', role: 'member', bannedUntil: null, bannedByRole: null, joinedAt: new Date() };
+    await MembershipModel.updateOne({ _id: existing._id }, { $set: back });
+    return { doc: { ...existing, ...back }, isNew: true };
   }
   try {
     return { doc: await MembershipModel.create({ chatId: chat._id, userId }), isNew: true };
@@ -113,14 +113,13 @@ export async function updateChat(
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
   const membership = access.membership!;
-  const changes: Record<string, unknown> = {};
+  const changes: Partial<Chat> = {};
   if (input.title !== undefined) changes.title = input.title;
   if (input.description !== undefined) changes.description = input.description;
   if (input.slowModeSec !== undefined) changes.slowModeSec = input.slowModeSec;
-  access.chat.set(changes);
-  await access.chat.save();
+  await ChatModel.updateOne({ _id: access.chat._id }, { $set: changes }, { runValidators: true });
   await services.realtime.invalidate([cacheKeys.chat(access.chat.id)]);
-  return { chat: await chatView(access.chat, membership.role) };
+  return { chat: await chatView({ ...access.chat, ...changes }, membership.role) };
 }
 
 /** The owner names admins and members, or hands ownership over (and becomes an admin). */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 
-import type { UserDocument } from '../models';
+import type { SharedAccount } from './authorization-cache';
 import type { ReporterTrustConfig } from '../server/config';
 import type { ServerEventName, ServerEventPayload } from './protocol';
 
@@ -60,7 +60,7 @@ export interface Guest {
 /** One signed-in caller's request, on either transport. */
 export interface Caller extends Guest {
   /** The authenticated user, re-read from the database for this request. */
-  user: UserDocument;
+  user: SharedAccount;
 }
 
 /** What every handler is called with, `(ctx, input)`: the services, and who is asking. */

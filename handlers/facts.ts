@@ -16,16 +16,16 @@ import {
   type UserDocument,
 } from '../models';
 import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './access';
-import { cachedChat, cachedMembership } from './authorization-cache';
+import { cachedChat, cachedMembership, type SharedAccount, type SharedChat, type SharedMembership } from './authorization-cache';
 import type { Caller } from './context';
 import { StoaError } from './errors';
 import type { ChatView } from './protocol';
 import { toChatView } from './views';
 
 export interface ChatAccess {
-  chat: ChatDocument;
+  chat: SharedChat;
   /** The caller's membership row, whatever its status; null if they never joined. */
-  membership: MembershipDocument | null;
+  membership: SharedMembership | null;
 }
 
 const notFound = (what: string) => new StoaError('not_found', `No such ${what}.`);
@@ -79,16 +79,16 @@ export async function membershipOf(chatId: Types.ObjectId | string, userId: Type
   return MembershipModel.findOne({ chatId, userId });
 }
 
-export const chatFacts = (chat: ChatDocument): ChatFacts => ({ id: chat.id, type: chat.type, visibility: chat.visibility });
+export const chatFacts = (chat: SharedChat): ChatFacts => ({ id: chat.id, type: chat.type, visibility: chat.visibility });
 
-export function standing(m: MembershipDocument | null): Standing | null {
+export function standing(m: SharedMembership | null): Standing | null {
   if (!m) return null;
   return { role: m.role, status: m.status, bannedUntil: m.bannedUntil ?? null, mutedUntil: m.mutedUntil ?? null, mutedByRole: m.mutedByRole ?? null };
 }
 
-export const actorOf = (caller: Caller, membership: MembershipDocument | null): Actor => ({ id: caller.user.id, role: caller.user.role, membership: standing(membership) });
+export const actorOf = (caller: Caller, membership: SharedMembership | null): Actor => ({ id: caller.user.id, role: caller.user.role, membership: standing(membership) });
 
-export const personOf = (user: UserDocument, membership: MembershipDocument | null): Person => ({ id: user.id, role: user.role, membership: standing(membership) });
+export const personOf = (user: SharedAccount, membership: SharedMembership | null): Person => ({ id: user.id, role: user.role, membership: standing(membership) });
 
 /** The chats where the caller is owner or admin. */
 export async function adminChatIds(caller: Caller): Promise<Types.ObjectId[]> {
@@ -149,7 +149,7 @@ export async function memberCounts(chatIds: Types.ObjectId[]): Promise<Map<strin
   return new Map(rows.map((row) => [row._id.toString(), row.n]));
 }
 
-export async function chatView(chat: ChatDocument, role?: ChatRole): Promise<ChatView> {
+export async function chatView(chat: SharedChat, role?: ChatRole): Promise<ChatView> {
   const counts = await memberCounts([chat._id]);
   return toChatView(chat, counts.get(chat.id) ?? 0, role);
 }

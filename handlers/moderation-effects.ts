@@ -18,15 +18,13 @@ import {
   type ActorRole,
   type AppealDocument,
   type AppealOutcome,
-  type ChatDocument,
-  type MembershipDocument,
   type MessageDocument,
   type ModerationAction,
   type ModerationActionDocument,
   type ModerationCaseDocument,
 } from '../models';
 import { decidedLevel, isAtLeast } from './access';
-import { cacheKeys } from './authorization-cache';
+import { cacheKeys, type SharedChat, type SharedMembership } from './authorization-cache';
 import type { Services } from './context';
 import { isDuplicateKeyError } from './errors';
 import { rooms, type ActionView } from './protocol';
@@ -168,7 +166,7 @@ const untilFrom = (durationSec: number | undefined, now = Date.now()): Date | nu
 const isoOrNull = (date: Date | null): string | null => date?.toISOString() ?? null;
 
 /** Channels keep their subscribers out of each other's business: there only the chat's admins hear of a ban or mute. */
-async function memberNewsRooms(chat: ChatDocument): Promise<string | string[]> {
+async function memberNewsRooms(chat: SharedChat): Promise<string | string[]> {
   if (chat.type === 'group') return rooms.chat(chat.id);
   const admins = await MembershipModel.find({ chatId: chat._id, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { userId: 1 }).lean();
   return admins.map((m) => rooms.user(m.userId.toString()));
@@ -221,9 +219,9 @@ export async function unhideMessage(services: Services, message: MessageDocument
 
 /** Who a chat-level action is about: the chat, the user, and their membership there if any. */
 export interface MemberTarget {
-  chat: ChatDocument;
+  chat: SharedChat;
   userId: string;
-  membership: MembershipDocument | null;
+  membership: SharedMembership | null;
 }
 
 /** Bans from a chat: out of its room on every node first, so that nothing said after the ban reaches them. */

@@ -4,7 +4,8 @@
  */
 import { trusted, type Types } from 'mongoose';
 
-import { activeSuspension, isBanned, isMuted, ModerationActionModel, type ChatDocument, type ModerationActionDocument } from '../models';
+import { activeSuspension, isBanned, isMuted, ModerationActionModel, type ModerationActionDocument } from '../models';
+import type { SharedChat } from './authorization-cache';
 import { actorRoleOf, authorize, decidedLevel, isPlatformModerator, type Actor } from './access';
 import type { Caller, Context } from './context';
 import { StoaError } from './errors';
@@ -32,7 +33,7 @@ async function published({ services, caller }: Context, action: ModerationAction
 }
 
 /** The chat of a moderation request, and the caller as an actor there; refused before the target is read. */
-async function moderatedChat(caller: Caller, chatId: string | Types.ObjectId): Promise<{ chat: ChatDocument; actor: Actor }> {
+async function moderatedChat(caller: Caller, chatId: string | Types.ObjectId): Promise<{ chat: SharedChat; actor: Actor }> {
   const { chat, membership } = await chatAccess(chatId.toString(), caller.user._id);
   const actor = actorOf(caller, membership);
   authorize(actor, 'chat.moderate', { chat: chatFacts(chat) });

@@ -49,12 +49,12 @@ async function sharingAChat(caller: Caller, ids: string[]): Promise<string[]> {
 export async function updateProfile({ services, caller }: Context, input: { displayName: string }): Promise<{ user: UserView }> {
   await UserModel.updateOne({ _id: caller.user._id }, { $set: { displayName: input.displayName } });
   await services.realtime.invalidate([cacheKeys.account(caller.user.id)]);
-  caller.user.displayName = input.displayName;
+  const user = { ...caller.user, displayName: input.displayName };
 
   const memberships = await MembershipModel.find({ userId: caller.user._id, status: 'active' }, { chatId: 1, role: 1, status: 1 }).lean();
   const chats = await ChatModel.find({ _id: trusted({ $in: memberships.map((m) => m.chatId) }) }, { type: 1 }).lean();
   const typeOf = new Map(chats.map((chat) => [chat._id.toString(), chat.type]));
   const heard = memberships.filter((m) => typeOf.get(m.chatId.toString()) === 'group' || isChatAdmin(m)).map((m) => rooms.chat(m.chatId.toString()));
-  services.realtime.emit([rooms.user(caller.user.id), ...heard], 'user:updated', { user: toPublicUserView(caller.user) });
-  return { user: toUserView(caller.user) };
+  services.realtime.emit([rooms.user(caller.user.id), ...heard], 'user:updated', { user: toPublicUserView(user) });
+  return { user: toUserView(user) };
 }

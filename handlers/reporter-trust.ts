@@ -5,11 +5,12 @@
  */
 import { trusted, Types } from 'mongoose';
 
-import { isBanned, isMuted, MembershipModel, ModerationActionModel, ReportModel, type ReportReason, type UserDocument } from '../models';
+import { isBanned, isMuted, MembershipModel, ModerationActionModel, ReportModel, type ReportReason, type User } from '../models';
 import type { ReporterTrustConfig } from '../server/config';
+import type { SharedAccount } from './authorization-cache';
 
 /** A restriction for unfounded reports is in force while its end lies ahead. */
-export function reportingRestricted(user: Pick<UserDocument, 'reportingRestricted'>, now = new Date()): boolean {
+export function reportingRestricted(user: Pick<User, 'reportingRestricted'>, now = new Date()): boolean {
   const until = user.reportingRestricted?.until;
   return until !== undefined && until !== null && until > now;
 }
@@ -29,7 +30,7 @@ export async function reportRecord(reporterId: Types.ObjectId | string, since?: 
  * The weight of a report by `user` from `chatId` (null for a report on a user): the first rule
  * that applies, in this order: restricted or inaccurate 0; sanctioned; trusted flagger; new; established 1.
  */
-export async function reporterWeight(trust: ReporterTrustConfig, user: UserDocument, chatId: Types.ObjectId | null, now = new Date()): Promise<number> {
+export async function reporterWeight(trust: ReporterTrustConfig, user: SharedAccount, chatId: Types.ObjectId | null, now = new Date()): Promise<number> {
   if (reportingRestricted(user, now)) return 0;
   const record = await reportRecord(user._id);
   const decided = record.upheld + record.dismissed;
@@ -41,7 +42,7 @@ export async function reporterWeight(trust: ReporterTrustConfig, user: UserDocum
 }
 
 /** Suspended at any time before, or banned or muted in the chat the report comes from. */
-async function sanctioned(user: UserDocument, chatId: Types.ObjectId | null, now: Date): Promise<boolean> {
+async function sanctioned(user: SharedAccount, chatId: Types.ObjectId | null, now: Date): Promise<boolean> {
   if (await ModerationActionModel.exists({ type: 'suspend_account', targetId: user.id })) return true;
   if (!chatId) return false;
   const membership = await MembershipModel.findOne({ chatId, userId: user._id });
