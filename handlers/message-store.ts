@@ -6,7 +6,7 @@
  */
 import { Types } from 'mongoose';
 
-import { MessageModel, type MessageDocument } from '../models';
+import { MessageModel, type Message } from '../models';
 import { isDuplicateKeyError } from './errors';
 
 const MAX_ATTEMPTS = 100;
@@ -14,13 +14,13 @@ const MAX_ATTEMPTS = 100;
 const MAX_CHATS = 50_000;
 
 export interface StoredMessage {
-  message: MessageDocument;
+  message: Message;
   /** True when this send was a retry of a message already stored: nothing is relayed again. */
   replay: boolean;
 }
 
 interface PendingSend {
-  doc: MessageDocument;
+  doc: Message;
   resolve(stored: StoredMessage): void;
   reject(err: unknown): void;
   /** Retries of this very send that arrived in the same batch: they get its message as a replay. */
@@ -37,13 +37,13 @@ let writing = false;
 let scheduled = false;
 
 /**
- * Stores one message with the next seq of its chat; resolves once it is stored.
- * Validated before it queues, so that a refused document never takes a seq.
+ * Stores one message with the next seq of its chat; resolves once it is stored. The fields
+ * come validated from the wire, so the document is written as it stands, without a mongoose
+ * document's casting and validation: the hottest write skips about a third of its CPU.
  */
 export function storeMessage(fields: { chatId: Types.ObjectId; senderId: Types.ObjectId; text: string; clientMsgId: string }): Promise<StoredMessage> {
-  const doc = new MessageModel({ ...fields, seq: 0 });
-  const invalid = doc.validateSync();
-  if (invalid) return Promise.reject(invalid);
+  // Every field the schema stores, with its default (test/messages.test.ts holds the two together).
+  const doc: Message = { _id: new Types.ObjectId(), ...fields, seq: 0, createdAt: new Date(), editedAt: null, deletedAt: null, hidden: null };
   return new Promise((resolve, reject) => {
     waiting.push({ doc, resolve, reject, retries: [] });
     scheduleWrite();
@@ -114,7 +114,7 @@ async function insertInOrder(pending: PendingSend[]): Promise<PendingSend[]> {
   let storedCount = pending.length;
   let failure: unknown = null;
   try {
-    await MessageModel.collection.insertMany(pending.map((send) => send.doc.toObject({ depopulate: true })), { ordered: true });
+    await MessageModel.collection.insertMany(pending.map((send) => send.doc), { ordered: true });
   } catch (err) {
     const first = firstWriteError(err);
     if (!first) throw err;
@@ -142,7 +142,7 @@ async function answerFailure(failed: PendingSend, failure: unknown): Promise<boo
     settle(failed, failure);
     return true;
   }
-  const earlier = await MessageModel.findOne({ senderId: doc.senderId, chatId: doc.chatId, clientMsgId: doc.clientMsgId });
+  const earlier = await MessageModel.findOne({ senderId: doc.senderId, chatId: doc.chatId, clientMsgId: doc.clientMsgId }).lean();
   if (earlier) {
     for (const send of [failed, ...failed.retries]) send.resolve({ message: earlier, replay: true });
     return true;
@@ -158,7 +158,6 @@ function settle(send: PendingSend, err: unknown): void {
     for (const each of [send, ...send.retries]) each.reject(err);
     return;
   }
-  send.doc.isNew = false;
   send.resolve({ message: send.doc, replay: false });
   for (const retry of send.retries) retry.resolve({ message: send.doc, replay: true });
 }

@@ -102,6 +102,21 @@ describe('sending', () => {
     await expect(incoming).resolves.toEqual({ message });
   });
 
+
+  test('a sent message is stored with every field the message schema gives a new message, defaults included', async () => {
+    const alice = await user('alice');
+    const chat = await chatWith('group', alice, []);
+    const sent = await send(alice.socket, chat.id, 'stored as the schema says', 'schema-1');
+    const stored = await MessageModel.collection.findOne({ _id: new Types.ObjectId(sent.id) });
+    // What mongoose would have written for the same send.
+    const expected = new MessageModel({ chatId: chat.id, senderId: alice.id, text: 'stored as the schema says', clientMsgId: 'schema-1', seq: 1 }).toObject();
+    expect(Object.keys(stored!).sort()).toEqual(Object.keys(expected).sort());
+    const { _id, createdAt, ...fields } = expected;
+    expect(stored).toMatchObject(fields);
+    expect(stored!.createdAt).toBeInstanceOf(Date);
+    expect(Math.abs(stored!.createdAt.getTime() - Date.parse(sent.createdAt))).toBe(0);
+    expect(MessageModel.hydrate(stored!).validateSync()).toBeUndefined();
+  });
   test('a user with two sockets receives messages on both; a join on one socket moves the other too', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
