@@ -6,14 +6,12 @@
  * plus the embedded database's process for Stoa), target <= 2x; delivery p99 (from the send time
  * in the message's text to its arrival at each receiver), target <= 3x.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 import type { Server } from 'socket.io';
 
 import { rooms } from '../../handlers/protocol';
 import { startRelay } from './relay';
-import { connect, percentile, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
+import { connect, ownCpuSec, percentile, processCpuSec, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
 
 const RECEIVERS = (process.env.BENCH_FANOUT_RECEIVERS ?? '200,1000').split(',').map(Number);
 const SENDERS = 5;
@@ -220,21 +218,6 @@ async function groupOf(url: string, accounts: Account[]): Promise<string> {
 
 function roomSize(io: Server, room: string): number {
   return io.of('/').adapter.rooms.get(room)?.size ?? 0;
-}
-
-function ownCpuSec(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** utime + stime of a process, all its threads, from /proc/<pid>/stat. */
-function processCpuSec(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces: state is [0], utime [11], stime [12].
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 async function inBatches<T>(count: number, each: (i: number) => Promise<T>): Promise<T[]> {
