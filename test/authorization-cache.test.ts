@@ -3,6 +3,7 @@
  * must count on the very next event all the same. Each scenario warms the cache first.
  */
 import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
+import { cachedChat } from '../handlers/authorization-cache';
 import { createChat, ok, person, post } from './support/world';
 
 let server: TestServer;
@@ -85,4 +86,23 @@ test('slow mode switched on counts on the next send', async () => {
   ok(await emit(owner.socket, 'chat:update', { chatId: chat.id, slowModeSec: 60 }));
   await post(member, chat.id, 'first in slow mode');
   expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'too soon', clientMsgId: 'sm' })).toMatchObject({ ok: false, error: { code: 'slow_mode' } });
+});
+
+test('every reader shares one frozen record: what a handler reads cannot be changed under the next event', async () => {
+  const owner = await person(server, 'owner');
+  const chat = await createChat(owner, 'group', []);
+  await post(owner, chat.id);
+
+  const [first, second] = [await cachedChat(chat.id), await cachedChat(chat.id)];
+  expect(second).toBe(first);
+  expect(Object.isFrozen(first)).toBe(true);
+  expect(first).toMatchObject({ id: chat.id, title: chat.title, slowModeSec: 0 });
+  expect(() => {
+    (first as { title: string }).title = 'changed in place';
+  }).toThrow(TypeError);
+
+  // A change goes through the database and an invalidation, and the next read has it.
+  ok(await emit(owner.socket, 'chat:update', { chatId: chat.id, title: 'Renamed' }));
+  expect(await cachedChat(chat.id)).toMatchObject({ title: 'Renamed' });
+  expect(first).toMatchObject({ title: chat.title });
 });
