@@ -25,7 +25,7 @@ export interface Session {
 }
 
 export function issueToken(services: Services, user: SharedAccount): string {
-  return jwt.sign({ tv: user.tokenVersion }, services.jwtSecret, {
+  return jwt.sign({ tv: user.tokenVersion }, services.jwtKey, {
     algorithm: ALGORITHM,
     issuer: ISSUER,
     subject: user.id,
@@ -47,7 +47,7 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
   if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw new StoaError('unauthorized');
   let claims: TokenClaims;
   try {
-    claims = jwt.verify(token, services.jwtSecret, { algorithms: [ALGORITHM], issuer: ISSUER }) as TokenClaims;
+    claims = jwt.verify(token, services.jwtKey, { algorithms: [ALGORITHM], issuer: ISSUER }) as TokenClaims;
   } catch {
     throw new StoaError('unauthorized');
   }

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -56,7 +57,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     realtime: socketRealtime(io, log, { clustered: redis !== undefined }),
     limits,
     metrics,
-    jwtSecret: config.jwtSecret,
+    jwtKey: createSecretKey(Buffer.from(config.jwtSecret)),
     jwtTtlSec: config.jwtTtlSec,
     bcryptRounds: config.bcryptRounds,
     autoHideReports: config.autoHideReports,
