@@ -16,7 +16,6 @@ import { ChatModel, MembershipModel, UserModel, type Chat, type Membership, type
  * may change it (it is frozen); a handler that changes one writes to the database and invalidates.
  * `id` is typed as mongoose types a document's, so that a document passes for one too.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Shared<T> = Readonly<T & { _id: Types.ObjectId; id?: any }>;
 export type SharedAccount = Shared<User>;
 export type SharedChat = Shared<Chat>;
