@@ -11,6 +11,7 @@ import type { ServerEventName, ServerEventPayload } from './protocol';
  * through its adapter, so every call reaches the sockets of every node.
  */
 export interface Realtime {
+  /** To every socket in `room`, or in any of the rooms; an empty list reaches nobody. */
   emit<E extends ServerEventName>(room: string | string[], event: E, payload: ServerEventPayload<E>): void;
   /** Every socket in `fromRoom` (on any node) joins `room`. */
   join(fromRoom: string, room: string): Promise<void>;

@@ -100,6 +100,8 @@ export function socketRealtime(io: StoaServer, log: Logger, { clustered }: { clu
   }
   return {
     emit(room, event, payload) {
+      // Socket.IO reads no room at all as every socket: an audience that came out empty hears nothing.
+      if (Array.isArray(room) && room.length === 0) return;
       (io.to(room).emit as (event: string, payload: unknown) => boolean)(event, payload);
     },
     async join(fromRoom, room) {
