@@ -7,7 +7,7 @@
  */
 import { trusted, Types } from 'mongoose';
 
-import { AppealModel, ChatModel, isMuted, MembershipModel, MessageModel, ModerationActionModel, NoticeModel, UserModel, type ModerationActionDocument } from '../models';
+import { AppealModel, ChatModel, isMuted, MembershipModel, MessageModel, ModerationActionModel, NoticeModel, UserModel, type AppealDocument, type ModerationActionDocument } from '../models';
 import { actorRoleOf, isAtLeast, isPlatformModerator } from './access';
 import type { Context, Services } from './context';
 import { toAppealView } from './due-process-views';
@@ -28,22 +28,30 @@ export async function createAppeal({ services, caller }: Context, input: { actio
   if (notice.appealDeadline && notice.appealDeadline.getTime() < Date.now()) {
     throw new StoaError('forbidden', `The time to appeal this action ended at ${notice.appealDeadline.toISOString()}.`);
   }
-  try {
-    const appeal = await AppealModel.create({
-      actionId: action._id,
-      appellantId: caller.user._id,
-      actionType: action.type,
-      actionActorId: action.actorId,
-      chatId: action.chatId ?? null,
-      text: input.text,
-    });
-    services.metrics.appealsFiled.inc();
-    services.log.info({ appealId: appeal.id, actionId: action.id }, 'appeal filed');
-    return { appeal: toAppealView(appeal) };
-  } catch (err) {
+  const appeal = await AppealModel.create({
+    actionId: action._id,
+    appellantId: caller.user._id,
+    actionType: action.type,
+    actionActorId: action.actorId,
+    chatId: action.chatId ?? null,
+    text: input.text,
+  }).catch((err: unknown) => {
     if (isDuplicateKeyError(err)) throw new StoaError('conflict', 'You have already appealed this action.');
     throw err;
-  }
+  });
+  services.metrics.appealsFiled.inc();
+  services.log.info({ appealId: appeal.id, actionId: action.id }, 'appeal filed');
+  await publishAppeal(services, appeal, action);
+  return { appeal: toAppealView(appeal) };
+}
+
+/**
+ * `mod:appeal` to the platform moderators who may decide the appeal, in their `mod:appeals` view:
+ * as that list does, it leaves out the one who took the action and the appellant.
+ */
+async function publishAppeal(services: Services, appeal: AppealDocument, action: ModerationActionDocument): Promise<void> {
+  const { staff } = await effects.audienceOf(null, [appeal.actionActorId, appeal.appellantId.toString()]);
+  services.realtime.emit(staff, 'mod:appeal', { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }) });
 }
 
 function requirePlatformModerator(caller: Context['caller']): void {
@@ -81,6 +89,8 @@ export async function decideAppeal(
   const decided = await effects.decideAppeal(services, decision, appeal, input.outcome, () => reverseAction(services, action, reversal));
   if (!decided) throw new StoaError('conflict', 'That appeal is already decided.');
   services.metrics.appealsDecided.inc({ outcome: input.outcome });
+  // Other open consoles drop it from their open appeals.
+  await publishAppeal(services, appeal, action);
   await services.realtime.flush();
   return { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }) };
 }

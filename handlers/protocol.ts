@@ -283,6 +283,11 @@ export interface ServerToClientEvents {
   'notices:unread': (payload: { notices: NoticeView[] }) => void;
   /** To the appellant: their appeal was decided. */
   'appeal:decided': (payload: { appeal: AppealView }) => void;
+  /**
+   * To platform moderators, in their `mod:appeals` view, when an appeal is filed and when it is decided;
+   * never to the one who took the action appealed, nor to the appellant.
+   */
+  'mod:appeal': (payload: { appeal: AppealView }) => void;
   /** Sent before a graceful shutdown closes the socket; reconnect to another node or later. */
   'server:shutdown': (payload: { reason: string }) => void;
   /**

@@ -219,6 +219,7 @@ export const serverEvents = {
   // Due process.
   'notices:unread': z.object({ notices: z.array(noticeView) }),
   'appeal:decided': z.object({ appeal: appealView }),
+  'mod:appeal': z.object({ appeal: appealView }),
   'server:shutdown': z.object({ reason: z.string() }),
   'connection:closed': z.object({ code: z.literal('rate_limited'), message: z.string(), retryAfterMs: z.number() }),
 } satisfies Record<protocol.ServerEventName, z.ZodType>;

@@ -1,6 +1,7 @@
 /**
  * The moderation console in a real browser (headless Chromium) against a real server:
- * sign-in, the live queue, a case's evidence, a hide from the console, the audit log and operations.
+ * sign-in, the live queue, a case's evidence, a hide from the console, an appeal decided from the console,
+ * the audit log and operations.
  * STOA_CONSOLE_SCREENSHOTS=1 also saves the README's screenshots to server/console/screenshots/.
  */
 import path from 'node:path';
@@ -202,6 +203,88 @@ test("a chat admin reviews their chat's case without the reporter, and sees the 
   await page.click('#confirm-ok');
   await page.waitForSelector('#confirm-error:not(:empty)');
   expect(await page.textContent('#confirm-error')).toContain('forbidden');
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
+test('an appeal shows up in an open console live; the moderator reads it as text and reverses it, the appellant hears it and the message reappears', async () => {
+  const owner = await person(server, 'owner');
+  const author = await person(server, 'author');
+  const member = await person(server, 'member');
+  const actingModerator = await person(server, 'mod', 'moderator');
+  const moderator = await person(server, 'mod', 'moderator');
+  const chat = await createChat(owner, 'group', [author, member]);
+  const message = await post(author, chat.id, 'a joke, taken badly');
+  const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: message.id, reason: 'looks like a threat' })).action;
+
+  const { page, dialogs, errors } = await openConsole(moderator);
+  await page.waitForSelector('#link-state.up');
+  // The queue has loaded: what arrives from now on arrives live.
+  await until(() => page.textContent('#open-count'), (count) => Boolean(count));
+  await page.evaluate('window.stillTheSamePage = true');
+
+  const hostile = '<img src=x onerror=alert(1)> it was a line from a film';
+  const appeal = ok(await emit(author.socket, 'appeal:create', { actionId: hide.id, text: hostile })).appeal;
+  const row = page.locator(`#appeals-rows tr[data-appeal-id="${appeal.id}"]`);
+  await row.waitFor();
+  expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+  expect(await row.textContent()).toContain('hide_message');
+
+  await row.click();
+  await page.waitForSelector('#appeal:not([hidden]) #appeal-actions [data-action=reverse]');
+  expect(await page.textContent('#appeal-text .text')).toBe(hostile);
+  expect(await page.locator('#appeal img').count()).toBe(0);
+  const appealed = await page.textContent('#appeal-action');
+  for (const shown of ['hide_message', 'looks like a threat', actingModerator.id, message.id]) expect(appealed).toContain(shown);
+  expect(await page.textContent('#appeal-facts')).toContain(author.id);
+  expect(await page.isVisible('#appeal-actions [data-action=uphold]')).toBe(true);
+
+  const unhidden = nextEvent(member.socket, 'message:unhidden', 5000);
+  const decided = nextEvent(author.socket, 'appeal:decided', 5000);
+  await page.click('#appeal-actions [data-action=reverse]');
+  // Without a reason nothing is sent: the dialog stays open.
+  await page.click('#confirm-ok');
+  expect(await page.isVisible('#confirm[open]')).toBe(true);
+  await confirmWith(page, 'a quotation, not a threat');
+
+  expect((await decided).appeal).toMatchObject({ id: appeal.id, status: 'reversed', decisionReason: 'a quotation, not a threat' });
+  expect((await unhidden).message).toMatchObject({ id: message.id, text: 'a joke, taken badly' });
+  // Back in the queue, the appeal has left the open list.
+  await page.waitForSelector('#queue:not([hidden])');
+  expect(await until(() => row.count(), (n) => n === 0)).toBe(0);
+  expect(ok(await emit(moderator.socket, 'mod:appeals', { status: 'open' })).appeals.map((a) => a.id)).not.toContain(appeal.id);
+  expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+
+  expect(dialogs).toEqual([]);
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
+test('an appeal decided by another moderator while the console asks for a reason: the server refuses the second decision and the console says so', async () => {
+  const owner = await person(server, 'owner');
+  const author = await person(server, 'author');
+  const actingModerator = await person(server, 'mod', 'moderator');
+  const otherModerator = await person(server, 'mod', 'moderator');
+  const moderator = await person(server, 'mod', 'moderator');
+  const chat = await createChat(owner, 'group', [author]);
+  const ban = ok(await emit(actingModerator.socket, 'mod:ban', { userId: author.id, chatId: chat.id, reason: 'off topic' })).action;
+  const appeal = ok(await emit(author.socket, 'appeal:create', { actionId: ban.id, text: 'I was on topic' })).appeal;
+
+  const { page, errors } = await openConsole(moderator);
+  await page.goto(`${server.url}/console#/appeal/${appeal.id}`);
+  await page.waitForSelector('#appeal:not([hidden]) #appeal-actions [data-action=uphold]');
+  expect(await page.textContent('#appeal-text')).toBe('I was on topic');
+  await page.click('#appeal-actions [data-action=uphold]');
+  await page.fill('#confirm textarea[name=reason]', 'it was off topic');
+
+  ok(await emit(otherModerator.socket, 'mod:appeal-decide', { appealId: appeal.id, outcome: 'reversed', reason: 'on topic after all' }));
+  // The decision reaches the console live: the appeal on screen shows it.
+  await page.locator('#appeal-actions', { hasText: 'Decided: reversed' }).waitFor();
+  await page.click('#confirm-ok');
+  await page.waitForSelector('#confirm-error:not(:empty)');
+  expect(await page.textContent('#confirm-error')).toBe('That appeal is already decided. (conflict)');
+  await page.click('#confirm-cancel');
+  expect(await page.isHidden('#appeal-actions [data-action=uphold]')).toBe(true);
   expect(errors).toEqual([]);
   await page.context().close();
 });

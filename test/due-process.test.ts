@@ -160,6 +160,33 @@ describe('appeals', () => {
     expect(await emit(secondModerator.socket, 'mod:appeal-decide', { appealId: filed.id, outcome: 'upheld', reason: 'changed my mind' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
   });
 
+  test('a new appeal reaches the other platform moderators live, never the one who acted nor a chat admin, and so does its decision', async () => {
+    const { owner, author, action } = await hiddenMessage();
+    const thirdModerator = await person(server, 'moderator3', 'moderator');
+    const heardByActor = collect(moderator.socket, 'mod:appeal');
+    const heardByChatAdmin = collect(owner.socket, 'mod:appeal');
+    const heardByAppellant = collect(author.socket, 'mod:appeal');
+    const filedLive = nextEvent(secondModerator.socket, 'mod:appeal');
+    const filedLiveElsewhere = nextEvent(thirdModerator.socket, 'mod:appeal');
+
+    const filed = ok(await emit(author.socket, 'appeal:create', { actionId: action.id, text: 'Out of context.' })).appeal;
+    const { appeal } = await filedLive;
+    // The same view `mod:appeals` gives: who appealed, and the action with who took it.
+    const queued = ok(await emit(secondModerator.socket, 'mod:appeals', { status: 'open' })).appeals.find((a) => a.id === filed.id);
+    expect(appeal).toEqual(queued);
+    expect(appeal).toMatchObject({ id: filed.id, status: 'open', appellantId: author.id, text: 'Out of context.', action: { id: action.id, actorId: moderator.id } });
+    expect((await filedLiveElsewhere).appeal.id).toBe(filed.id);
+
+    const decidedLive = nextEvent(thirdModerator.socket, 'mod:appeal');
+    ok(await emit(secondModerator.socket, 'mod:appeal-decide', { appealId: filed.id, outcome: 'reversed', reason: 'out of context indeed' }));
+    expect((await decidedLive).appeal).toMatchObject({ id: filed.id, status: 'reversed', decisionReason: 'out of context indeed', decidedAt: expect.any(String), action: { id: action.id } });
+
+    await Promise.all([moderator.socket, owner.socket, author.socket].map(settle));
+    expect(heardByActor).toEqual([]);
+    expect(heardByChatAdmin).toEqual([]);
+    expect(heardByAppellant).toEqual([]);
+  });
+
   test('an appeal by someone else, twice, after the window, on a dismissal or on a lifting is refused and stores nothing', async () => {
     const { owner, author, message, action } = await hiddenMessage();
     const before = await AppealModel.countDocuments();

@@ -1,13 +1,14 @@
 // Start-up, sign-in, navigation between views, live events and keyboard shortcuts.
 import { $, fill, errorText, throttle } from './dom.js';
 import { session, login, logout, restore, connect, call, isPlatformAdmin } from './session.js';
-import { initQueue, reload as reloadQueue, reloadSoon, upsertCase, resolveCase, moveSelection, openSelected } from './queue.js';
+import { initQueue, reload as reloadQueue, reloadSoon, upsertCase, resolveCase, upsertAppeal, moveSelection, openSelected } from './queue.js';
 import { showCase, leaveCase, refreshCase, concernsShownCase, runShortcut } from './case.js';
+import { initAppeal, showAppeal, leaveAppeal, updateShownAppeal } from './appeal.js';
 import { initLog, load as loadLog, showingNewest } from './log.js';
 import { startOps, stopOps } from './ops.js';
 import { initConfirm, confirmOpen } from './confirm.js';
 
-const VIEWS = ['signin', 'forbidden', 'queue', 'case', 'log', 'ops', 'help'];
+const VIEWS = ['signin', 'forbidden', 'queue', 'case', 'appeal', 'log', 'ops', 'help'];
 /** Set once the server has let this person read a queue; until then no view but sign-in or "not a moderator". */
 let mayModerate = false;
 
@@ -18,15 +19,19 @@ function show(view) {
   document.body.dataset.view = view;
 }
 
-/** Shows the view named by the location hash (#/queue, #/case/<id>, #/log, #/ops, #/help). */
+/** Shows the view named by the location hash (#/queue, #/case/<id>, #/appeal/<id>, #/log, #/ops, #/help). */
 function route() {
   if (!mayModerate) return;
   const [, view = 'queue', id] = location.hash.split('/');
   if (view !== 'case') leaveCase();
+  if (view !== 'appeal') leaveAppeal();
   if (view !== 'ops') stopOps();
   if (view === 'case' && id) {
     show('case');
     showCase(id);
+  } else if (view === 'appeal' && id) {
+    show('appeal');
+    showAppeal(id);
   } else if (view === 'log') {
     show('log');
     loadLog();
@@ -61,6 +66,10 @@ async function start() {
     refreshLogSoon();
   });
   socket.on('report:resolved', ({ caseId, outcome }) => resolveCase(caseId, outcome));
+  socket.on('mod:appeal', ({ appeal }) => {
+    upsertAppeal(appeal);
+    updateShownAppeal(appeal);
+  });
   // Reconnected after a drop: events may have been missed, so read the queue again.
   socket.io.on('reconnect', () => reloadSoon());
 
@@ -111,7 +120,7 @@ function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || confirmOpen()) return;
   if (event.target.closest?.('input, textarea, select')) return;
   const view = document.body.dataset.view;
-  if (!['queue', 'case', 'log', 'ops', 'help'].includes(view)) return;
+  if (!['queue', 'case', 'appeal', 'log', 'ops', 'help'].includes(view)) return;
   const key = event.key;
   if (goPending) {
     goPending = false;
@@ -130,7 +139,8 @@ function onKey(event) {
 
 initSignIn();
 initConfirm();
-initQueue({ onOpen: (caseId) => (location.hash = `#/case/${caseId}`) });
+initQueue({ onOpen: (caseId) => (location.hash = `#/case/${caseId}`), onOpenAppeal: (appealId) => (location.hash = `#/appeal/${appealId}`) });
+initAppeal({ onDecided: () => (location.hash = '#/queue') });
 initLog();
 window.addEventListener('hashchange', route);
 document.addEventListener('keydown', onKey);

@@ -1,4 +1,4 @@
-// The live queue: cases sorted by priority, kept current by report:new and mod:action.
+// The live queue: cases sorted by priority, kept current by report:new and mod:action; open appeals, by mod:appeal.
 import { $, fill, h, time, errorText, throttle } from './dom.js';
 import { call } from './session.js';
 
@@ -6,10 +6,11 @@ const REASONS = ['child_abuse', 'terrorism', 'non_consensual_imagery', 'violence
 /** The server answers at most this many cases per request. */
 const PAGE = 100;
 
-const state = { cases: new Map(), openIds: new Set(), selected: 0, onOpen: () => {} };
+const state = { cases: new Map(), openIds: new Set(), appeals: new Map(), selected: 0, onOpen: () => {}, onOpenAppeal: () => {} };
 
-export function initQueue({ onOpen }) {
+export function initQueue({ onOpen, onOpenAppeal }) {
   state.onOpen = onOpen;
+  state.onOpenAppeal = onOpenAppeal;
   const form = $('queue-filters');
   form.elements.reason.append(...REASONS.map((reason) => h('option', { value: reason }, reason)));
   form.addEventListener('change', () => reload());
@@ -48,7 +49,9 @@ export async function reload() {
     state.openIds = new Set((open ?? listed).cases.filter((c) => c.status === 'open').map((c) => c.id));
     fill($('queue-error'));
     // Only platform moderators decide appeals; chat admins are refused and see none.
-    renderAppeals(await call('mod:appeals', { status: 'open' }).then((r) => r.appeals, () => []));
+    const appeals = await call('mod:appeals', { status: 'open', limit: PAGE }).then((r) => r.appeals, () => []);
+    state.appeals = new Map(appeals.map((a) => [a.id, a]));
+    renderAppeals();
   } catch (error) {
     fill($('queue-error'), errorText(error));
   }
@@ -102,13 +105,25 @@ function render() {
   document.title = `(${n}${n >= PAGE ? '+' : ''}) Stoa console`;
 }
 
-function renderAppeals(appeals) {
+/** A filed or decided appeal from mod:appeal: an open one is listed, a decided one leaves the list. */
+export function upsertAppeal(appeal) {
+  if (appeal.status === 'open') state.appeals.set(appeal.id, appeal);
+  else state.appeals.delete(appeal.id);
+  renderAppeals();
+}
+
+/** An open appeal as the queue last heard of it, if it did. */
+export const knownAppeal = (appealId) => state.appeals.get(appealId);
+
+function renderAppeals() {
+  const appeals = [...state.appeals.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   $('appeals').hidden = appeals.length === 0;
   fill($('appeals-count'), String(appeals.length));
   fill($('appeals-rows'), appeals.map((a) =>
-    h('tr', { dataset: { appealId: a.id } },
+    h('tr', { dataset: { appealId: a.id }, tabindex: 0, onclick: () => state.onOpenAppeal(a.id),
+      onkeydown: (event) => event.key === 'Enter' && state.onOpenAppeal(a.id) },
       h('td', {}, time(a.createdAt)),
-      h('td', {}, `${a.actionType}: ${a.action?.reason ?? ''}`),
+      h('td', {}, h('a', { href: `#/appeal/${a.id}` }, a.actionType), `: ${a.action?.reason ?? ''}`),
       h('td', {}, a.action?.actorRole ?? ''),
       h('td', {}, a.text))));
 }
