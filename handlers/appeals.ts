@@ -13,6 +13,7 @@ import type { Context, Services } from './context';
 import { toAppealView } from './due-process-views';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { actorOf } from './facts';
+import { audienceOf, type Decision } from './enactment';
 import * as effects from './moderation-effects';
 import { isAppealable } from './notices';
 import type { AppealOutcome, AppealStatus, AppealView } from './protocol';
@@ -50,7 +51,7 @@ export async function createAppeal({ services, caller }: Context, input: { actio
  * as that list does, it leaves out the one who took the action and the appellant.
  */
 async function publishAppeal(services: Services, appeal: AppealDocument, action: ModerationActionDocument): Promise<void> {
-  const { staff } = await effects.audienceOf(null, [appeal.actionActorId, appeal.appellantId.toString()]);
+  const { staff } = await audienceOf(null, [appeal.actionActorId, appeal.appellantId.toString()]);
   services.realtime.emit(staff, 'mod:appeal', { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }) });
 }
 
@@ -84,8 +85,8 @@ export async function decideAppeal(
   const level = actorRoleOf(actorOf(caller, null))!;
   if (!isAtLeast(level, action.actorRole)) throw new StoaError('forbidden', `Only a ${action.actorRole.replace('_', ' ')} or above decides this appeal.`);
 
-  const decision: effects.Decision = { actorId: caller.user.id, actorRole: level, reason: input.reason, case: null };
-  const reversal: effects.Decision = { ...decision, reason: `appeal reversed: ${input.reason}`, appealId: appeal._id };
+  const decision: Decision = { actorId: caller.user.id, actorRole: level, reason: input.reason, case: null };
+  const reversal: Decision = { ...decision, reason: `appeal reversed: ${input.reason}`, appealId: appeal._id };
   const decided = await effects.decideAppeal(services, decision, appeal, input.outcome, () => reverseAction(services, action, reversal));
   if (!decided) throw new StoaError('conflict', 'That appeal is already decided.');
   services.metrics.appealsDecided.inc({ outcome: input.outcome });
@@ -96,7 +97,7 @@ export async function decideAppeal(
 }
 
 /** Lifts what the action imposed, if it is still in force; null when nothing is left to lift. */
-async function reverseAction(services: Services, action: ModerationActionDocument, decision: effects.Decision): Promise<ModerationActionDocument | null> {
+async function reverseAction(services: Services, action: ModerationActionDocument, decision: Decision): Promise<ModerationActionDocument | null> {
   switch (action.type) {
     case 'hide_message': {
       const message = await MessageModel.findById(action.targetId);

@@ -10,6 +10,7 @@ import { actorRoleOf, authorize, decidedLevel, isPlatformModerator, type Actor }
 import type { Caller, Context } from './context';
 import { StoaError } from './errors';
 import { actorOf, adminChatIds, asMessageNotFound, caseFacts, chatAccess, chatFacts, findCase, findMessage, findUser, membershipOf, moderatingChatOf, namedCase, personOf } from './facts';
+import type { Decision } from './enactment';
 import * as effects from './moderation-effects';
 import { holdReportersToAccount } from './reporter-accountability';
 import type { ActionView } from './protocol';
@@ -17,9 +18,9 @@ import type { ModerationActionInput } from './schemas';
 import { toActionView } from './views';
 
 /** The level the caller acts at, once `authorize` has let them act. */
-const levelOfActor = (actor: Actor): effects.Decision['actorRole'] => actorRoleOf(actor) ?? 'chat_admin';
+const levelOfActor = (actor: Actor): Decision['actorRole'] => actorRoleOf(actor) ?? 'chat_admin';
 
-const decisionOf = (caller: Caller, actor: Actor, reason: string, moderationCase: effects.Decision['case'] = null): effects.Decision => ({
+const decisionOf = (caller: Caller, actor: Actor, reason: string, moderationCase: Decision['case'] = null): Decision => ({
   actorId: caller.user.id,
   actorRole: levelOfActor(actor),
   reason,
