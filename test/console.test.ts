@@ -9,6 +9,7 @@ import path from 'node:path';
 import chromium from '@sparticuz/chromium';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 
+import { ModerationCaseModel } from '../models';
 import { dropTestDatabase, emit, nextEvent, sleep, startTestServer, type TestServer } from './support/harness';
 import { createChat, ok, person, post, report, type Person } from './support/world';
 
@@ -215,7 +216,9 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   const moderator = await person(server, 'mod', 'moderator');
   const chat = await createChat(owner, 'group', [author, member]);
   const message = await post(author, chat.id, 'a joke, taken badly');
-  const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: message.id, reason: 'looks like a threat' })).action;
+  ok(await emit(member.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'violence' }));
+  const caseId = (await ModerationCaseModel.findOne({ targetId: message.id }).lean())!._id.toString();
+  const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: message.id, reason: 'looks like a threat', caseId })).action;
 
   const { page, dialogs, errors } = await openConsole(moderator);
   await page.waitForSelector('#link-state.up');
@@ -237,6 +240,8 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   const appealed = await page.textContent('#appeal-action');
   for (const shown of ['hide_message', 'looks like a threat', actingModerator.id, message.id]) expect(appealed).toContain(shown);
   expect(await page.textContent('#appeal-facts')).toContain(author.id);
+  // The case the hide decided is one click away.
+  expect(await page.getAttribute('#appeal-action [data-case-link]', 'href')).toBe(`#/case/${caseId}`);
   expect(await page.isVisible('#appeal-actions [data-action=uphold]')).toBe(true);
 
   const unhidden = nextEvent(member.socket, 'message:unhidden', 5000);
@@ -323,9 +328,9 @@ test('the operations page shows the refusals of a burst and the blocked key', as
   await page.context().close();
 });
 
-// The README's screenshots: a queue of a few cases, and one case in full.
+// The README's screenshots: a queue of a few cases, one case in full, and an appeal.
 if (SCREENSHOTS) {
-  test('screenshots of the queue and of a case', async () => {
+  test('screenshots of the queue, of a case and of an appeal', async () => {
     const owner = await person(server, 'maria');
     const spammer = await person(server, 'deals4u');
     const troll = await person(server, 'night_owl');
@@ -351,6 +356,17 @@ if (SCREENSHOTS) {
     await page.locator('#queue-rows tr', { hasText: insult.id }).click();
     await page.locator('#case-history li').first().waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'case.png'), fullPage: true });
+
+    // An author appeals a hide; another moderator opens the appeal.
+    const actingModerator = await person(server, 'moderator', 'moderator');
+    const joke = await post(readers[1]!, chat.id, 'if you keep posting scams I will find you and report you again');
+    const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: joke.id, reason: 'reads as a threat' })).action;
+    ok(await emit(readers[1]!.socket, 'appeal:create', { actionId: hide.id, text: 'I meant I would report them again, not a threat. Everyone in the group knows me.' }));
+    await page.goto(`${server.url}/console#/queue`);
+    await page.locator('#appeals-rows tr').first().click();
+    await page.locator('#appeal:not([hidden]) #appeal-actions [data-action=reverse]').waitFor();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'appeal.png'), fullPage: true });
     await page.context().close();
   });
 }

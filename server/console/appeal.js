@@ -79,6 +79,8 @@ function actionAppealed(a) {
     h('p', { class: 'meta' }, `On ${a.targetType} ${a.targetId}`, a.chatId ? ` in chat ${a.chatId}` : '',
       a.until ? [', until ', time(a.until)] : ''),
     h('p', { class: 'reason' }, a.reason),
+    // The case it decided shows the target as it is now and the evidence as reported.
+    a.caseId ? h('p', {}, h('a', { href: `#/case/${a.caseId}`, 'data-case-link': '' }, 'Open the case it decided')) : null,
   ];
 }
 
