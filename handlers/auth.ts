@@ -4,7 +4,7 @@ import { Types } from 'mongoose';
 
 import { activeSuspension, MembershipModel, UserModel, type PlatformRole, type User, type UserDocument } from '../models';
 import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './authorization-cache';
-import type { Caller, Context, Guest, Services } from './context';
+import type { Context, Guest, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { rooms, type UserView } from './protocol';
 import { toUserView } from './views';

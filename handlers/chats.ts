@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
-import { trusted, Types } from 'mongoose';
+import { Types } from 'mongoose';
 
 import { ChatModel, MembershipModel, type Chat, type ChatRole, type Membership } from '../models';
 import { authorize } from './access';
 import { cacheKeys, type SharedChat, type SharedMembership } from './authorization-cache';
-import type { Caller, Context, Guest, Services } from './context';
+import type { Caller, Context } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
-import { actorOf, chatAccess, chatFacts, chatView, memberCounts, membershipOf, type ChatAccess } from './facts';
+import { actorOf, chatAccess, chatFacts, chatView, type ChatAccess } from './facts';
 import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './protocol';
 import { toChatView, toMembershipView } from './views';
 

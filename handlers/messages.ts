@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { MessageModel, type Message } from '../models';
 import { authorize, isChatAdmin, isPlatformModerator } from './access';
 import { asAuthorizedWork } from './authorization-cache';
-import type { Caller, Context, Guest, Services } from './context';
+import type { Caller, Context, Services } from './context';
 import { StoaError } from './errors';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
 import { rooms, type HistoryEntry, type MessageView } from './protocol';

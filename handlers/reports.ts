@@ -3,7 +3,6 @@ import { trusted, Types } from 'mongoose';
 import {
   activeSuspension,
   ChatModel,
-  MembershipModel,
   MessageModel,
   ModerationCaseModel,
   ReportModel,
@@ -13,7 +12,7 @@ import {
   type TargetType,
 } from '../models';
 import { authorize, isPlatformModerator } from './access';
-import type { Caller, Context, Guest, Services } from './context';
+import type { Caller, Context, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
 import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, chatView, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
 import { audienceOf } from './enactment';

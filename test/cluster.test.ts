@@ -57,7 +57,7 @@ const connect = (node: StoaNode, client: Client) => connectSocket(node.url, clie
 async function groupOf(owner: ClientSocket, members: ClientSocket[]): Promise<string> {
   const created = ok(await emit(owner, 'chat:create', { type: 'group', title: 'across nodes' }));
   for (const member of members) {
-    const joined = ok(await emit(member, 'chat:join', { chatId: created.chat.id }));
+    ok(await emit(member, 'chat:join', { chatId: created.chat.id }));
   }
   return created.chat.id;
 }

@@ -125,7 +125,7 @@ describe('appeals', () => {
   }
 
   test('a reversed appeal unhides the message live, by another moderator, and the appellant hears the decision', async () => {
-    const { owner, author, chat, message, action } = await hiddenMessage();
+    const { owner, author, message, action } = await hiddenMessage();
     const filed = ok(await emit(author.socket, 'appeal:create', { actionId: action.id, text: 'It was a line from a film.' })).appeal;
     expect(filed).toMatchObject({ actionId: action.id, actionType: 'hide_message', status: 'open', decisionReason: null });
     expect(filed).not.toHaveProperty('appellantId');

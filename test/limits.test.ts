@@ -46,7 +46,7 @@ async function member(prefix: string): Promise<Member> {
 async function groupOf(owner: Member, members: Member[]): Promise<string> {
   const created = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'Limits' }));
   for (const m of members) {
-    const joined = ok(await emit(m.socket, 'chat:join', { chatId: created.chat.id }));
+    ok(await emit(m.socket, 'chat:join', { chatId: created.chat.id }));
   }
   return created.chat.id;
 }
