@@ -12,11 +12,12 @@ import { actorRoleOf, isAtLeast, isPlatformModerator } from './access';
 import type { Context, Services } from './context';
 import { toAppealView } from './due-process-views';
 import { isDuplicateKeyError, StoaError } from './errors';
-import { actorOf } from './facts';
+import { recordAccess } from './access-log';
+import { actorOf, currentTarget } from './facts';
 import { audienceOf, type Decision } from './enactment';
 import * as effects from './moderation-effects';
 import { isAppealable } from './notices';
-import type { AppealOutcome, AppealStatus, AppealView } from './protocol';
+import type { AppealOutcome, AppealStatus, AppealView, CaseTarget } from './protocol';
 import { toActionView } from './views';
 
 export async function createAppeal({ services, caller }: Context, input: { actionId: string; text: string }): Promise<{ appeal: AppealView }> {
@@ -70,18 +71,33 @@ export async function listAppeals({ caller }: Context, input: { status?: AppealS
   return { appeals: appeals.map((a) => toAppealView(a, { action: byId.get(a.actionId.toString()) })) };
 }
 
+/** One appeal for a platform moderator who may decide it, with what the action acted on as it is now. */
+export async function getAppeal({ caller }: Context, input: { appealId: string }): Promise<{ appeal: AppealView; target: CaseTarget }> {
+  const { appeal, action } = await appealToDecide(caller, input.appealId);
+  // A hidden or deleted message's text is evidence here too: reading it is audited.
+  if (action.targetType === 'message') await recordAccess(caller, 'appeal_target', action.targetId, action.chatId ?? null);
+  const target = action.targetType === 'message' || action.targetType === 'user' ? await currentTarget(action.targetType, action.targetId) : null;
+  return { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }), target };
+}
+
+/** The appeal and the action it contests, for a platform moderator other than the one who acted and the appellant. */
+async function appealToDecide(caller: Context['caller'], appealId: string): Promise<{ appeal: AppealDocument; action: ModerationActionDocument }> {
+  requirePlatformModerator(caller);
+  const appeal = await AppealModel.findById(appealId);
+  if (!appeal) throw new StoaError('not_found', 'No such appeal.');
+  if (appeal.actionActorId === caller.user.id) throw new StoaError('forbidden', 'Nobody decides the appeal against their own action.');
+  if (appeal.appellantId.equals(caller.user._id)) throw new StoaError('forbidden', 'Nobody decides their own appeal.');
+  const action = await ModerationActionModel.findById(appeal.actionId);
+  if (!action) throw new StoaError('not_found', 'No such action.');
+  return { appeal, action };
+}
+
 export async function decideAppeal(
   { services, caller }: Context,
   input: { appealId: string; outcome: AppealOutcome; reason: string },
 ): Promise<{ appeal: AppealView }> {
-  requirePlatformModerator(caller);
-  const appeal = await AppealModel.findById(input.appealId);
-  if (!appeal) throw new StoaError('not_found', 'No such appeal.');
-  if (appeal.actionActorId === caller.user.id) throw new StoaError('forbidden', 'Nobody decides the appeal against their own action.');
-  if (appeal.appellantId.equals(caller.user._id)) throw new StoaError('forbidden', 'Nobody decides their own appeal.');
+  const { appeal, action } = await appealToDecide(caller, input.appealId);
   if (appeal.status !== 'open') throw new StoaError('conflict', 'That appeal is already decided.');
-  const action = await ModerationActionModel.findById(appeal.actionId);
-  if (!action) throw new StoaError('not_found', 'No such action.');
   const level = actorRoleOf(actorOf(caller, null))!;
   if (!isAtLeast(level, action.actorRole)) throw new StoaError('forbidden', `Only a ${action.actorRole.replace('_', ' ')} or above decides this appeal.`);
 

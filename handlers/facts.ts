@@ -2,6 +2,7 @@
 import { trusted, Types } from 'mongoose';
 
 import {
+  activeSuspension,
   ChatModel,
   MembershipModel,
   MessageModel,
@@ -13,14 +14,15 @@ import {
   type MessageDocument,
   type ModerationCase,
   type ModerationCaseDocument,
+  type TargetType,
   type UserDocument,
 } from '../models';
 import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './access';
 import { cachedChat, cachedMembership, type SharedAccount, type SharedChat, type SharedMembership } from './authorization-cache';
 import type { Caller } from './context';
 import { StoaError } from './errors';
-import type { ChatView } from './protocol';
-import { toChatView } from './views';
+import type { CaseTarget, ChatView } from './protocol';
+import { toChatView, toMessageView, toUserView } from './views';
 
 export interface ChatAccess {
   chat: SharedChat;
@@ -152,4 +154,24 @@ export async function memberCounts(chatIds: Types.ObjectId[]): Promise<Map<strin
 export async function chatView(chat: SharedChat, role?: ChatRole): Promise<ChatView> {
   const counts = await memberCounts([chat._id]);
   return toChatView(chat, counts.get(chat.id) ?? 0, role);
+}
+
+/**
+ * The target as it is now (it may have been edited, hidden or deleted since the
+ * reports); null once it no longer exists. Moderators and chat admins reviewing a
+ * case, and moderators deciding an appeal, see a hidden or deleted message's text: it
+ * is the evidence.
+ */
+export async function currentTarget(targetType: TargetType, targetId: string): Promise<CaseTarget> {
+  if (targetType === 'message') {
+    const message = await MessageModel.findById(targetId);
+    return message && { type: 'message', message: toMessageView(message, true, true), deletedAt: message.deletedAt?.toISOString() ?? null };
+  }
+  if (targetType === 'user') {
+    const user = await UserModel.findById(targetId);
+    const suspension = user && activeSuspension(user);
+    return user && { type: 'user', user: toUserView(user), suspended: suspension ? { until: suspension.until?.toISOString() ?? null, reason: suspension.reason } : null };
+  }
+  const chat = await ChatModel.findById(targetId);
+  return chat && { type: 'chat', chat: await chatView(chat) };
 }

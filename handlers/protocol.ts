@@ -248,6 +248,8 @@ export interface ClientToServerEvents {
   'appeal:create': (input: In<typeof schemas.appealCreateInput>, ack: Ack<{ appeal: AppealView }>) => void;
   /** Platform moderators: appeals, oldest first, leaving out those on their own actions and their own appeals. */
   'mod:appeals': (input: In<typeof schemas.appealListInput>, ack: Ack<{ appeals: AppealView[] }>) => void;
+  /** One appeal a platform moderator may decide, with what it acted on as it is now (a message read this way is audited). */
+  'mod:appeal-get': (input: In<typeof schemas.appealIdInput>, ack: Ack<{ appeal: AppealView; target: CaseTarget }>) => void;
   'mod:appeal-decide': (input: In<typeof schemas.appealDecideInput>, ack: Ack<{ appeal: AppealView }>) => void;
   /** Platform moderators: a private note on an account (at most 2000 characters). */
   'mod:note-add': (input: In<typeof schemas.noteAddInput>, ack: Ack<{ note: UserNoteView }>) => void;

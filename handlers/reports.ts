@@ -1,7 +1,6 @@
 import { trusted, Types } from 'mongoose';
 
 import {
-  activeSuspension,
   ChatModel,
   MessageModel,
   ModerationCaseModel,
@@ -14,7 +13,7 @@ import {
 import { authorize, isPlatformModerator } from './access';
 import type { Caller, Context, Services } from './context';
 import { isDuplicateKeyError, StoaError } from './errors';
-import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, chatView, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
+import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, currentTarget, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
 import { audienceOf } from './enactment';
 import { hideMessage } from './moderation-effects';
 import type { CaseTarget, CaseView, ReportView, UserNoteView } from './protocol';
@@ -23,7 +22,7 @@ import { recordAccess } from './access-log';
 import { keyedQueue } from './serial';
 import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
 import { REASON_SEVERITY } from './severity';
-import { toCaseView, toMessageView, toReportView, toUserView } from './views';
+import { toCaseView, toReportView } from './views';
 
 
 /** A trusted flagger's report counts as this many reporters within its severity (DSA Art. 22: prioritised). */
@@ -221,21 +220,3 @@ export async function getCase({ caller }: Context, input: { caseId: string }): P
   };
 }
 
-/**
- * The target as it is now (it may have been edited, hidden or deleted since the
- * reports); null once it no longer exists. Moderators and chat admins reviewing a
- * case see a hidden or deleted message's text: it is the evidence.
- */
-async function currentTarget(targetType: TargetType, targetId: string): Promise<CaseTarget> {
-  if (targetType === 'message') {
-    const message = await MessageModel.findById(targetId);
-    return message && { type: 'message', message: toMessageView(message, true, true), deletedAt: message.deletedAt?.toISOString() ?? null };
-  }
-  if (targetType === 'user') {
-    const user = await UserModel.findById(targetId);
-    const suspension = user && activeSuspension(user);
-    return user && { type: 'user', user: toUserView(user), suspended: suspension ? { until: suspension.until?.toISOString() ?? null, reason: suspension.reason } : null };
-  }
-  const chat = await ChatModel.findById(targetId);
-  return chat && { type: 'chat', chat: await chatView(chat) };
-}

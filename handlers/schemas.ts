@@ -170,6 +170,7 @@ export const noteAddInput = z.object({ userId: objectId, text: plainText(z.strin
 export const appealCreateInput = z.object({ actionId: objectId, text: plainText(z.string().trim().min(1).max(2000), { newlines: true }) });
 export const appealListInput = z.object({ status: z.enum(APPEAL_STATUSES).optional(), limit: limit.optional() });
 export const appealListQuery = appealListInput.extend({ limit: queryLimit });
+export const appealIdInput = z.object({ appealId: objectId });
 export const appealDecideInput = z.object({ appealId: objectId, outcome: z.enum(APPEAL_OUTCOMES), reason });
 /** A published report covers at most a year (366 days, for leap years); both ends default (the last 30 days). */
 export const MAX_TRANSPARENCY_RANGE_MS = 366 * 86_400_000;

@@ -187,6 +187,7 @@ export const ackResults = {
   'reports:mine': z.object({ reports: z.array(reportView), hasMore: z.boolean() }),
   'appeal:create': z.object({ appeal: appealView }),
   'mod:appeals': z.object({ appeals: z.array(appealView) }),
+  'mod:appeal-get': z.object({ appeal: appealView, target: caseTarget }),
   'mod:appeal-decide': z.object({ appeal: appealView }),
   'mod:note-add': z.object({ note: userNoteView }),
   'mod:notes': z.object({ notes: z.array(userNoteView) }),

@@ -240,8 +240,10 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   const appealed = await page.textContent('#appeal-action');
   for (const shown of ['hide_message', 'looks like a threat', actingModerator.id, message.id]) expect(appealed).toContain(shown);
   expect(await page.textContent('#appeal-facts')).toContain(author.id);
-  // The case the hide decided is one click away.
+  // The case the hide decided is one click away; the message itself shows as it is now, hidden.
   expect(await page.getAttribute('#appeal-action [data-case-link]', 'href')).toBe(`#/case/${caseId}`);
+  expect(await page.textContent('#appeal-target .text')).toBe('a joke, taken badly');
+  expect(await page.textContent('#appeal-target .flag')).toContain('looks like a threat');
   expect(await page.isVisible('#appeal-actions [data-action=uphold]')).toBe(true);
 
   const unhidden = nextEvent(member.socket, 'message:unhidden', 5000);

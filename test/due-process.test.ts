@@ -1,7 +1,7 @@
 /** Due process for the people acted against: kept statements of reasons, appeals, their own data, deletion. */
 import { io as connectClient } from 'socket.io-client';
 
-import { AppealModel, ModerationActionModel, ModerationCaseModel, NoticeModel, UserModel } from '../models';
+import { AccessEntryModel, AppealModel, ModerationActionModel, ModerationCaseModel, NoticeModel, UserModel } from '../models';
 import type { ServerEventPayload } from '../handlers/protocol';
 import { collect, disconnected, dropTestDatabase, emit, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
 import { createChat, ok, established, person, post, report, type Person } from './support/world';
@@ -185,6 +185,26 @@ describe('appeals', () => {
     expect(heardByActor).toEqual([]);
     expect(heardByChatAdmin).toEqual([]);
     expect(heardByAppellant).toEqual([]);
+  });
+
+  test('a moderator who may decide an appeal reads it with the hidden message as it is now, audited; nobody else reads it', async () => {
+    const { owner, author, message, action } = await hiddenMessage();
+    const filed = ok(await emit(author.socket, 'appeal:create', { actionId: action.id, text: 'Read it again, please.' })).appeal;
+
+    const read = ok(await emit(secondModerator.socket, 'mod:appeal-get', { appealId: filed.id }));
+    const queued = ok(await emit(secondModerator.socket, 'mod:appeals', { status: 'open' })).appeals.find((a) => a.id === filed.id);
+    expect(read.appeal).toEqual(queued);
+    expect(read.target).toMatchObject({ type: 'message', deletedAt: null, message: { id: message.id, text: 'a joke, taken badly', hidden: { reason: 'looks like a threat' } } });
+    expect(await AccessEntryModel.exists({ actorId: secondModerator.id, what: 'appeal_target', targetId: message.id })).not.toBeNull();
+    const overHttp = await server.http('GET', `/api/moderation/appeals/${filed.id}`, { token: secondModerator.token });
+    expect(overHttp).toMatchObject({ status: 200, body: { appeal: read.appeal, target: read.target } });
+
+    // The moderator who acted, the appellant and the chat's owner may not; an unknown id is not found.
+    for (const who of [moderator, author, owner]) {
+      expect(await emit(who.socket, 'mod:appeal-get', { appealId: filed.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      expect(await AccessEntryModel.exists({ actorId: who.id, what: 'appeal_target' })).toBeNull();
+    }
+    expect(await emit(secondModerator.socket, 'mod:appeal-get', { appealId: '0123456789abcdef01234567' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
   test('an appeal by someone else, twice, after the window, on a dismissal or on a lifting is refused and stores nothing', async () => {

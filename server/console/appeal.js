@@ -1,11 +1,9 @@
-// One appeal: what the appellant wrote, the action appealed, and the decision: uphold or reverse.
+// One appeal: what the appellant wrote, the action appealed and what it acted on, and the decision: uphold or reverse.
 import { $, fill, h, time, duration, errorText } from './dom.js';
 import { call } from './session.js';
 import { confirmAction } from './confirm.js';
-import { knownAppeal, upsertAppeal } from './queue.js';
-
-/** The server answers at most this many appeals per request. */
-const PAGE = 100;
+import { targetNow } from './case.js';
+import { upsertAppeal } from './queue.js';
 
 const DECISIONS = [
   { id: 'uphold', outcome: 'upheld', label: 'Uphold', text: 'It stays in force.' },
@@ -23,22 +21,19 @@ export async function showAppeal(appealId) {
     state.appealId = appealId;
     state.appeal = null;
     fill($('appeal-title'), 'Appeal');
-    for (const id of ['appeal-facts', 'appeal-actions', 'appeal-text', 'appeal-action', 'appeal-error']) fill($(id));
+    for (const id of ['appeal-facts', 'appeal-actions', 'appeal-text', 'appeal-action', 'appeal-target', 'appeal-error']) fill($(id));
   }
-  // Platform moderators read appeals only as the list of open ones (`mod:appeals`).
-  let appeal = knownAppeal(appealId);
-  if (!appeal) {
-    try {
-      const { appeals } = await call('mod:appeals', { status: 'open', limit: PAGE });
-      appeal = appeals.find((a) => a.id === appealId);
-    } catch (error) {
-      return fill($('appeal-error'), errorText(error));
-    }
+  let view;
+  try {
+    view = await call('mod:appeal-get', { appealId });
+  } catch (error) {
+    if (state.appealId === appealId) fill($('appeal-error'), errorText(error));
+    return;
   }
   if (state.appealId !== appealId) return;
-  if (!appeal) return fill($('appeal-error'), 'This appeal is not among the open appeals you may decide.');
-  state.appeal = appeal;
-  render(appeal);
+  state.appeal = view.appeal;
+  fill($('appeal-target'), targetNow(view.appeal.action?.targetType ?? 'target', view.target));
+  render(view.appeal);
 }
 
 export function leaveAppeal() {

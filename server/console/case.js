@@ -58,7 +58,7 @@ function render(view) {
     c.chatId ? fact('Chat id', c.chatId) : null,
     fact('First reported', time(c.firstReportedAt)),
     fact('Last reported', time(c.lastReportedAt)));
-  fill($('case-target'), targetNow(c, target));
+  fill($('case-target'), targetNow(c.targetType, target));
   fill($('case-reports'), reports.map((r) =>
     h('li', { class: 'report' },
       h('p', {}, h('span', { class: `tag reason-${r.reason}` }, r.reason), ' ', time(r.createdAt),
@@ -75,8 +75,9 @@ function fact(name, value) {
   return h('div', {}, h('dt', {}, name), h('dd', {}, value));
 }
 
-function targetNow(c, target) {
-  if (!target) return h('p', { class: 'muted' }, `This ${c.targetType} no longer exists.`);
+/** A reported or acted-on target as it is now; hidden and deleted messages keep their text (it is the evidence). */
+export function targetNow(targetType, target) {
+  if (!target) return h('p', { class: 'muted' }, `This ${targetType} no longer exists.`);
   if (target.type === 'message') {
     const m = target.message;
     return [

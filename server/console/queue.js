@@ -112,9 +112,6 @@ export function upsertAppeal(appeal) {
   renderAppeals();
 }
 
-/** An open appeal as the queue last heard of it, if it did. */
-export const knownAppeal = (appealId) => state.appeals.get(appealId);
-
 function renderAppeals() {
   const appeals = [...state.appeals.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   $('appeals').hidden = appeals.length === 0;
