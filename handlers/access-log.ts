@@ -4,10 +4,11 @@
  */
 import { trusted, Types } from 'mongoose';
 
-import { AccessEntryModel, ChatModel, MembershipModel, type AccessKind } from '../models';
+import { AccessEntryModel, type AccessKind } from '../models';
 import { isPlatformModerator } from './access';
 import type { Caller, Context } from './context';
 import { StoaError } from './errors';
+import { chatAccess } from './facts';
 import * as messages from './messages';
 import type { HistoryEntry } from './protocol';
 
@@ -31,11 +32,9 @@ export async function auditedHistory(ctx: Context, input: HistoryInput): Promise
   const page = await messages.messageHistory(ctx, input);
   if (!isPlatformModerator(ctx.caller.user)) return page;
   if (page.messages.some((m) => 'hidden' in m && typeof m.hidden === 'object')) await recordAccess(ctx.caller, 'hidden_messages', input.chatId, input.chatId);
-  const [chat, membership] = await Promise.all([
-    ChatModel.findById(input.chatId, { visibility: 1 }).lean(),
-    MembershipModel.findOne({ chatId: input.chatId, userId: ctx.caller.user._id, status: 'active' }, { _id: 1 }).lean(),
-  ]);
-  if (chat?.visibility === 'private' && !membership) await recordAccess(ctx.caller, 'private_history', input.chatId, input.chatId);
+  // The chat and membership the page was authorized on, from this node's cache: no second read.
+  const { chat, membership } = await chatAccess(input.chatId, ctx.caller.user._id);
+  if (chat.visibility === 'private' && membership?.status !== 'active') await recordAccess(ctx.caller, 'private_history', input.chatId, input.chatId);
   return page;
 }
 

@@ -53,8 +53,11 @@ export async function createAppeal({ services, caller }: Context, input: { actio
  */
 async function publishAppeal(services: Services, appeal: AppealDocument, action: ModerationActionDocument): Promise<void> {
   const { staff } = await audienceOf(null, [appeal.actionActorId, appeal.appellantId.toString()]);
-  services.realtime.emit(staff, 'mod:appeal', { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }) });
+  services.realtime.emit(staff, 'mod:appeal', { appeal: moderatorsView(appeal, action) });
 }
+
+/** An appeal as platform moderators see it: with the action appealed and who took it. */
+const moderatorsView = (appeal: AppealDocument, action: ModerationActionDocument): AppealView => toAppealView(appeal, { action: toActionView(action, { withActorId: true }) });
 
 function requirePlatformModerator(caller: Context['caller']): void {
   if (!isPlatformModerator(caller.user)) throw new StoaError('forbidden', 'Only platform moderators decide appeals.');
@@ -77,7 +80,7 @@ export async function getAppeal({ caller }: Context, input: { appealId: string }
   // A hidden or deleted message's text is evidence here too: reading it is audited.
   if (action.targetType === 'message') await recordAccess(caller, 'appeal_target', action.targetId, action.chatId ?? null);
   const target = action.targetType === 'message' || action.targetType === 'user' ? await currentTarget(action.targetType, action.targetId) : null;
-  return { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }), target };
+  return { appeal: moderatorsView(appeal, action), target };
 }
 
 /** The appeal and the action it contests, for a platform moderator other than the one who acted and the appellant. */
@@ -109,7 +112,7 @@ export async function decideAppeal(
   // Other open consoles drop it from their open appeals.
   await publishAppeal(services, appeal, action);
   await services.realtime.flush();
-  return { appeal: toAppealView(appeal, { action: toActionView(action, { withActorId: true }) }) };
+  return { appeal: moderatorsView(appeal, action) };
 }
 
 /** Lifts what the action imposed, if it is still in force; null when nothing is left to lift. */

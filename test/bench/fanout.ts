@@ -303,7 +303,7 @@ export function fanoutSummary(results: FanoutResult[]): string[] {
     const label = `fan-out (${receivers} receivers, ${RATE_HZ} msg/s)`;
     const cpuRatios = rounds.map(({ stoa, relay }) => stoa.cpuUsPerDelivery / relay.cpuUsPerDelivery);
     const p99Ratios = rounds.map(({ stoa, relay }) => stoa.p99Ms / relay.p99Ms);
-    const [cpu, p99] = [median(cpuRatios), median(p99Ratios)];
+    const [cpu, p99] = [percentile(cpuRatios, 0.5), percentile(p99Ratios, 0.5)];
     const each = (ratios: number[]) => ratios.map((r) => `${r.toFixed(2)}x`).join(', ');
     const lost = (f: FanoutFigures) => (f.deliveries === f.expected ? '' : `, ${f.expected - f.deliveries} of ${f.expected} NOT DELIVERED`);
     return [
@@ -315,12 +315,6 @@ export function fanoutSummary(results: FanoutResult[]): string[] {
       ),
     ];
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 if (!serveChildJobs<ReceiversJob | SendersJob>(__filename, (job) => (job.role === 'receivers' ? receiversSide(job) : sendersSide(job))) && require.main === module) {
