@@ -301,8 +301,8 @@ export interface ServerToClientEvents {
 
 /** Per-socket state the server keeps (socket.data). */
 export interface SocketData {
+  /** The account; its role and standing are read per event (the authorization cache), never kept here. */
   userId: Id;
-  role: PlatformRole;
   /** Token expiry, seconds since the epoch. */
   tokenExp: number;
 }

@@ -7,8 +7,12 @@
  */
 import { Decoder, Encoder, PacketType, protocol } from 'socket.io-parser';
 
-/** The event a packet over budget turns into; server/socket.ts answers it `rate_limited`. */
-export const OVER_BUDGET_EVENT = 'stoa:over-budget';
+/**
+ * The event a packet over budget turns into; server/socket.ts answers it `rate_limited`. A Symbol,
+ * which no packet off the wire can carry: a client that sends an event of the same description
+ * sends an unknown event, dropped and counted like any other.
+ */
+export const OVER_BUDGET_EVENT: unique symbol = Symbol('stoa.overBudget');
 
 export interface OverBudget {
   /** When the connection may send its next event. */

@@ -163,17 +163,38 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
     void work.finally(() => inFlight.delete(work));
   };
 
+  /**
+   * Takes one of the account's places for `socket`; gives it back exactly once, whichever way the
+   * socket ends: a disconnect, or its client leaving before the connection completed (then
+   * Socket.IO drops the socket without `connection` or `disconnect`, but the transport closes).
+   */
+  const holdPlace = (socket: StoaSocket, userId: string): void => {
+    socketsPerUser.set(userId, (socketsPerUser.get(userId) ?? 0) + 1);
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      socket.conn.off('close', release);
+      const open = (socketsPerUser.get(userId) ?? 1) - 1;
+      if (open > 0) socketsPerUser.set(userId, open);
+      else socketsPerUser.delete(userId);
+    };
+    socket.conn.once('close', release);
+    socket.once('disconnect', release);
+  };
+
   io.use((socket, next) => {
     track(
       admit(services, ops, socket, accepting).then(
         () => {
+          // Its client left while it was being admitted: there is nothing to hold a place for.
+          if (socket.conn.readyState !== 'open') return next(new Error('closed'));
           const userId = socket.data.userId;
-          const open = socketsPerUser.get(userId) ?? 0;
-          if (open >= ops.maxSocketsPerUser) {
+          if ((socketsPerUser.get(userId) ?? 0) >= ops.maxSocketsPerUser) {
             next(handshakeRefusal(services, ops, socket, new StoaError('rate_limited', 'Too many open connections for this account.')));
             return;
           }
-          socketsPerUser.set(userId, open + 1);
+          holdPlace(socket, userId);
           next();
         },
         (err: unknown) => next(handshakeRefusal(services, ops, socket, err)),
@@ -190,19 +211,16 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
     socket.on('disconnect', (reason) => {
       clearTimeout(expiry);
       drops.flush();
-      const open = (socketsPerUser.get(userId) ?? 1) - 1;
-      if (open > 0) socketsPerUser.set(userId, open);
-      else socketsPerUser.delete(userId);
       ops.metrics.connectedSockets.dec();
       log.info({ socketId: socket.id, userId, reason }, 'socket disconnected');
     });
 
-    socket.onAny((event: string, ...args: unknown[]) => {
+    socket.onAny((event: string | symbol, ...args: unknown[]) => {
       if (event === OVER_BUDGET_EVENT) {
         refuseOverBudget(services, ops, socket, ip, args);
         return;
       }
-      const operation = socketOperations.get(event);
+      const operation = typeof event === 'string' ? socketOperations.get(event) : undefined;
       const ack = args[args.length - 1];
       if (!operation || typeof ack !== 'function') {
         const reason = operation ? 'no_ack' : 'unknown_event';
@@ -268,7 +286,7 @@ async function admit(services: Services, ops: SocketOps, socket: StoaSocket, acc
   const { user, exp } = await authenticate(services, socket.handshake.auth?.token);
   const blockedMs = await ops.limits.floodBlockedFor(floodKeys.account(user.id));
   if (blockedMs > 0) throw new StoaError('rate_limited', 'This account was disconnected for flooding; wait before reconnecting.', { retryAfterMs: blockedMs });
-  socket.data = { userId: user.id, role: user.role, tokenExp: exp };
+  socket.data = { userId: user.id, tokenExp: exp };
   // Joined before the connection completes, so that no room message can slip past a new socket.
   socket.join(await connectionRooms(user));
 }
