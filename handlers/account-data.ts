@@ -11,7 +11,7 @@ import { trusted, Types } from 'mongoose';
 
 import { AppealModel, ChatModel, MembershipModel, MessageModel, NoticeModel, ReportModel, UserModel } from '../models';
 import { cacheKeys } from './authorization-cache';
-import type { Context } from './context';
+import type { Context, Services } from './context';
 import { toAppealView, toNoticeView } from './due-process-views';
 import { StoaError } from './errors';
 import { rooms, type AppealView, type MembershipView, type MessageView, type NoticeView, type ReportView, type UserView } from './protocol';
@@ -62,29 +62,68 @@ export async function exportMyData({ caller }: Context): Promise<AccountExport> 
 export const DELETED_DISPLAY_NAME = 'Deleted account';
 
 /**
+ * The name a deleted account keeps: outside the username grammar (no one can register it first)
+ * and unique (it carries the id), so the one write that deletes an account cannot be blocked.
+ */
+export const deletedUsername = (userId: string): string => `deleted-${userId}`;
+
+/**
  * Deletes the caller's account: refused (`conflict`) while they own a chat, until they hand it
- * over (`chat:promote`); otherwise they leave every chat, the account is anonymised, every token
- * dies and every socket closes. Their reports and appeals stay (cases and decisions rest on them);
- * their notices go.
+ * over (`chat:promote`). One write anonymises the account and kills every token: from then on the
+ * account is deleted whatever happens next. What follows (leaving every chat, dropping the
+ * notices, closing the sockets) is idempotent; if a step fails, `finishPendingDeletions` (run by
+ * the hourly sweep) completes it. Their reports and appeals stay (cases and decisions rest on them).
  */
 export async function deleteAccount({ services, caller }: Context): Promise<Record<string, never>> {
   const user = caller.user;
   if (await MembershipModel.exists({ userId: user._id, status: 'active', role: 'owner' })) {
     throw new StoaError('conflict', 'Hand over the chats you own (chat:promote) before deleting your account.');
   }
-  const active = await MembershipModel.find({ userId: user._id, status: 'active' }, { chatId: 1 }).lean();
-  await MembershipModel.updateMany({ userId: user._id, status: 'active' }, { $set: { status: 'left', role: 'member' } });
   // An unguessable password nobody holds: the account can never sign in again.
   const passwordHash = await bcrypt.hash(randomBytes(32).toString('base64url'), services.bcryptRounds);
   await UserModel.updateOne(
     { _id: user._id },
-    { $set: { username: `deleted_${user.id}`, displayName: DELETED_DISPLAY_NAME, passwordHash, role: 'user', tokenVersion: user.tokenVersion + 1, deletedAt: new Date() } },
+    {
+      $set: {
+        username: deletedUsername(user.id),
+        displayName: DELETED_DISPLAY_NAME,
+        passwordHash,
+        role: 'user',
+        tokenVersion: user.tokenVersion + 1,
+        deletedAt: new Date(),
+        deletionPending: true,
+      },
+    },
   );
-  await NoticeModel.deleteMany({ userId: user._id });
-  await services.realtime.invalidate([cacheKeys.account(user.id), ...active.map((m) => cacheKeys.membership(m.chatId.toString(), user.id))]);
-  const groups = await ChatModel.find({ _id: trusted({ $in: active.map((m) => m.chatId) }), type: 'group' }, { _id: 1 }).lean();
-  for (const chat of groups) services.realtime.emit(rooms.chat(chat._id.toString()), 'member:left', { chatId: chat._id.toString(), userId: user.id });
-  await services.realtime.disconnect(rooms.user(user.id));
+  await services.realtime.invalidate([cacheKeys.account(user.id)]);
   services.log.info({ userId: user.id }, 'account deleted');
+  try {
+    await finishDeletion(services, user._id);
+  } catch (err) {
+    // The account is deleted; the sweep finishes the rest.
+    services.log.error({ err, userId: user.id }, 'account deleted, but leaving its chats failed; the next sweep finishes it');
+  }
   return {};
+}
+
+/** What follows the deleting write, each step safe to repeat: out of every chat, notices gone, sockets closed. */
+async function finishDeletion(services: Services, userId: Types.ObjectId): Promise<void> {
+  const id = userId.toString();
+  await services.realtime.disconnect(rooms.user(id));
+  const active = await MembershipModel.find({ userId, status: 'active' }, { chatId: 1 }).lean();
+  if (active.length > 0) {
+    await MembershipModel.updateMany({ userId, status: 'active' }, { $set: { status: 'left', role: 'member' } });
+    await services.realtime.invalidate(active.map((m) => cacheKeys.membership(m.chatId.toString(), id)));
+    const groups = await ChatModel.find({ _id: trusted({ $in: active.map((m) => m.chatId) }), type: 'group' }, { _id: 1 }).lean();
+    for (const chat of groups) services.realtime.emit(rooms.chat(chat._id.toString()), 'member:left', { chatId: chat._id.toString(), userId: id });
+  }
+  await NoticeModel.deleteMany({ userId });
+  await UserModel.updateOne({ _id: userId }, { $set: { deletionPending: false } });
+}
+
+/** Completes every deletion whose steps after the deleting write did not all succeed; returns how many it finished. */
+export async function finishPendingDeletions(services: Services): Promise<number> {
+  const pending = await UserModel.find({ deletionPending: true }, { _id: 1 }).limit(1000).lean();
+  for (const user of pending) await finishDeletion(services, user._id);
+  return pending.length;
 }

@@ -30,9 +30,12 @@ const userSchema = new Schema({
   createdAt: { type: Date, required: true, default: () => new Date() },
   /** Set when the person deleted their account: the document stays, anonymised, so their messages keep an author. */
   deletedAt: { type: Date, default: null },
+  /** Set by the write that deletes the account, cleared once it has left every chat (handlers/account-data.ts). */
+  deletionPending: { type: Boolean, default: false },
 });
 
 userSchema.index({ username: 1 }, { unique: true });
+userSchema.index({ deletionPending: 1 });
 
 export type User = InferSchemaType<typeof userSchema>;
 export type UserDocument = HydratedDocument<User>;

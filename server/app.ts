@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import mongoose from 'mongoose';
 
+import { finishPendingDeletions } from '../handlers/account-data';
 import { bootstrapAdmin } from '../handlers/auth';
 import type { Services } from '../handlers/context';
 import type { Config } from './config';
@@ -71,7 +72,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   httpApp = createHttpApp(services, { metrics, limits, onFailure, trustProxy: config.trustProxy, requestBudget: config.rateLimits.http_requests });
   const sockets = attachSocketHandlers(io, services, { metrics, limits, onFailure, trustProxy: config.trustProxy, maxSocketsPerUser: config.maxSocketsPerUser });
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
-  const retention = startRetentionSweeper({ evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays }, log);
+  const retention = startRetentionSweeper({ evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays }, log, [() => finishPendingDeletions(services)]);
 
   let closing: Promise<void> | undefined;
   const close = async ({ reason = 'server shutting down', drainMs = DEFAULT_DRAIN_MS } = {}): Promise<void> => {

@@ -4,7 +4,7 @@
  * are deleted; audit entries stay (who did what, when, to what) but their reason text, the
  * facts written into statements of reasons and the texts of decided appeals are replaced.
  */
-import { trusted } from 'mongoose';
+import { trusted, type Types } from 'mongoose';
 
 import { AccessEntryModel, AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel } from '../models';
 import type { Logger } from './logger';
@@ -34,12 +34,7 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
   const evidenceBefore = new Date(now.getTime() - settings.evidenceDays * DAY_MS);
   const auditBefore = new Date(now.getTime() - settings.auditDays * DAY_MS);
 
-  // A report is resolved when its case closes; a case reopened by a new report keeps its older reports' evidence until it closes again.
-  const closed = await ModerationCaseModel.find({ status: trusted({ $ne: 'open' }) }, { _id: 1 }).lean();
-  const evidence = await ReportModel.updateMany(
-    { caseId: trusted({ $in: closed.map((c) => c._id) }), status: trusted({ $ne: 'open' }), resolvedAt: trusted({ $lt: evidenceBefore }), evidenceRemovedAt: null },
-    { $set: { evidence: EMPTY_EVIDENCE, comment: null, evidenceRemovedAt: now } },
-  );
+  const evidence = await emptyEvidence(evidenceBefore, now);
   const access = await AccessEntryModel.deleteMany({ at: trusted({ $lt: auditBefore }) });
   const reasons = await ModerationActionModel.updateMany({ createdAt: trusted({ $lt: auditBefore }), reason: trusted({ $ne: REDACTED }) }, { $set: { reason: REDACTED } });
   const facts = await StatementModel.updateMany(
@@ -51,7 +46,7 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
     { $set: { text: REDACTED, decisionReason: REDACTED } },
   );
   return {
-    evidenceEmptied: evidence.modifiedCount,
+    evidenceEmptied: evidence,
     accessEntriesDeleted: access.deletedCount,
     auditReasonsRedacted: reasons.modifiedCount,
     statementFactsRedacted: facts.modifiedCount,
@@ -59,14 +54,53 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
   };
 }
 
-/** Sweeps once an hour; the timer never keeps the process alive. */
-export function startRetentionSweeper(settings: RetentionSettings, log: Logger): { stop(): void } {
+/** Closed cases are read this many ids at a time, so one sweep never holds them all. */
+const CASE_PAGE = 500;
+
+/**
+ * Empties the evidence of reports resolved before `before` in cases closed now. A report is
+ * resolved when its case closes; a case reopened by a new report keeps its older reports'
+ * evidence until it closes again.
+ */
+async function emptyEvidence(before: Date, now: Date): Promise<number> {
+  let emptied = 0;
+  let after: Types.ObjectId | null = null;
+  for (;;) {
+    const filter: Record<string, unknown> = { status: trusted({ $ne: 'open' }), ...(after ? { _id: trusted({ $gt: after }) } : {}) };
+    const page: Array<{ _id: Types.ObjectId }> = await ModerationCaseModel.find(filter, { _id: 1 }).sort({ _id: 1 }).limit(CASE_PAGE).lean();
+    if (page.length === 0) return emptied;
+    const { modifiedCount } = await ReportModel.updateMany(
+      { caseId: trusted({ $in: page.map((c) => c._id) }), status: trusted({ $ne: 'open' }), resolvedAt: trusted({ $lt: before }), evidenceRemovedAt: null },
+      { $set: { evidence: EMPTY_EVIDENCE, comment: null, evidenceRemovedAt: now } },
+    );
+    emptied += modifiedCount;
+    if (page.length < CASE_PAGE) return emptied;
+    after = page[page.length - 1]!._id;
+  }
+}
+
+/**
+ * Sweeps once an hour, and runs `chores` (work left unfinished by a failure, such as a deletion
+ * whose last steps failed) at start and with every sweep; the timer never keeps the process alive.
+ */
+export function startRetentionSweeper(settings: RetentionSettings, log: Logger, chores: Array<() => Promise<unknown>> = []): { stop(): void } {
+  const runChores = () => {
+    for (const chore of chores) chore().catch((err: unknown) => log.error({ err }, 'periodic chore failed'));
+  };
+  const startup = setTimeout(runChores, 0);
+  startup.unref();
   const timer = setInterval(() => {
     sweepRetention(settings).then(
       (swept) => log.info(swept, 'retention sweep'),
       (err: unknown) => log.error({ err }, 'retention sweep failed'),
     );
+    runChores();
   }, SWEEP_EVERY_MS);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearTimeout(startup);
+      clearInterval(timer);
+    },
+  };
 }

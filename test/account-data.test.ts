@@ -66,8 +66,8 @@ test('a deleted account leaves its chats, its tokens die, its sockets close, and
   const history = ok(await emit(owner.socket, 'message:history', { chatId: chat.id }));
   expect(history.messages).toEqual([expect.objectContaining({ id: said.id, senderId: leaving.id, text: 'goodbye, all' })]);
   const profile = ok(await emit(moderator.socket, 'users:get', { ids: [leaving.id] }));
-  expect(profile.users).toEqual([expect.objectContaining({ id: leaving.id, username: `deleted_${leaving.id}`, displayName: 'Deleted account' })]);
+  expect(profile.users).toEqual([expect.objectContaining({ id: leaving.id, username: `deleted-${leaving.id}`, displayName: 'Deleted account' })]);
   const stored = await UserModel.findById(leaving.id).lean();
-  expect(stored).toMatchObject({ username: `deleted_${leaving.id}`, displayName: 'Deleted account', deletedAt: expect.any(Date) });
+  expect(stored).toMatchObject({ username: `deleted-${leaving.id}`, displayName: 'Deleted account', deletedAt: expect.any(Date) });
   expect(await MessageModel.countDocuments({ senderId: leaving.id })).toBe(1);
 });
