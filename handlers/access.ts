@@ -310,6 +310,16 @@ function canModerateMessage(actor: Actor, action: 'message.hide' | 'message.unhi
   return refusal ?? ALLOWED;
 }
 
+/**
+ * Strict rank inside a chat: only the owner acts on the chat's admins; an admin acts on members
+ * only. Platform moderators act by the platform rules instead.
+ */
+function requireChatRank(actor: Actor, person: Person, verb: string): Verdict | null {
+  if (isPlatformModerator(actor) || actor.membership?.role === 'owner') return null;
+  if (person.membership?.status === 'active' && person.membership.role === 'admin') return refuse('forbidden', `Only the chat’s owner may ${verb} one of its admins.`);
+  return null;
+}
+
 function canRestrictMember(actor: Actor, action: 'member.ban' | 'member.mute', target: Targets['member.ban'] & Targets['member.mute'], now: Date): Verdict {
   const { chat, person, case: moderationCase } = target;
   const verb = action === 'member.ban' ? 'ban' : 'mute';
@@ -317,6 +327,7 @@ function canRestrictMember(actor: Actor, action: 'member.ban' | 'member.mute', t
     requireModerator(actor, chat, now) ??
     requireOutranked(actor, person, verb) ??
     (person.membership?.role === 'owner' ? refuse('forbidden', `The owner of a chat cannot be ${verb === 'ban' ? 'banned from' : 'muted in'} it.`) : null) ??
+    requireChatRank(actor, person, verb) ??
     // A new ban or mute replaces the one in force (its end, its level): that is undoing it.
     requireLevel(actor, action === 'member.ban' ? target.bannedBy : target.mutedBy) ??
     requireBoundCase(actor, moderationCase, { userId: person.id, chatId: chat.id });
@@ -329,6 +340,7 @@ function canLiftMember(actor: Actor, action: 'member.unban' | 'member.unmute', t
     requireModerator(actor, target.chat, now) ??
     (target.person.id === actor.id ? refuse('forbidden', `Nobody lifts their own ${action === 'member.unban' ? 'ban' : 'mute'}.`) : null) ??
     requireOutranked(actor, target.person, verb) ??
+    requireChatRank(actor, target.person, verb) ??
     requireLevel(actor, action === 'member.unban' ? target.bannedBy : target.mutedBy);
   return refusal ?? ALLOWED;
 }

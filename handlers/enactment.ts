@@ -11,6 +11,7 @@ import {
   ModerationActionModel,
   ModerationCaseModel,
   ReportModel,
+  StatementModel,
   UserModel,
   type ActorRole,
   type ModerationAction,
@@ -21,6 +22,7 @@ import type { Services } from './context';
 import { isDuplicateKeyError } from './errors';
 import { storeNotice } from './notices';
 import { rooms } from './protocol';
+import { inCaseQueue } from './serial';
 import { recordStatement } from './statements';
 import { toActionView } from './views';
 
@@ -78,12 +80,19 @@ async function notify(services: Services, userId: string, action: ModerationActi
   services.realtime.emit(rooms.user(userId), 'moderation:notice', { action: toActionView(action, { withActorId: false }), notice });
 }
 
-/** Closes a case and its open reports, and tells each of those reporters the outcome. */
-async function resolveCase(services: Services, resolvedBy: string, moderationCase: ModerationCaseDocument | null, outcome: 'actioned' | 'dismissed'): Promise<void> {
+/**
+ * Closes a case and its open reports, and tells each of those reporters the outcome. Runs in the
+ * case's queue: a report that lands meanwhile is recounted after, and reopens the case.
+ */
+export async function resolveCase(services: Services, resolvedBy: string, moderationCase: ModerationCaseDocument | null, outcome: 'actioned' | 'dismissed'): Promise<void> {
   if (!moderationCase) return;
-  const open = await ReportModel.find({ caseId: moderationCase._id, status: 'open' }, { reporterId: 1 }).lean();
-  await ModerationCaseModel.updateOne({ _id: moderationCase._id }, { $set: { status: outcome } });
-  await ReportModel.updateMany({ _id: trusted({ $in: open.map((r) => r._id) }) }, { $set: { status: outcome, resolvedAt: new Date(), resolvedBy } });
+  const open = await inCaseQueue(moderationCase.id, async () => {
+    const reports = await ReportModel.find({ caseId: moderationCase._id, status: 'open' }, { reporterId: 1 }).lean();
+    await ModerationCaseModel.updateOne({ _id: moderationCase._id }, { $set: { status: outcome } });
+    await ReportModel.updateMany({ _id: trusted({ $in: reports.map((r) => r._id) }) }, { $set: { status: outcome, resolvedAt: new Date(), resolvedBy } });
+    return reports;
+  });
+  moderationCase.status = outcome;
   for (const report of open) {
     services.realtime.emit(rooms.user(report.reporterId.toString()), 'report:resolved', {
       reportId: report._id.toString(),
@@ -100,6 +109,11 @@ interface Effect {
   concerns: string[];
   /** For an effect that must happen once however many callers race: the unique key that admits one. */
   onceKey?: string;
+  /**
+   * What must stop before anything is written, undone if the effect fails: a banned member's
+   * sockets leave the chat's room first, so nothing said while the ban is enacted reaches them.
+   */
+  first?: { run(): Promise<void>; undo(): Promise<void> };
   write(action: ModerationActionDocument): Promise<void>;
   /** Cached authorization facts the write changed (handlers/authorization-cache.ts). */
   invalidates?: string[];
@@ -111,20 +125,48 @@ interface Effect {
   closes?: 'actioned' | 'dismissed';
 }
 
-/** The one path every effect takes: audit, write, invalidate, tell, publish, close the case. Null when `onceKey` lost the race. */
+/**
+ * The one path every effect takes: claim (the audit entry), write, then invalidate, tell, publish
+ * and close the case. Null when `onceKey` lost the race. A failed write withdraws the claim (the
+ * audit entry and its statement) and undoes `first`, so that nothing stays claimed for an effect
+ * that never happened: a retry, or the next report of an automatic hide, finds the way free.
+ */
 export async function enact(services: Services, decision: Decision, effect: Effect): Promise<ModerationActionDocument | null> {
   const entry: NewAction = { ...effect.entry, actorId: decision.actorId, actorRole: decision.actorRole, reason: decision.reason, caseId: decision.case?._id ?? null, appealId: decision.appealId ?? null };
-  const action = await audit(entry, effect.onceKey);
-  if (!action) return null;
-  // The statement of reasons in the transparency database's shape, kept with the audit entry.
-  await recordStatement(action, decision.case);
-  await effect.write(action);
+  await effect.first?.run();
+  let action: ModerationActionDocument | null = null;
+  try {
+    action = await audit(entry, effect.onceKey);
+    if (!action) {
+      await effect.first?.undo();
+      return null;
+    }
+    // The statement of reasons in the transparency database's shape, kept with the audit entry.
+    await recordStatement(action, decision.case);
+    await effect.write(action);
+  } catch (err) {
+    await withdraw(services, action, effect, err);
+    throw err;
+  }
   if (effect.invalidates) await services.realtime.invalidate(effect.invalidates);
   await announce(services, action, effect.concerns);
   if (effect.noticeTo) await notify(services, effect.noticeTo, action, decision.case);
   await effect.publish?.(action);
   if (effect.closes) await resolveCase(services, decision.actorId, decision.case, effect.closes);
   return action;
+}
+
+/** Takes back what a failed effect claimed: its audit entry and statement, and its `first` step. */
+async function withdraw(services: Services, action: ModerationActionDocument | null, effect: Effect, cause: unknown): Promise<void> {
+  try {
+    if (action) {
+      await StatementModel.deleteOne({ actionId: action._id });
+      await ModerationActionModel.deleteOne({ _id: action._id });
+    }
+    await effect.first?.undo();
+  } catch (err) {
+    services.log.error({ err, cause, actionId: action?.id }, 'a failed moderation effect could not be withdrawn');
+  }
 }
 
 /** Appends one entry to the audit log; with `onceKey`, only the first of racing callers does (the others get null). */

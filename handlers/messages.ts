@@ -1,12 +1,13 @@
 import { Types } from 'mongoose';
 
-import { MessageModel, type Message } from '../models';
+import { MessageModel, ModerationCaseModel, type Message } from '../models';
 import { authorize, isChatAdmin, isPlatformModerator } from './access';
 import { asAuthorizedWork } from './authorization-cache';
 import type { Caller, Context, Services } from './context';
 import { StoaError } from './errors';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
 import { rooms, type HistoryEntry, type MessageView } from './protocol';
+import { resolveCase } from './enactment';
 import { storeMessage } from './message-store';
 import { toHistoryEntry, toMessageView } from './views';
 
@@ -83,6 +84,9 @@ export async function deleteMessage({ services, caller }: Context, input: { mess
   await MessageModel.updateOne({ _id: message._id }, { $set: { deletedAt: new Date() } });
   const chatId = message.chatId.toString();
   services.realtime.emit(rooms.chat(chatId), 'message:deleted', { chatId, messageId: message.id, seq: message.seq });
+  // The message is gone from the chat: its open case closes as actioned and its reporters hear so (their reports keep the evidence).
+  const reported = await ModerationCaseModel.findOne({ targetType: 'message', targetId: message.id });
+  if (reported?.status === 'open') await resolveCase(services, caller.user.id, reported, 'actioned');
   return {};
 }
 

@@ -90,13 +90,23 @@ export interface MemberTarget {
   membership: SharedMembership | null;
 }
 
-/** Bans from a chat: out of its room on every node first, so that nothing said after the ban reaches them. */
+/**
+ * Bans from a chat: out of its room on every node before anything else, so that nothing said
+ * while the ban is enacted reaches them; back in it if the ban cannot be written.
+ */
 export async function banMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<ModerationActionDocument> {
   const until = untilFrom(durationSec);
   const banned = { status: 'banned', bannedUntil: until, bannedByRole: decision.actorRole, role: 'member' };
+  const wasMember = membership?.status === 'active';
   const action = await enact(services, decision, {
     entry: { type: 'ban_member', targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
     concerns: [userId],
+    first: {
+      run: () => services.realtime.leave(rooms.user(userId), rooms.chat(chat.id)),
+      undo: async () => {
+        if (wasMember) await services.realtime.join(rooms.user(userId), rooms.chat(chat.id));
+      },
+    },
     async write() {
       if (membership) await MembershipModel.updateOne({ _id: membership._id }, { $set: banned });
       else await createBannedMembership(chat._id, new Types.ObjectId(userId), banned);
@@ -104,7 +114,6 @@ export async function banMember(services: Services, decision: Decision, { chat, 
     invalidates: [cacheKeys.membership(chat.id, userId)],
     noticeTo: userId,
     async publish() {
-      await services.realtime.leave(rooms.user(userId), rooms.chat(chat.id));
       services.realtime.emit(rooms.user(userId), 'chat:removed', { chatId: chat.id, reason: decision.reason });
       services.realtime.emit(await memberNewsRooms(chat), 'member:banned', { chatId: chat.id, userId, until: isoOrNull(until) });
     },

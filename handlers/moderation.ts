@@ -4,9 +4,9 @@
  */
 import { trusted, type Types } from 'mongoose';
 
-import { activeSuspension, isBanned, isMuted, ModerationActionModel, type ModerationActionDocument } from '../models';
+import { activeSuspension, isBanned, isMuted, ModerationActionModel, ModerationCaseModel, type ModerationActionDocument, type ModerationCaseDocument, type TargetType } from '../models';
 import type { SharedChat } from './authorization-cache';
-import { actorRoleOf, authorize, decidedLevel, isPlatformModerator, type Actor } from './access';
+import { actorRoleOf, authorize, can, decidedLevel, isPlatformModerator, type Actor } from './access';
 import type { Caller, Context } from './context';
 import { StoaError } from './errors';
 import { actorOf, adminChatIds, asMessageNotFound, caseFacts, chatAccess, chatFacts, findCase, findMessage, findUser, membershipOf, moderatingChatOf, namedCase, personOf } from './facts';
@@ -59,13 +59,25 @@ async function moderatedMessage(caller: Caller, messageId: string) {
   return { message, chat, actor, author: personOf(author, authorMembership) };
 }
 
+/**
+ * The case an action decides when it names none: the open case about its very target, if the
+ * caller may decide it. Acting from the chat closes the case, and tells its reporters, exactly
+ * as acting on it from the queue would.
+ */
+async function openCaseAbout(actor: Actor, targetType: TargetType, targetId: string): Promise<ModerationCaseDocument | null> {
+  const found = await ModerationCaseModel.findOne({ targetType, targetId });
+  if (!found || found.status !== 'open') return null;
+  return can(actor, 'case.dismiss', { case: await caseFacts(found) }).allowed ? found : null;
+}
+
 type HideInput = { messageId: string; reason: string; caseId?: string | undefined };
 
 export async function hideMessage(ctx: Context, input: HideInput): Promise<{ action: ActionView }> {
   const { message, chat, actor, author } = await moderatedMessage(ctx.caller, input.messageId);
   const named = await namedCase(input.caseId);
   authorize(actor, 'message.hide', { chat: chatFacts(chat), messageId: message.id, author, case: named?.facts ?? null });
-  const action = await effects.hideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, named?.doc));
+  const decided = named?.doc ?? (await openCaseAbout(actor, 'message', message.id));
+  const action = await effects.hideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, decided));
   return published(ctx, action!);
 }
 
@@ -91,7 +103,8 @@ export async function banMember(
   const named = await namedCase(input.caseId);
   const bannedBy = membership && isBanned(membership) ? decidedLevel(membership.bannedByRole) : null;
   authorize(actor, 'member.ban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy, case: named?.facts ?? null });
-  return published(ctx, await effects.banMember(ctx.services, decisionOf(ctx.caller, actor, input.reason, named?.doc), member, input.durationSec));
+  const decided = named?.doc ?? (await openCaseAbout(actor, 'user', target.id));
+  return published(ctx, await effects.banMember(ctx.services, decisionOf(ctx.caller, actor, input.reason, decided), member, input.durationSec));
 }
 
 export async function unbanMember(ctx: Context, input: { userId: string; chatId?: string | undefined; reason: string }): Promise<{ action: ActionView }> {
@@ -130,7 +143,8 @@ async function suspendAccount(ctx: Context, input: { userId: string; durationSec
   const named = await namedCase(input.caseId);
   const suspension = activeSuspension(target);
   authorize(actor, 'account.suspend', { person: personOf(target, null), suspendedBy: suspension ? decidedLevel(suspension.byRole) : null, case: named?.facts ?? null });
-  return published(ctx, await effects.suspendAccount(ctx.services, decisionOf(ctx.caller, actor, input.reason, named?.doc), target.id, input.durationSec));
+  const decided = named?.doc ?? (await openCaseAbout(actor, 'user', target.id));
+  return published(ctx, await effects.suspendAccount(ctx.services, decisionOf(ctx.caller, actor, input.reason, decided), target.id, input.durationSec));
 }
 
 async function unsuspendAccount(ctx: Context, input: { userId: string; reason: string }): Promise<{ action: ActionView }> {

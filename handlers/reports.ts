@@ -19,7 +19,7 @@ import { hideMessage } from './moderation-effects';
 import type { CaseTarget, CaseView, ReportView, UserNoteView } from './protocol';
 import { notesOn } from './user-notes';
 import { recordAccess } from './access-log';
-import { keyedQueue } from './serial';
+import { inCaseQueue } from './serial';
 import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
 import { REASON_SEVERITY } from './severity';
 import { toCaseView, toReportView } from './views';
@@ -110,7 +110,10 @@ export async function createReport(
   // Never to the people the case is about: the author, the reported user, the reported chat's admins.
   const audience = await audienceOf(moderatingChatOf(updated), (await caseFacts(updated)).concerns);
   services.realtime.emit([...audience.staff, ...audience.chatAdmins], 'report:new', { case: toCaseView(updated) });
-  if (input.targetType === 'message') await autoHideIfDue(services, updated);
+  // The report stands whatever becomes of the hide it may earn: a failed hide claimed nothing, and the next report tries again.
+  if (input.targetType === 'message') {
+    await autoHideIfDue(services, updated).catch((err: unknown) => services.log.error({ err, caseId: updated.id }, 'automatic hide failed'));
+  }
   // The reporter's copy leaves out the evidence snapshot: it is for those who review the case.
   return { report: toReportView(report, { withReporter: isPlatformModerator(caller.user), withEvidence: false }) };
 }
@@ -130,24 +133,21 @@ async function findOrOpenCase(targetType: TargetType, targetId: string, target: 
   }
 }
 
-/** A case's recounts run one after another on a node, so an older count never overwrites a newer one. */
-const inCaseQueue = keyedQueue();
 
 /**
  * Recomputes count, reasons and priority from the case's unique reports (never
- * an $inc: FerretDB updates are not atomic), and reopens a closed case.
+ * an $inc: FerretDB updates are not atomic), and reopens a closed case that has an open report.
+ * Runs in the case's queue, one after another with its other recounts and its closing.
  */
 async function recountCase(moderationCase: ModerationCaseDocument): Promise<ModerationCaseDocument> {
-  const tally = await ReportModel.aggregate<{ _id: ReportReason; n: number }>([
-    { $match: { caseId: moderationCase._id } },
-    { $group: { _id: '$reason', n: { $sum: 1 } } },
-  ]);
-  const reasons = Object.fromEntries(tally.map((row) => [row._id, row.n])) as Record<ReportReason, number>;
-  const reportCount = tally.reduce((sum, row) => sum + row.n, 0);
-  const trustedReports = await ReportModel.countDocuments({ caseId: moderationCase._id, trustedFlagger: true });
-  const priority = casePriority(Object.keys(reasons) as ReportReason[], reportCount, trustedReports);
-  const weights = await reportWeights(moderationCase._id);
-  const counts = { reasons, reportCount, weight: weightSum(weights), priority, status: 'open', lastReportedAt: new Date() };
+  const reports = await ReportModel.find({ caseId: moderationCase._id }, { reason: 1, trustedFlagger: 1, weight: 1, status: 1 }).lean();
+  const reasons: Partial<Record<ReportReason, number>> = {};
+  for (const report of reports) reasons[report.reason] = (reasons[report.reason] ?? 0) + 1;
+  const trustedReports = reports.filter((r) => r.trustedFlagger).length;
+  const priority = casePriority(Object.keys(reasons) as ReportReason[], reports.length, trustedReports);
+  // A report still open reopens a closed case; one that the case's closing already resolved does not.
+  const status = reports.some((r) => r.status === 'open') ? 'open' : ((await ModerationCaseModel.findById(moderationCase._id, { status: 1 }).lean())?.status ?? moderationCase.status);
+  const counts = { reasons, reportCount: reports.length, weight: weightSum(reports.map((r) => r.weight ?? 1)), priority, status, lastReportedAt: new Date() };
   await ModerationCaseModel.updateOne({ _id: moderationCase._id }, { $set: counts });
   return moderationCase.set(counts);
 }

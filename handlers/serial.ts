@@ -19,3 +19,9 @@ export function keyedQueue(): <T>(key: string, work: () => Promise<T>) => Promis
     }
   };
 }
+
+/**
+ * One queue per moderation case: a report's recount and a case's closing never interleave on a
+ * node, so a report that lands while its case closes is either closed with it or reopens it.
+ */
+export const inCaseQueue = keyedQueue();

@@ -3,8 +3,10 @@ import { Schema, Types, model, type HydratedDocument, type InferSchemaType } fro
 import { ACTION_TARGET_TYPES, ACTION_TYPES, ACTOR_ROLES } from './vocabulary';
 
 /**
- * The audit log: append-only. Nothing in Stoa deletes an entry; the one update is the retention
- * sweep (server/retention.ts) replacing an old entry's `reason` text, so who did what stays.
+ * The audit log: append-only. An entry is deleted only when the effect it claimed could not be
+ * written (handlers/enactment.ts withdraws it, so the log never shows what did not happen); the
+ * one update is the retention sweep (server/retention.ts) replacing an old entry's `reason` text,
+ * so who did what stays.
  */
 const moderationActionSchema = new Schema(
   {

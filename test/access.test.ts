@@ -159,7 +159,10 @@ describe('ban / unban / mute a member: chat admins in their chats, not the owner
     ['a group member', groupMember, against(victim), refused('forbidden')],
     ['a channel subscriber', subscriber, against(victim, channel), refused('forbidden')],
     ['a chat admin', chatAdmin, against(victim), allowed],
-    ['a chat admin, another chat admin', chatAdmin, against(person('co-admin', 'user', row('admin'))), allowed],
+    ['a chat admin, another chat admin (strict rank: only the owner acts on admins)', chatAdmin, against(person('co-admin', 'user', row('admin'))), refused('forbidden')],
+    ['the owner, a chat admin', owner, against(person('co-admin', 'user', row('admin'))), allowed],
+    ['a platform moderator, a chat admin', moderator, against(person('co-admin', 'user', row('admin'))), allowed],
+    ['a chat admin, an admin who has left the chat', chatAdmin, against(person('former', 'user', row('admin', { status: 'left' }))), allowed],
     ['a chat admin, the owner', chatAdmin, against(person('owner', 'user', row('owner'))), refused('forbidden')],
     ['a platform moderator, the owner', moderator, against(person('owner', 'user', row('owner'))), refused('forbidden')],
     ['a platform moderator, in any chat', moderator, against(victim, privateGroup), allowed],
@@ -178,6 +181,10 @@ describe('ban / unban / mute a member: chat admins in their chats, not the owner
       expect(can(moderator, action, lift, now)).toEqual(allowed);
       expect(can(groupMember, action, lift, now)).toEqual(refused('forbidden'));
       expect(can(outsider, action, { ...lift, chat: privateGroup }, now)).toEqual(refused('not_found'));
+      // Strict rank holds for lifting too: only the owner lifts what weighs on an admin.
+      const coAdmin = { ...lift, person: person('co-admin', 'user', row('admin')) };
+      expect(can(chatAdmin, action, coAdmin, now)).toEqual(refused('forbidden'));
+      expect(can(owner, action, coAdmin, now)).toEqual(allowed);
     }
   });
 });
