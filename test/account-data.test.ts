@@ -1,18 +1,13 @@
 /** A person's own data: taking it all, and deleting the account while the chats keep their history. */
 import { MessageModel, UserModel } from '../models';
-import { disconnected, dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
+import { disconnected, emit, useTestServer } from './support/harness';
 import { createChat, ok, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s' });
 let moderator: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s' });
   moderator = await person(server, 'moderator', 'moderator');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 test('the export holds my account, memberships, messages, reports, notices and appeals, and nothing of other reporters', async () => {

@@ -4,17 +4,10 @@
  */
 import { MembershipModel, NoticeModel, UserModel } from '../models';
 import { finishPendingDeletions } from '../handlers/account-data';
-import { disconnected, dropTestDatabase, emit, nextEvent, startTestServer, type TestServer } from './support/harness';
+import { disconnected, emit, nextEvent, useTestServer } from './support/harness';
 import { createChat, ok, person } from './support/world';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer();
 
 const login = (username: string) => server.http('POST', '/api/auth/login', { body: { username, password: 'correct horse' } });
 

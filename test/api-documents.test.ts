@@ -5,9 +5,9 @@ import { Parser } from '@asyncapi/parser';
 
 import { serverEvents } from '../handlers/wire-schemas';
 import { operations } from '../server/operations';
-import { dropTestDatabase, startTestServer, type TestServer } from './support/harness';
+import { useTestServer } from './support/harness';
 
-let server: TestServer;
+const server = useTestServer();
 
 /** Validates against the OpenAPI 3.1 specification (@seriousme/openapi-schema-validator, offline). */
 function validateOpenApi(document: unknown): Promise<{ valid: boolean; errors: unknown }> {
@@ -16,15 +16,6 @@ function validateOpenApi(document: unknown): Promise<{ valid: boolean; errors: u
     child.stdin!.end(JSON.stringify(document));
   });
 }
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
 
 test('the OpenAPI document is valid OpenAPI 3.1 and lists every HTTP route of the operation table', async () => {
   const { status, body } = await server.http('GET', '/api/openapi.json');

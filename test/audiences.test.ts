@@ -4,25 +4,20 @@
  * would address every socket. This file's database holds exactly one platform moderator.
  */
 import type { ChatView } from '../handlers/protocol';
-import { collect, dropTestDatabase, emit, settle, sleep, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, settle, sleep, useTestServer } from './support/harness';
 import { createChat, ok, person, post, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer();
 let owner: Person;
 let onlyModerator: Person;
 let bystander: Person;
 let chat: ChatView;
 
 beforeAll(async () => {
-  server = await startTestServer();
   owner = await person(server, 'owner');
   onlyModerator = await person(server, 'onlymod', 'moderator');
   bystander = await person(server, 'bystander');
   chat = await createChat(owner, 'group', [onlyModerator]);
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 /** Lets the server's emits land, then makes sure each socket has read what came before. */

@@ -2,18 +2,10 @@ import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
 
 import { UserModel } from '../models';
-import { disconnected, dropTestDatabase, emitRaw, startTestServer, type TestServer } from './support/harness';
+import { disconnected, emitRaw, startTestServer, useTestServer } from './support/harness';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ BOOTSTRAP_ADMIN: 'root_admin:admin password' });
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer({ BOOTSTRAP_ADMIN: 'root_admin:admin password' });
 
 const register = (body: unknown) => server.http('POST', '/api/auth/register', { body });
 const login = (body: unknown) => server.http('POST', '/api/auth/login', { body });

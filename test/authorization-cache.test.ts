@@ -2,19 +2,11 @@
  * Each node keeps what authorizes an event (account, chat, membership) in memory; every change
  * must count on the very next event all the same. Each scenario warms the cache first.
  */
-import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
+import { emit, useTestServer } from './support/harness';
 import { cachedChat } from '../handlers/authorization-cache';
 import { createChat, ok, person, post } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ RATE_MESSAGES: '1000/10s', RATE_JOINS: '1000/60s' });
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer({ RATE_MESSAGES: '1000/10s', RATE_JOINS: '1000/60s' });
 
 const setRole = (adminToken: string, userId: string, role: 'user' | 'moderator') =>
   server.http('PUT', `/api/users/${userId}/role`, { token: adminToken, body: { role } });

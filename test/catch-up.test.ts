@@ -1,16 +1,8 @@
 import { MembershipModel } from '../models';
-import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, nextEvent, settle, useTestServer } from './support/harness';
 import { createChat, ok, person, post } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer();
 
 test('a reconnecting client catches up with one chat:list, then history after its read position only where lastSeq moved', async () => {
   const [ana, bo] = [await person(server, 'ana'), await person(server, 'bo')];

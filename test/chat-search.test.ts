@@ -1,15 +1,7 @@
-import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
+import { emit, useTestServer } from './support/harness';
 import { ok, person } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer();
 
 test('chat:search finds public chats by a title word or its start, in any case, with member counts; private chats never appear', async () => {
   const [owner, seeker] = [await person(server, 'owner'), await person(server, 'seeker')];

@@ -1,16 +1,8 @@
 import { ChatModel, MembershipModel } from '../models';
-import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+import { collect, emit, emitRaw, nextEvent, settle, useTestServer, type ClientSocket } from './support/harness';
 import { ok, person } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer();
 
 const user = (prefix = 'member') => person(server, prefix);
 

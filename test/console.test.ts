@@ -2,69 +2,23 @@
  * The moderation console in a real browser (headless Chromium) against a real server:
  * sign-in, the live queue, a case's evidence, a hide from the console, an appeal decided from the console,
  * the audit log and operations.
- * STOA_CONSOLE_SCREENSHOTS=1 also saves the README's screenshots to server/console/screenshots/.
+ * The README's screenshots are made by `npm run screenshots` (scripts/console-screenshots.ts), not by a test.
  */
-import path from 'node:path';
-
-import chromium from '@sparticuz/chromium';
-import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 import { ModerationCaseModel } from '../models';
-import { dropTestDatabase, emit, nextEvent, sleep, startTestServer, type TestServer } from './support/harness';
+import { emit, launchBrowser, nextEvent, openConsole, sleep, useTestServer } from './support/harness';
 import { createChat, ok, person, post, report, type Person } from './support/world';
 
-const PASSWORD = 'correct horse';
-const SCREENSHOTS = process.env.STOA_CONSOLE_SCREENSHOTS ? path.join(__dirname, '..', 'server', 'console', 'screenshots') : undefined;
-
-let server: TestServer;
+const server = useTestServer();
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  // --single-process suits the serverless hosts the package targets, but closing a context there ends the browser.
-  const args = chromium.args.filter((arg) => arg !== '--single-process');
-  browser = await playwright.launch({ executablePath: await chromium.executablePath(), args, headless: true });
+  browser = await launchBrowser();
 }, 60_000);
-
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await dropTestDatabase();
 });
-
-interface ConsolePage {
-  page: Page;
-  /** Messages of alert/confirm/prompt dialogs the page opened: user data must never run. */
-  dialogs: string[];
-  /** Console errors, Content-Security-Policy violations among them. */
-  errors: string[];
-  /** Addresses of the websockets the page opened. */
-  websockets: string[];
-}
-
-/** A fresh browser profile on /console, signed in as `who`. */
-async function openConsole(who: Person, viewport = { width: 1100, height: 760 }): Promise<ConsolePage> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const dialogs: string[] = [];
-  const errors: string[] = [];
-  const websockets: string[] = [];
-  page.on('websocket', (socket) => websockets.push(socket.url()));
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}/console`);
-  await page.fill('#signin-form input[name=username]', who.username);
-  await page.fill('#signin-form input[name=password]', PASSWORD);
-  await page.click('#signin-form button[type=submit]');
-  await page.waitForSelector('#queue:not([hidden]), #forbidden:not([hidden])');
-  return { page, dialogs, errors, websockets };
-}
 
 /** Polls what the page shows until `done` holds (the page's CSP forbids waitForFunction's eval). */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -105,7 +59,7 @@ test('/console is served with a strict Content-Security-Policy, nosniff and reva
 
 test('a plain user who signs in sees only the not-a-moderator page', async () => {
   const plain = await person(server, 'plain');
-  const { page, errors } = await openConsole(plain);
+  const { page, errors } = await openConsole(browser, server.url, plain);
   expect(await page.isVisible('#forbidden')).toBe(true);
   expect(await page.textContent('#forbidden h1')).toBe('You are not a moderator');
   for (const view of ['#queue', '#case', '#log', '#ops', '#bar']) expect(await page.isHidden(view)).toBe(true);
@@ -126,7 +80,7 @@ test('a report shows up in an open console live; the moderator reads the evidenc
   const hostile = '<img src=x onerror=alert(1)>';
   const message = await post(author, chat.id, hostile);
 
-  const { page, dialogs, errors, websockets } = await openConsole(moderator);
+  const { page, dialogs, errors, websockets } = await openConsole(browser, server.url, moderator);
   await page.waitForSelector('#link-state.up');
   // The socket runs over a websocket, which the policy's connect-src 'self' allows.
   expect(websockets).toContainEqual(expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?.*transport=websocket/));
@@ -194,7 +148,7 @@ test("a chat admin reviews their chat's case without the reporter, and sees the 
   ok(await emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'spam wave' }));
 
   // A chat admin sees the case of their chat, without the reporter, and cannot undo a moderator's hide.
-  const { page, errors } = await openConsole(chatAdmin);
+  const { page, errors } = await openConsole(browser, server.url, chatAdmin);
   await page.goto(`${server.url}/console#/case/${await caseIdOf(chatAdmin, message.id)}`);
   await page.waitForSelector('#case:not([hidden]) .evidence');
   expect(await page.textContent('#case-reports')).not.toContain(reporter.id);
@@ -220,7 +174,7 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   const caseId = (await ModerationCaseModel.findOne({ targetId: message.id }).lean())!._id.toString();
   const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: message.id, reason: 'looks like a threat', caseId })).action;
 
-  const { page, dialogs, errors } = await openConsole(moderator);
+  const { page, dialogs, errors } = await openConsole(browser, server.url, moderator);
   await page.waitForSelector('#link-state.up');
   // The queue has loaded: what arrives from now on arrives live.
   await until(() => page.textContent('#open-count'), (count) => Boolean(count));
@@ -277,7 +231,7 @@ test('an appeal decided by another moderator while the console asks for a reason
   const ban = ok(await emit(actingModerator.socket, 'mod:ban', { userId: author.id, chatId: chat.id, reason: 'off topic' })).action;
   const appeal = ok(await emit(author.socket, 'appeal:create', { actionId: ban.id, text: 'I was on topic' })).appeal;
 
-  const { page, errors } = await openConsole(moderator);
+  const { page, errors } = await openConsole(browser, server.url, moderator);
   await page.goto(`${server.url}/console#/appeal/${appeal.id}`);
   await page.waitForSelector('#appeal:not([hidden]) #appeal-actions [data-action=uphold]');
   expect(await page.textContent('#appeal-text')).toBe('I was on topic');
@@ -296,8 +250,9 @@ test('an appeal decided by another moderator while the console asks for a reason
   await page.context().close();
 });
 
+/** The case about a message, open or closed (a moderator's hide closes it). */
 async function caseIdOf(who: Person, messageId: string): Promise<string> {
-  const { cases } = ok(await emit(who.socket, 'mod:cases', { status: 'open' }));
+  const { cases } = ok(await emit(who.socket, 'mod:cases', {}));
   const found = cases.find((c) => c.targetId === messageId);
   if (!found) throw new Error('no case');
   return found.id;
@@ -308,7 +263,7 @@ test('the operations page shows the refusals of a burst and the blocked key', as
   const flooder = await person(server, 'flooder');
   const chat = await createChat(flooder, 'group');
 
-  const { page, errors } = await openConsole(admin);
+  const { page, errors } = await openConsole(browser, server.url, admin);
   await page.click('a[href="#/ops"]');
   await page.waitForSelector('#ops-rows tr[data-limiter=messages]');
   const refusalsBefore = Number(await page.textContent('#ops-rows tr[data-limiter=messages] .refusals'));
@@ -329,46 +284,3 @@ test('the operations page shows the refusals of a burst and the blocked key', as
   expect(errors).toEqual([]);
   await page.context().close();
 });
-
-// The README's screenshots: a queue of a few cases, one case in full, and an appeal.
-if (SCREENSHOTS) {
-  test('screenshots of the queue, of a case and of an appeal', async () => {
-    const owner = await person(server, 'maria');
-    const spammer = await person(server, 'deals4u');
-    const troll = await person(server, 'night_owl');
-    const readers = [await person(server, 'ana'), await person(server, 'tomas'), await person(server, 'li')];
-    const moderator = await person(server, 'moderator', 'moderator');
-    const chat = await createChat(owner, 'group', [spammer, troll, ...readers]);
-    const scam = await post(spammer, chat.id, 'Double your bitcoin in 24h!!! DM me your wallet seed, limited offer');
-    const insult = await post(troll, chat.id, 'nobody wants you here, leave or else');
-    const link = await post(spammer, chat.id, 'cheap followers at example.invalid/buy');
-    for (const reader of readers) {
-      ok(await emit(reader.socket, 'report:create', { targetType: 'message', targetId: scam.id, reason: 'scam', comment: 'asks for wallet seeds' }));
-    }
-    ok(await emit(readers[0]!.socket, 'report:create', { targetType: 'message', targetId: insult.id, reason: 'harassment', comment: 'threatening me after I disagreed' }));
-    ok(await emit(readers[1]!.socket, 'report:create', { targetType: 'message', targetId: insult.id, reason: 'hate' }));
-    await report(readers[2]!, 'message', link.id, 'spam');
-    await report(readers[0]!, 'user', spammer.id, 'spam');
-
-    const { page } = await openConsole(moderator, { width: 1000, height: 620 });
-    await page.locator('#queue-rows tr').nth(3).waitFor();
-    // Away from the rows, so that none is drawn hovered.
-    await page.mouse.move(0, 0);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'queue.png') });
-    await page.locator('#queue-rows tr', { hasText: insult.id }).click();
-    await page.locator('#case-history li').first().waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'case.png'), fullPage: true });
-
-    // An author appeals a hide; another moderator opens the appeal.
-    const actingModerator = await person(server, 'moderator', 'moderator');
-    const joke = await post(readers[1]!, chat.id, 'if you keep posting scams I will find you and report you again');
-    const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: joke.id, reason: 'reads as a threat' })).action;
-    ok(await emit(readers[1]!.socket, 'appeal:create', { actionId: hide.id, text: 'I meant I would report them again, not a threat. Everyone in the group knows me.' }));
-    await page.goto(`${server.url}/console#/queue`);
-    await page.locator('#appeals-rows tr').first().click();
-    await page.locator('#appeal:not([hidden]) #appeal-actions [data-action=reverse]').waitFor();
-    await page.mouse.move(0, 0);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'appeal.png'), fullPage: true });
-    await page.context().close();
-  });
-}

@@ -3,21 +3,16 @@ import { io as connectClient } from 'socket.io-client';
 
 import { AccessEntryModel, AppealModel, ModerationActionModel, ModerationCaseModel, NoticeModel, UserModel } from '../models';
 import type { ServerEventPayload } from '../handlers/protocol';
-import { collect, disconnected, dropTestDatabase, emit, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+import { collect, disconnected, emit, nextEvent, settle, useTestServer, type ClientSocket } from './support/harness';
 import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
 let moderator: Person;
 let secondModerator: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
   moderator = await person(server, 'moderator', 'moderator');
   secondModerator = await person(server, 'moderator2', 'moderator');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 const DAY_MS = 86_400_000;

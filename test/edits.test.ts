@@ -1,16 +1,8 @@
 import { MessageModel } from '../models';
-import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, nextEvent, settle, useTestServer } from './support/harness';
 import { createChat, ok, person, post, report } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer();
 
 test('the author edits a message: the chat hears message:edited, history shows the new text, moderators see the old one and the report keeps its evidence', async () => {
   const [ana, bo, moderator] = [await person(server, 'ana'), await person(server, 'bo'), await person(server, 'mod', 'moderator')];

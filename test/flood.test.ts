@@ -26,7 +26,8 @@ describe('a socket that floods', () => {
   afterAll(() => server.close());
 
   test('is refused rate_limited past its budget, told why, disconnected, and blocked from reconnecting; the others are served', async () => {
-    const [flooder, bystander] = [await personAt(server, 'flooder', '198.51.100.1'), await person(server, 'bystander')];
+    // The flooder connects from an address of its own, so that blocking it spares the other scenarios.
+    const [flooder, bystander] = [await person(server, 'flooder', 'user', { ip: '198.51.100.1' }), await person(server, 'bystander')];
     const chatId = (await createChat(bystander, 'group', [flooder])).id;
     const closed = nextEvent(flooder.socket, 'connection:closed');
     const gone = disconnected(flooder.socket, 5000);
@@ -58,7 +59,7 @@ describe('a socket that floods', () => {
   });
 
   test('unknown events and events without an ack spend the budget too', async () => {
-    const noisy = await personAt(server, 'noisy', '198.51.100.2');
+    const noisy = await person(server, 'noisy', 'user', { ip: '198.51.100.2' });
     const gone = disconnected(noisy.socket, 5000);
     const send = noisy.socket.emit as (event: string, payload: unknown) => void;
     for (let i = 0; i < 100 && noisy.socket.connected; i++) send.call(noisy.socket, 'no:such:event', { i });
@@ -115,12 +116,6 @@ describe('an address that floods HTTP', () => {
     }
   });
 });
-
-/** Someone connecting from an address of their own, so that blocking it spares the other scenarios. */
-async function personAt(server: TestServer, prefix: string, ip: string) {
-  const account = await server.register(prefix);
-  return { ...account, socket: await server.connect(account.token, { extraHeaders: { 'x-forwarded-for': ip } }) };
-}
 
 async function adminToken(server: TestServer): Promise<string> {
   const admin = await person(server, 'opsadmin', 'admin');

@@ -4,17 +4,10 @@
  */
 import WebSocket from 'ws';
 
-import { dropTestDatabase, settle, sleep, startTestServer, type TestServer } from './support/harness';
+import { settle, sleep, useTestServer } from './support/harness';
 import { person } from './support/world';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ MAX_SOCKETS_PER_USER: '5' });
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer({ MAX_SOCKETS_PER_USER: '5' });
 
 const droppedUnknown = async (): Promise<number> => {
   const text: string = (await server.http('GET', '/metrics')).body;

@@ -3,21 +3,16 @@
  * are refused with `invalid_input` naming the field once; nothing is stored.
  */
 import { ChatModel, MessageModel, UserModel } from '../models';
-import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
+import { emit, useTestServer } from './support/harness';
 import { asMessages, createChat, person, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer();
 let owner: Person;
 let chatId: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
   owner = await person(server, 'inputs');
   chatId = (await createChat(owner, 'group')).id;
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 const DECEPTIVE: Array<[string, string]> = [

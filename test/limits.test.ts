@@ -1,27 +1,19 @@
 /** Every limiter through the real transports: it trips at its threshold, refuses cleanly, and frees after its window. */
 import { MessageModel, ReportModel, UserModel } from '../models';
-import { collect, dropTestDatabase, emit, settle, sleep, startTestServer, type ClientSocket, type TestServer } from './support/harness';
-import { ok } from './support/world';
+import { collect, emit, settle, sleep, startTestServer, useTestServer } from './support/harness';
+import { createChat, ok, person, send } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({
-    RATE_MESSAGES: '3/1s',
-    RATE_REPORTS: '2/1s',
-    RATE_JOINS: '2/1s',
-    RATE_CONNECTIONS: '3/1s',
-    RATE_CHAT_CREATIONS: '3/1s',
-    RATE_HISTORY: '3/1s',
-    RATE_MODERATION_READS: '2/1s',
-    MAX_SOCKETS_PER_USER: '2',
-    RATE_LOGIN_CONSECUTIVE: '3/2s',
-    RATE_LOGIN_DAILY: '6/2s',
-  });
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
+const server = useTestServer({
+  RATE_MESSAGES: '3/1s',
+  RATE_REPORTS: '2/1s',
+  RATE_JOINS: '2/1s',
+  RATE_CONNECTIONS: '3/1s',
+  RATE_CHAT_CREATIONS: '3/1s',
+  RATE_HISTORY: '3/1s',
+  RATE_MODERATION_READS: '2/1s',
+  MAX_SOCKETS_PER_USER: '2',
+  RATE_LOGIN_CONSECUTIVE: '3/2s',
+  RATE_LOGIN_DAILY: '6/2s',
 });
 
 /** Waits for a window of `seconds` to pass. */
@@ -31,32 +23,13 @@ let addresses = 0;
 /** A client address of its own (sent as X-Forwarded-For, which the server trusts from loopback), so per-IP limits stay apart. */
 const freshIp = () => `10.0.${Math.floor(++addresses / 250)}.${(addresses % 250) + 1}`;
 
-interface Member {
-  id: string;
-  username: string;
-  socket: ClientSocket;
-}
-
-async function member(prefix: string): Promise<Member> {
-  const account = await server.register(prefix);
-  const socket = await server.connect(account.token, { extraHeaders: { 'x-forwarded-for': freshIp() } });
-  return { id: account.id, username: account.username, socket };
-}
-
-async function groupOf(owner: Member, members: Member[]): Promise<string> {
-  const created = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'Limits' }));
-  for (const m of members) {
-    ok(await emit(m.socket, 'chat:join', { chatId: created.chat.id }));
-  }
-  return created.chat.id;
-}
-
-const send = (from: Member, chatId: string, text: string) => emit(from.socket, 'message:send', { chatId, text, clientMsgId: `${text}-${Math.random()}` });
+/** Someone connected from an address of their own. */
+const member = (prefix: string) => person(server, prefix, 'user', { ip: freshIp() });
 
 describe('messages: 3 per second per user', () => {
   test('the fourth send is refused with retryAfterMs, stored nowhere and relayed to no one; the window frees it', async () => {
     const [sender, listener] = [await member('sender'), await member('listener')];
-    const chatId = await groupOf(sender, [listener]);
+    const chatId = (await createChat(sender, 'group', [listener])).id;
     const heard = collect(listener.socket, 'message:new');
     for (const text of ['one', 'two', 'three']) expect((await send(sender, chatId, text)).ok).toBe(true);
 
@@ -80,7 +53,7 @@ describe('messages: 3 per second per user', () => {
 describe('reports: 2 per second per user', () => {
   test('the third report is refused and stores no report; the window frees it', async () => {
     const [reporter, author] = [await member('reporter'), await member('author')];
-    const chatId = await groupOf(author, [reporter]);
+    const chatId = (await createChat(author, 'group', [reporter])).id;
     const messages = [];
     for (const text of ['a', 'b', 'c']) {
       const ack = ok(await send(author, chatId, text));
@@ -104,7 +77,7 @@ describe('joins: 2 per second per user', () => {
   test('the third join is refused and makes no membership; the window frees it', async () => {
     const [owner, joiner] = [await member('owner'), await member('joiner')];
     const chats = [];
-    for (let i = 0; i < 3; i++) chats.push(await groupOf(owner, []));
+    for (let i = 0; i < 3; i++) chats.push((await createChat(owner, 'group')).id);
     const joinChat = (chatId: string) => emit(joiner.socket, 'chat:join', { chatId });
 
     expect((await joinChat(chats[0]!)).ok).toBe(true);
@@ -164,7 +137,7 @@ describe('open sockets per account: 2', () => {
 describe('per-user limits on chat creation, history reads and moderation reads', () => {
   test('each refuses past its points with rate_limited on the socket and 429 over HTTP', async () => {
     const reader = await member('reader');
-    const chatId = await groupOf(reader, []);
+    const chatId = (await createChat(reader, 'group')).id;
     for (const title of ['second', 'third']) expect((await emit(reader.socket, 'chat:create', { type: 'group', title })).ok).toBe(true);
     expect(await emit(reader.socket, 'chat:create', { type: 'group', title: 'fourth' })).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
 
@@ -242,7 +215,7 @@ describe('slow mode', () => {
       await member('owner'), await member('chatadmin'), await member('moderator'), await member('talker'), await member('quiet'),
     ];
     await UserModel.updateOne({ _id: moderator.id }, { $set: { role: 'moderator' } });
-    const chatId = await groupOf(owner, [chatAdmin, moderator, talker, listener]);
+    const chatId = (await createChat(owner, 'group', [chatAdmin, moderator, talker, listener])).id;
     const promoted = await emit(owner.socket, 'chat:promote', { chatId, userId: chatAdmin.id, role: 'admin' });
     expect(promoted.ok).toBe(true);
     const updated = await emit(owner.socket, 'chat:update', { chatId, slowModeSec: 1 });

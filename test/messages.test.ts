@@ -2,19 +2,11 @@ import { Types } from 'mongoose';
 
 import { MessageModel } from '../models';
 import type { MessageView } from '../handlers/protocol';
-import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, startTestServer, type ClientSocket, type TestServer } from './support/harness';
+import { collect, emit, emitRaw, nextEvent, settle, useTestServer, type ClientSocket } from './support/harness';
 import { asMessages } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  // Limits are not under test here; the concurrency test sends 50 messages per user at once.
-  server = await startTestServer({ RATE_MESSAGES: '1000/10s', RATE_JOINS: '1000/60s' });
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+// Limits are not under test here; the concurrency test sends 50 messages per user at once.
+const server = useTestServer({ RATE_MESSAGES: '1000/10s', RATE_JOINS: '1000/60s' });
 
 interface Member {
   id: string;

@@ -3,21 +3,16 @@
  * table), as moderators and chat admins meet them through real sockets.
  */
 import { MembershipModel, MessageModel, ModerationActionModel, ModerationCaseModel, UserModel } from '../models';
-import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, nextEvent, settle, useTestServer } from './support/harness';
 import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
 let moderator: Person;
 let platformAdmin: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
   moderator = await person(server, 'moderator', 'moderator');
   platformAdmin = await person(server, 'admin', 'admin');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 const refused = (code: string) => ({ ok: false, error: expect.objectContaining({ code }) });

@@ -5,17 +5,10 @@
  * room before anything else. Faults are injected into the real database calls.
  */
 import { AppealModel, MembershipModel, MessageModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel } from '../models';
-import { collect, dropTestDatabase, emit, nextEvent, settle, sleep, startTestServer, type TestServer } from './support/harness';
-import { createChat, established, join, ok, person, post, report } from './support/world';
+import { collect, emit, nextEvent, settle, sleep, useTestServer } from './support/harness';
+import { createChat, established, ok, person, post, report } from './support/world';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
 afterEach(() => jest.restoreAllMocks());
 
 const refused = (code: string) => ({ ok: false, error: expect.objectContaining({ code }) });

@@ -3,10 +3,10 @@
  * every action; a refusal is `forbidden` and leaves the stored state as it was.
  */
 import { MembershipModel, MessageModel, ModerationActionModel, ModerationCaseModel, UserModel } from '../models';
-import { dropTestDatabase, emit, emitRaw, startTestServer, type TestServer } from './support/harness';
+import { emit, emitRaw, useTestServer } from './support/harness';
 import { createChat, join, ok, person, post, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_REPORTS: '1000/60s', RATE_JOINS: '1000/60s', RATE_MESSAGES: '1000/10s' });
 let owner: Person;
 let chatAdmin: Person;
 let member: Person;
@@ -18,7 +18,6 @@ let groupId: string;
 let channelId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_REPORTS: '1000/60s', RATE_JOINS: '1000/60s', RATE_MESSAGES: '1000/10s' });
   owner = await person(server, 'owner');
   chatAdmin = await person(server, 'chatadmin');
   member = await person(server, 'member');
@@ -28,10 +27,6 @@ beforeAll(async () => {
   outsider = await person(server, 'outsider');
   groupId = (await createChat(owner, 'group', [member], [chatAdmin])).id;
   channelId = (await createChat(owner, 'channel', [subscriber], [chatAdmin])).id;
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 type Role = 'member' | 'subscriber' | 'chat admin' | 'chat owner' | 'moderator' | 'admin' | 'non-member';

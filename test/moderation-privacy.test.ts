@@ -4,19 +4,14 @@
  * automatic hides and lifted suspensions.
  */
 import { ModerationActionModel } from '../models';
-import { collect, dropTestDatabase, emit, emitRaw, nextEvent, settle, sleep, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, emitRaw, nextEvent, settle, sleep, useTestServer } from './support/harness';
 import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
 let moderator: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '2' });
   moderator = await person(server, 'moderator', 'moderator');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 describe('who acted, as the affected and chat admins see it', () => {

@@ -1,18 +1,13 @@
 /** What every affected client sees when moderators act, and that the effects hold. */
 import { MembershipModel, ModerationActionModel, ReportModel } from '../models';
-import { collect, disconnected, dropTestDatabase, emit, nextEvent, settle, sleep, startTestServer, type TestServer } from './support/harness';
+import { collect, disconnected, emit, nextEvent, settle, sleep, useTestServer } from './support/harness';
 import { createChat, ok, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s' });
 let moderator: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s' });
   moderator = await person(server, 'moderator', 'moderator');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 /** The moderator's action, once every listed event has arrived. */

@@ -1,19 +1,10 @@
 /** What operators see: Prometheus metrics moving with real traffic, and the admin-only rate-limit view. */
 import pino from 'pino';
 
-import { UserModel, type PlatformRole } from '../models';
-import { dropTestDatabase, emit, emitRaw, sleep, startTestServer, type ClientSocket, type TestServer } from './support/harness';
-import { ok } from './support/world';
+import { emit, emitRaw, sleep, startTestServer, useTestServer } from './support/harness';
+import { ok, person } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ RATE_MESSAGES: '2/30s' });
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer({ RATE_MESSAGES: '2/30s' });
 
 async function metrics(): Promise<string> {
   const res = await server.http('GET', '/metrics');
@@ -28,12 +19,6 @@ function value(text: string, series: string): number {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
-async function person(prefix: string, role: PlatformRole = 'user'): Promise<{ id: string; token: string; socket: ClientSocket }> {
-  const account = await server.register(prefix);
-  if (role !== 'user') await UserModel.updateOne({ _id: account.id }, { $set: { role } });
-  return { ...account, socket: await server.connect(account.token) };
-}
-
 async function until(condition: () => Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -44,7 +29,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 2000): Promi
 
 describe('GET /metrics', () => {
   test('needs no token and counts events by outcome, their time, stored messages, refusals by limiter and dropped events', async () => {
-    const author = await person('author');
+    const author = await person(server, 'author');
     const created = ok(await emit(author.socket, 'chat:create', { type: 'group', title: 'Metrics' }));
     const chatId = created.chat.id;
     const before = await metrics();
@@ -70,8 +55,8 @@ describe('GET /metrics', () => {
 
   test('the connected sockets gauge follows sockets opening and closing', async () => {
     const start = value(await metrics(), 'stoa_connected_sockets');
-    const first = await person('gauge');
-    await person('gauge');
+    const first = await person(server, 'gauge');
+    await person(server, 'gauge');
     expect(value(await metrics(), 'stoa_connected_sockets')).toBe(start + 2);
 
     first.socket.close();
@@ -94,15 +79,15 @@ describe('GET /api/ops/rate-limits', () => {
   test('is 401 without a token and 403 for a user and for a moderator', async () => {
     expect((await opsView()).status).toBe(401);
     for (const role of ['user', 'moderator'] as const) {
-      const res = await opsView((await person(role, role)).token);
+      const res = await opsView((await person(server, role, role)).token);
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
     }
   });
 
   test('shows a platform admin every limiter’s settings and refusals, and the key blocked by a refusal with its time left', async () => {
-    const admin = await person('admin', 'admin');
-    const flooder = await person('flooder');
+    const admin = await person(server, 'admin', 'admin');
+    const flooder = await person(server, 'flooder');
     const created = ok(await emit(flooder.socket, 'chat:create', { type: 'group', title: 'Flood' }));
     for (let i = 0; i < 3; i++) await emit(flooder.socket, 'message:send', { chatId: created.chat.id, text: `f${i}`, clientMsgId: `f${i}` });
 

@@ -1,27 +1,22 @@
 /** Reporting that cannot be turned into a weapon: report weights, accountability for unfounded reports, automatic decisions undone on review. */
 import { autoHideDue, weightSum } from '../handlers/reporter-trust';
 import { MessageModel, ModerationActionModel, ModerationCaseModel, ReportModel, UserModel } from '../models';
-import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, nextEvent, settle, useTestServer } from './support/harness';
 import { createChat, established, ok, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({
+  RATE_JOINS: '10000/60s',
+  RATE_REPORTS: '10000/60s',
+  RATE_REPORTS_RESTRICTED: '1/1d',
+  REPORT_WARN_AFTER: '2',
+  REPORT_RESTRICT_AFTER: '3',
+});
 let moderator: Person;
 let secondModerator: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({
-    RATE_JOINS: '10000/60s',
-    RATE_REPORTS: '10000/60s',
-    RATE_REPORTS_RESTRICTED: '1/1d',
-    REPORT_WARN_AFTER: '2',
-    REPORT_RESTRICT_AFTER: '3',
-  });
   moderator = await person(server, 'moderator', 'moderator');
   secondModerator = await person(server, 'moderator2', 'moderator');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 const caseOf = async (targetId: string) => (await ModerationCaseModel.findOne({ targetId }))!;

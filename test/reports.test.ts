@@ -1,18 +1,13 @@
 import { autoHideThreshold, casePriority } from '../handlers/reports';
 import { MessageModel, ModerationActionModel, ModerationCaseModel, ReportModel } from '../models';
-import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, nextEvent, settle, useTestServer } from './support/harness';
 import { createChat, join, ok, established, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '1000/60s' });
 let moderator: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s' });
   moderator = await person(server, 'moderator', 'moderator');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 describe('case priority (pure)', () => {

@@ -3,22 +3,17 @@ import pino from 'pino';
 
 import { socketOperations } from '../server/operations';
 import { MessageModel, ModerationActionModel, ReportModel } from '../models';
-import { dropTestDatabase, emit, emitRaw, sleep, startTestServer, type TestServer } from './support/harness';
+import { emit, emitRaw, sleep, startTestServer, useTestServer } from './support/harness';
 import { createChat, person, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_MESSAGES: '100000/10s', RATE_REPORTS: '100000/10s', RATE_JOINS: '100000/10s' });
 let user: Person;
 let moderator: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_MESSAGES: '100000/10s', RATE_REPORTS: '100000/10s', RATE_JOINS: '100000/10s' });
   user = await person(server, 'fuzzed');
   moderator = await person(server, 'fuzzmod', 'moderator');
   await createChat(user, 'group');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 const deep = (levels: number): unknown => (levels === 0 ? 'bottom' : { nested: deep(levels - 1) });

@@ -6,11 +6,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
-import { io as connectClient } from 'socket.io-client';
-
 import { MessageModel } from '../models';
-import { dropTestDatabase, emit, startTestServer, type ClientSocket } from './support/harness';
-import { ok } from './support/world';
+import { clientOf, dropTestDatabase, startTestServer, type ClientSocket } from './support/harness';
+import { createChat, join, person } from './support/world';
 
 afterAll(async () => {
   await dropTestDatabase();
@@ -40,16 +38,14 @@ async function sendUntilClosed(socket: ClientSocket, chatId: string, name: strin
 describe('shutdown under load', () => {
   test('every socket hears server:shutdown; each send is acked and stored, or refused and not stored, or never acked; none is acked and lost', async () => {
     const server = await startTestServer({ RATE_MESSAGES: '100000/10s', RATE_JOINS: '1000/60s' });
-    const owner = await server.register('owner');
-    const ownerSocket = await server.connect(owner.token);
-    const created = ok(await emit(ownerSocket, 'chat:create', { type: 'group', title: 'Busy' }));
-    const chatId = created.chat.id;
+    const owner = await person(server, 'owner');
+    const chatId = (await createChat(owner, 'group')).id;
 
-    const senders: ClientSocket[] = [ownerSocket];
+    const senders: ClientSocket[] = [owner.socket];
     for (let i = 0; i < 4; i++) {
-      const socket = await server.connect((await server.register('sender')).token);
-      expect((await emit(socket, 'chat:join', { chatId })).ok).toBe(true);
-      senders.push(socket);
+      const sender = await person(server, 'sender');
+      await join(sender, chatId);
+      senders.push(sender.socket);
     }
     const told = senders.map((socket) => new Promise<{ reason: string }>((resolve) => socket.once('server:shutdown', resolve)));
     // Three streams of sends per socket, so that several are in flight on each when the shutdown starts.
@@ -128,15 +124,7 @@ describe('npm start', () => {
       });
     });
     try {
-      const url = `http://127.0.0.1:${await listening}`;
-      const registered = await fetch(`${url}/api/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: `process_${Date.now() % 1e9}`, password: 'correct horse' }),
-      });
-      const { token } = (await registered.json()) as { token: string };
-      const socket: ClientSocket = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false });
-      await new Promise((resolve, reject) => socket.once('connect', () => resolve(undefined)).once('connect_error', reject));
+      const { socket } = await person(clientOf(`http://127.0.0.1:${await listening}`), 'process');
       const told = new Promise((resolve) => socket.once('server:shutdown', resolve));
 
       const signalled = Date.now();

@@ -1,21 +1,16 @@
 /** Statements of reasons in the EU transparency database's shape, and moderators' private notes on accounts. */
 import { RESTRICTIONS, STATEMENT_CATEGORY } from '../handlers/statements';
 import { ModerationCaseModel, REPORT_REASONS, StatementModel, UserModel } from '../models';
-import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
+import { emit, useTestServer } from './support/harness';
 import { createChat, established, ok, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '10000/60s', RATE_REPORTS: '10000/60s', REPORT_WARN_AFTER: '1', REPORT_RESTRICT_AFTER: '2' });
 let moderator: Person;
 let admin: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '10000/60s', RATE_REPORTS: '10000/60s', REPORT_WARN_AFTER: '1', REPORT_RESTRICT_AFTER: '2' });
   moderator = await person(server, 'moderator', 'moderator');
   admin = await person(server, 'admin', 'admin');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 const CATEGORIES = new Set(Object.values(STATEMENT_CATEGORY));

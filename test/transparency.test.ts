@@ -5,23 +5,18 @@ import { ALL_MODELS, AccessEntryModel, ModerationActionModel, ModerationCaseMode
 import { casePriority } from '../handlers/reports';
 import { percentile } from '../handlers/transparency';
 import { REDACTED, sweepRetention } from '../server/retention';
-import { dropTestDatabase, emit, startTestServer, type TestServer } from './support/harness';
+import { emit, useTestServer } from './support/harness';
 import { createChat, ok, established, person, post, report, type Person } from './support/world';
 
-let server: TestServer;
+const server = useTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '3' });
 let moderator: Person;
 let secondModerator: Person;
 let admin: Person;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_JOINS: '1000/60s', RATE_REPORTS: '1000/60s', AUTO_HIDE_REPORTS: '3' });
   moderator = await person(server, 'moderator', 'moderator');
   secondModerator = await person(server, 'moderator2', 'moderator');
   admin = await person(server, 'admin', 'admin');
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
 });
 
 const caseOf = async (targetId: string) => (await ModerationCaseModel.findOne({ targetId }))!;

@@ -2,18 +2,10 @@
  * Clients with Socket.IO's default settings start with HTTP long-polling and upgrade to
  * websocket; browsers and python-socketio do the same. Socket.IO owns /socket.io/, Express the rest.
  */
-import { dropTestDatabase, emit, nextEvent, startTestServer, type ConnectOptions, type TestServer } from './support/harness';
+import { emit, nextEvent, useTestServer, type ConnectOptions, type TestServer } from './support/harness';
 import { asMessages, ok } from './support/world';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer();
 
 describe('Socket.IO owns /socket.io/', () => {
   test('a long-polling handshake is answered with an engine.io open packet, not a 404', async () => {

@@ -1,17 +1,8 @@
-import { collect, dropTestDatabase, emit, nextEvent, settle, startTestServer, type TestServer } from './support/harness';
+import { collect, emit, nextEvent, settle, useTestServer } from './support/harness';
 import { createChat, ok, person } from './support/world';
 
-let server: TestServer;
 const TYPING_LIMIT = 3;
-
-beforeAll(async () => {
-  server = await startTestServer({ RATE_TYPING: `${TYPING_LIMIT}/10s` });
-});
-
-afterAll(async () => {
-  await server.close();
-  await dropTestDatabase();
-});
+const server = useTestServer({ RATE_TYPING: `${TYPING_LIMIT}/10s` });
 
 test('a group member who starts typing is announced to the group, and nothing is stored', async () => {
   const [ana, bo] = [await person(server, 'ana'), await person(server, 'bo')];

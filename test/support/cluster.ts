@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { clientOf, type StoaClient } from './harness';
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'server', 'main.js');
 
@@ -73,8 +75,8 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-export interface StoaNode {
-  url: string;
+/** A node: a client of it (HTTP calls, registrations, sockets), and its process. */
+export interface StoaNode extends StoaClient {
   process: ChildProcess;
   /** SIGTERM, then wait for the exit code. */
   stop(): Promise<number | null>;
@@ -93,7 +95,7 @@ export async function startNode(env: Record<string, string>): Promise<StoaNode> 
   child.stdout!.resume();
   const { port } = JSON.parse(line) as { port: number };
   return {
-    url: `http://127.0.0.1:${port}`,
+    ...clientOf(`http://127.0.0.1:${port}`),
     process: child,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -1,11 +1,12 @@
 /**
  * The one test helper: a real Stoa on port 0 over the embedded database, with
- * real HTTP calls and real socket.io-client sockets.
+ * real HTTP calls, real socket.io-client sockets and, for the console, a real browser.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 import mongoose from 'mongoose';
+import type { Browser, Page } from 'playwright-core';
 import { io as connectClient, type Socket } from 'socket.io-client';
 
 import type { ClientEventName, ClientToServerEvents, ServerEventName, ServerEventPayload, ServerToClientEvents } from '../../handlers/protocol';
@@ -30,16 +31,33 @@ export interface HttpResult<T = any> {
 
 type AckOf<E extends ClientEventName> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
 
-export interface TestServer {
-  stoa: Stoa;
+/** What a client does with a Stoa at `url`, wherever it runs: a test server, or a node of test/support/cluster.ts. */
+export interface StoaClient {
   url: string;
   http<T = any>(method: string, urlPath: string, options?: { body?: unknown; token?: string; rawBody?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
   /** Registers a fresh user (unique name) and returns its id and token. */
   register(prefix?: string, password?: string): Promise<Account>;
   /** A connected socket for the token; rejects with the connect_error message. */
   connect(token: string | undefined, options?: ConnectOptions): Promise<ClientSocket>;
+}
+
+export interface TestServer extends StoaClient {
+  stoa: Stoa;
   close(): Promise<void>;
 }
+
+/** The server of useTestServer: its hooks close it, a test only uses it. */
+export type FileServer = Omit<TestServer, 'close'>;
+
+export interface TestServerOptions {
+  /** A database server of the file's own, e.g. one the test stops and restarts. */
+  mongodbUri?: string;
+  /** Replaces the logger built from LOG_LEVEL, e.g. with one that keeps lines for the test to read. */
+  log?: Logger;
+}
+
+/** The password of every account that register() makes unless told otherwise. */
+export const PASSWORD = 'correct horse';
 
 const DEFAULT_ENV = {
   NODE_ENV: 'test',
@@ -63,25 +81,75 @@ let databaseName: string | undefined;
 
 /**
  * Starts a server (each test file gets its own database). `env` overrides configuration, as the environment would.
- * `mongodbUri` points the file at a database server of its own, e.g. one the test stops and restarts;
- * `log` replaces the logger built from LOG_LEVEL, e.g. with one that keeps lines for the test to read.
+ * A file whose tests share one server calls useTestServer instead; a test that needs a server of its own
+ * (other settings, a logger) starts it here and closes it itself.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: { mongodbUri?: string; log?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const uri = options.mongodbUri ?? process.env.STOA_TEST_MONGODB_URI;
   if (!uri) throw new Error('the embedded test database is not running (test/support/global-setup.ts)');
   if (!databaseName) {
-    const file = path.basename(expect.getState().testPath ?? 'test', '.test.ts').replace(/[^a-z0-9]/gi, '_');
+    // Named after the test file; outside Jest (scripts/console-screenshots.ts), after the script.
+    const runner = typeof expect === 'undefined' ? process.argv[1] : expect.getState().testPath;
+    const file = path.basename(runner ?? 'test').replace(/(\.test)?\.[jt]s$/, '').replace(/[^a-z0-9]/gi, '_');
     databaseName = `test_${file}_${randomBytes(3).toString('hex')}`;
     await connectDatabase(uri, databaseName);
   }
   const config = loadConfig({ ...DEFAULT_ENV, DATA_DIR: process.env.STOA_TEST_DATA_DIR, ...env });
   const stoa = await createStoa(config, options.log ?? createLogger(config.logLevel));
   const port = await stoa.listen(0, '127.0.0.1');
-  const url = `http://127.0.0.1:${port}`;
   const sockets = new Set<ClientSocket>();
-
-  const server: TestServer = {
+  return {
     stoa,
+    ...clientOf(`http://127.0.0.1:${port}`, sockets),
+    async close() {
+      for (const socket of sockets) socket.close();
+      await stoa.close();
+    },
+  };
+}
+
+/**
+ * The server that every test of a file (or of a describe block) shares: a beforeAll starts it with `env` and
+ * `options`, an afterAll closes it and drops the file's database. Returns it at once, for hooks and tests to use:
+ *
+ *   const server = useTestServer({ RATE_JOINS: '1000/60s' });
+ *   let moderator: Person;
+ *   beforeAll(async () => {
+ *     moderator = await person(server, 'moderator', 'moderator');
+ *   });
+ *
+ * Hooks run in the order they are declared, so a beforeAll declared after this call finds the server running.
+ */
+export function useTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): FileServer {
+  let started: TestServer | undefined;
+  beforeAll(async () => {
+    started = await startTestServer(env, options);
+  });
+  afterAll(async () => {
+    await started?.close();
+    started = undefined;
+    await dropTestDatabase();
+  });
+  const running = (): TestServer => {
+    if (!started) throw new Error('the server of useTestServer runs from its beforeAll to its afterAll: use it in hooks and tests');
+    return started;
+  };
+  return {
+    get stoa() {
+      return running().stoa;
+    },
+    get url() {
+      return running().url;
+    },
+    http: (method, urlPath, options) => running().http(method, urlPath, options),
+    register: (prefix, password) => running().register(prefix, password),
+    connect: (token, options) => running().connect(token, options),
+  };
+}
+
+/** A client of the Stoa at `url`; `sockets`, if given, keeps every socket it connects, for whoever closes them. */
+export function clientOf(url: string, sockets?: Set<ClientSocket>): StoaClient {
+  const client: StoaClient = {
     url,
     async http(method, urlPath, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
@@ -99,23 +167,19 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       }
       return { status: response.status, headers: response.headers, body: parsed as any };
     },
-    async register(prefix = 'user', password = 'correct horse') {
+    async register(prefix = 'user', password = PASSWORD) {
       const username = `${prefix}_${randomBytes(4).toString('hex')}`.slice(0, 32);
-      const res = await server.http('POST', '/api/auth/register', { body: { username, password } });
+      const res = await client.http('POST', '/api/auth/register', { body: { username, password } });
       if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
       return { id: res.body.user.id, username, token: res.body.token };
     },
     connect(token, options = {}) {
       const connecting = connectSocket(url, token, options);
-      connecting.then((socket) => sockets.add(socket), () => undefined);
+      if (sockets) connecting.then((socket) => sockets.add(socket), () => undefined);
       return connecting;
     },
-    async close() {
-      for (const socket of sockets) socket.close();
-      await stoa.close();
-    },
   };
-  return server;
+  return client;
 }
 
 export interface ConnectOptions {
@@ -205,4 +269,48 @@ export async function dropTestDatabase(): Promise<void> {
   if (mongoose.connection.readyState === 1) await mongoose.connection.dropDatabase();
   await mongoose.disconnect();
   databaseName = undefined;
+}
+
+/** Headless Chromium (@sparticuz/chromium's build, driven by playwright-core), for the moderation console. */
+export async function launchBrowser(): Promise<Browser> {
+  // Loaded here, not on import: only the console's files pay for them.
+  const { default: chromium } = await import('@sparticuz/chromium');
+  const { chromium: playwright } = await import('playwright-core');
+  // --single-process suits the serverless hosts the package targets, but closing a context there ends the browser.
+  const args = chromium.args.filter((arg) => arg !== '--single-process');
+  return playwright.launch({ executablePath: await chromium.executablePath(), args, headless: true });
+}
+
+export interface ConsolePage {
+  page: Page;
+  /** Messages of alert/confirm/prompt dialogs the page opened: user data must never run. */
+  dialogs: string[];
+  /** Console errors, Content-Security-Policy violations among them. */
+  errors: string[];
+  /** Addresses of the websockets the page opened. */
+  websockets: string[];
+}
+
+/** A fresh browser profile on the console of the Stoa at `url`, signed in as `who` (an account with the default password). */
+export async function openConsole(browser: Browser, url: string, who: { username: string }, viewport = { width: 1100, height: 760 }): Promise<ConsolePage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  const websockets: string[] = [];
+  page.on('websocket', (socket) => websockets.push(socket.url()));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${url}/console`);
+  await page.fill('#signin-form input[name=username]', who.username);
+  await page.fill('#signin-form input[name=password]', PASSWORD);
+  await page.click('#signin-form button[type=submit]');
+  await page.waitForSelector('#queue:not([hidden]), #forbidden:not([hidden])');
+  return { page, dialogs, errors, websockets };
 }

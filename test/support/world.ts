@@ -1,7 +1,7 @@
-/** Builders for the people and chats that moderation scenarios need. */
+/** Builders for the people, chats and messages that scenarios need, on a test server or on any node (StoaClient). */
 import { UserModel, type PlatformRole } from '../../models';
 import type { ChatView, HistoryEntry, MessageView } from '../../handlers/protocol';
-import { emit, type ClientSocket, type TestServer } from './harness';
+import { emit, type ClientSocket, type ConnectOptions, type StoaClient } from './harness';
 
 export interface Person {
   id: string;
@@ -13,19 +13,26 @@ export interface Person {
 /** How old an established account is in scenarios: well past REPORT_TRUST_MIN_AGE (7 days). */
 export const ESTABLISHED_AGE_MS = 30 * 86_400_000;
 
-/**
- * Registers and connects someone; a platform role is set before the socket connects, as an admin would.
- * `established`: the account was registered ESTABLISHED_AGE_MS ago, as a clock would have it, so its reports weigh in full.
- */
-export async function person(server: TestServer, prefix: string, role: PlatformRole = 'user', options: { established?: boolean } = {}): Promise<Person> {
+export interface PersonOptions {
+  /** The account was registered ESTABLISHED_AGE_MS ago, as a clock would have it, so its reports weigh in full. */
+  established?: boolean;
+  /** The socket comes from this client address (X-Forwarded-For, which test servers trust from loopback), so per-IP limits and blocks stay apart. */
+  ip?: string;
+  /** The socket's transports (websocket only unless told). */
+  transports?: ConnectOptions['transports'];
+}
+
+/** Registers and connects someone; a platform role is set before the socket connects, as an admin would. */
+export async function person(server: StoaClient, prefix: string, role: PlatformRole = 'user', options: PersonOptions = {}): Promise<Person> {
   const account = await server.register(prefix);
   if (role !== 'user') await UserModel.updateOne({ _id: account.id }, { $set: { role } });
   if (options.established) await UserModel.updateOne({ _id: account.id }, { $set: { createdAt: new Date(Date.now() - ESTABLISHED_AGE_MS) } });
-  return { ...account, socket: await server.connect(account.token) };
+  const extraHeaders = options.ip === undefined ? undefined : { 'x-forwarded-for': options.ip };
+  return { ...account, socket: await server.connect(account.token, { extraHeaders, transports: options.transports }) };
 }
 
 /** A person whose account is old enough to report with full weight. */
-export const established = (server: TestServer, prefix: string, role: PlatformRole = 'user'): Promise<Person> => person(server, prefix, role, { established: true });
+export const established = (server: StoaClient, prefix: string, role: PlatformRole = 'user'): Promise<Person> => person(server, prefix, role, { established: true });
 
 export async function createChat(owner: Person, type: 'group' | 'channel', members: Person[] = [], admins: Person[] = []): Promise<ChatView> {
   const created = await emit(owner.socket, 'chat:create', { type, title: `${type} ${owner.username}` });
@@ -43,8 +50,14 @@ export async function join(member: Person, chatId: string): Promise<void> {
   if (!joined.ok) throw new Error(JSON.stringify(joined.error));
 }
 
+/** Sends a message and resolves with its ack, refused or not. */
+export function send(author: Person, chatId: string, text: string) {
+  return emit(author.socket, 'message:send', { chatId, text, clientMsgId: `${Date.now()}-${Math.random()}` });
+}
+
+/** Sends a message that must be stored, and resolves with it. */
 export async function post(author: Person, chatId: string, text = `hello from ${author.username}`): Promise<MessageView> {
-  const ack = await emit(author.socket, 'message:send', { chatId, text, clientMsgId: `${Date.now()}-${Math.random()}` });
+  const ack = await send(author, chatId, text);
   if (!ack.ok) throw new Error(JSON.stringify(ack.error));
   return ack.message;
 }
