@@ -1,5 +1,5 @@
 /**
- * Who may do what (DESIGN.md section 4): one pure `can(actor, action, target)`
+ * Who may do what (docs/ARCHITECTURE.md §6): one pure `can(actor, action, target)`
  * decides every permission from facts the handlers read from the database
  * (handlers/facts.ts). It reads nothing itself, so every rule is unit-tested.
  */

@@ -9,6 +9,7 @@
 import { Types, type Document } from 'mongoose';
 
 import { ChatModel, MembershipModel, UserModel, type Chat, type Membership, type User } from '../models';
+import { LruMap } from './lru';
 
 /**
  * A stored document as the cache shares it: its fields (schema defaults applied) and the `id`
@@ -21,7 +22,7 @@ export type SharedAccount = Shared<User>;
 export type SharedChat = Shared<Chat>;
 export type SharedMembership = Shared<Membership>;
 
-/** Bounded: the oldest entries go first. */
+/** Bounded: the least recently used entries go first. */
 const MAX_ENTRIES = 50_000;
 /** A safety net only: invalidation is what keeps entries true. */
 const MAX_AGE_MS = 60_000;
@@ -38,7 +39,7 @@ interface Entry {
   at: number;
 }
 
-const entries = new Map<string, Entry>();
+const entries = new LruMap<string, Entry>(MAX_ENTRIES);
 /** Moves on with every invalidation: a read that began before one must not fill the cache. */
 let generation = 0;
 /** Sends between their authorization and their store: an invalidation waits for them. */
@@ -76,9 +77,7 @@ async function cached<T>(key: string, load: () => PromiseLike<Document | null>, 
 }
 
 function remember(key: string, shared: object | null): void {
-  entries.delete(key);
   entries.set(key, { shared, at: Date.now() });
-  if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
 }
 
 /** The document's fields with defaults applied, and its `id`, in the form the cache shares. */

@@ -76,7 +76,7 @@ export interface Context<C extends Guest = Caller> {
   caller: C;
 }
 
-/** Limiter names, each with its own key prefix and RATE_<NAME> override (DESIGN.md section 7). */
+/** Limiter names, each with its own key prefix and RATE_<NAME> override (docs/ARCHITECTURE.md §8). */
 export type LimiterName = 'messages' | 'reports' | 'reports_restricted' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads' | 'typing';
 
 /** One limiter as operators see it (`GET /api/ops/rate-limits`). */

@@ -8,9 +8,10 @@ import { Types } from 'mongoose';
 
 import { MessageModel, type Message } from '../models';
 import { isDuplicateKeyError } from './errors';
+import { LruMap } from './lru';
 
 const MAX_ATTEMPTS = 100;
-/** Chats whose next seq this node remembers; the oldest are forgotten (and re-read when needed). */
+/** Chats whose next seq this node remembers; the least recently used are forgotten (and re-read when needed). */
 const MAX_CHATS = 50_000;
 
 export interface StoredMessage {
@@ -31,7 +32,7 @@ interface PendingSend {
 export const seqClaimStats = { retries: 0 };
 
 /** The next seq this node hands out per chat; lowered to the truth whenever a claim collides. */
-const nextSeq = new Map<string, number>();
+const nextSeq = new LruMap<string, number>(MAX_CHATS);
 let waiting: PendingSend[] = [];
 let writing = false;
 let scheduled = false;
@@ -171,7 +172,6 @@ async function knowNextSeqs(pending: PendingSend[]): Promise<void> {
       if (!nextSeq.has(chatId)) nextSeq.set(chatId, latest + 1);
     }),
   );
-  while (nextSeq.size > MAX_CHATS) nextSeq.delete(nextSeq.keys().next().value!);
 }
 
 export async function latestSeq(chatId: Types.ObjectId): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * Stoa's wire contract (DESIGN.md section 5) as TypeScript types. A TypeScript
+ * Stoa's wire contract (docs/ARCHITECTURE.md §11) as TypeScript types. A TypeScript
  * client gets the whole protocol by importing this module:
  *
  *   import { io, Socket } from 'socket.io-client';

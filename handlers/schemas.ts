@@ -151,7 +151,7 @@ export type ModerationActionInput = z.output<typeof moderationActionInput>;
 export const caseListQuery = caseListInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });
 export const logQuery = logInput.extend({ limit: z.coerce.number().int().min(1).max(100).optional() });
 
-// Due process (DESIGN.md section 10): statements of reasons, my reports, appeals, transparency, audited access.
+// Due process (docs/ARCHITECTURE.md §9): statements of reasons, my reports, appeals, transparency, audited access.
 /** `{}` (or nothing) is the newest page; `before` is the last id of the page before. */
 export const noticeListInput = z
   .object({ unreadOnly: z.boolean().optional(), before: objectId.optional(), limit: limit.optional() })

@@ -39,7 +39,7 @@ const messageSchema = new Schema({
 });
 
 messageSchema.index({ chatId: 1, seq: 1 }, { unique: true });
-// Idempotency key of message:send. DESIGN.md names (senderId, clientMsgId); chatId is part of it so that
+// Idempotency key of message:send. The contract names (senderId, clientMsgId); chatId is part of it so that
 // the same clientMsgId in another chat is a new message.
 messageSchema.index({ senderId: 1, chatId: 1, clientMsgId: 1 }, { unique: true });
 

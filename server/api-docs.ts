@@ -13,7 +13,7 @@ import type { Operation } from './operations';
 
 type JsonSchema = Record<string, unknown>;
 
-/** The wire contract's version (DESIGN.md section 5), not the package's. */
+/** The wire contract's version (docs/ARCHITECTURE.md §11), not the package's. */
 export const API_VERSION = '1.0.0';
 const TITLE = 'Stoa';
 const DESCRIPTION = 'Real-time chat for groups and broadcast channels, with in-app reporting and live moderation.';

@@ -48,7 +48,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   let httpApp: RequestListener | undefined;
   const httpServer = createServer((req, res) => httpApp!(req, res));
   const metrics = createMetrics();
-  // With Redis, rooms and limits are shared by every node (DESIGN.md section 9).
+  // With Redis, rooms and limits are shared by every node (docs/ARCHITECTURE.md §7).
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log, metrics) : undefined;
   const limits = createLimits({ settings: config.rateLimits, log, metrics, ...(redis ? { redis: redis.limits } : {}) });
   const io = createSocketServer(httpServer, config, limits);

@@ -68,7 +68,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 
 type Env = Record<string, string | undefined>;
 
-/** Reads and validates the whole configuration from the environment (DESIGN.md section 8). */
+/** Reads and validates the whole configuration from the environment (docs/ARCHITECTURE.md §11). */
 export function loadConfig(env: Env = process.env): Config {
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();

@@ -24,7 +24,7 @@ export function parseRate(raw: string): RateSetting | undefined {
   return { points: count, durationSec };
 }
 
-/** Defaults of DESIGN.md section 7; each is overridden by RATE_<NAME>, e.g. RATE_MESSAGES=20/10s. */
+/** Defaults of docs/ARCHITECTURE.md §8; each is overridden by RATE_<NAME>, e.g. RATE_MESSAGES=20/10s. */
 export const RATE_LIMIT_DEFAULTS = {
   messages: { points: 20, durationSec: 10 },
   reports: { points: 10, durationSec: 60 },

@@ -27,7 +27,7 @@ export interface HttpOps {
   onFailure(err: unknown): void;
 }
 
-/** The HTTP API (DESIGN.md section 5): probes, then every operation of the table with an HTTP route. */
+/** The HTTP API (docs/ARCHITECTURE.md §11): probes, then every operation of the table with an HTTP route. */
 export function createHttpApp(services: Services, ops: HttpOps): express.Express {
   const app = express();
   app.disable('x-powered-by');

@@ -164,7 +164,7 @@ export const operations: Operation[] = [
 
   operation({ name: 'rateLimits', summary: 'Limiter settings, refusals and blocked keys (platform admins)', access: 'user', schema: schemas.emptyInput, http: { method: 'get', path: '/api/ops/rate-limits', status: 200, from: 'none' }, handle: ops.rateLimitView }),
 
-  // Due process (DESIGN.md section 10): statements of reasons, my reports, appeals, my data, transparency, audited access.
+  // Due process (docs/ARCHITECTURE.md §9): statements of reasons, my reports, appeals, my data, transparency, audited access.
   operation({
     name: 'listNotices', allowSuspended: true,
     summary: 'My statements of reasons, newest first',

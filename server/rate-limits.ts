@@ -93,7 +93,7 @@ class InsuranceLimiter extends RateLimiterMemory {
 const loginPairKey = (username: string, ip: string): string => `${username.toLowerCase()}_${ip}`;
 
 /**
- * The rate limits of DESIGN.md section 7. In memory on one node; with `redis` (an ioredis
+ * The rate limits of docs/ARCHITECTURE.md §8. In memory on one node; with `redis` (an ioredis
  * client) shared through Redis, each limiter insured by a memory limiter of the same settings.
  */
 export function createLimits(options: {

@@ -1,4 +1,4 @@
-/** Graceful shutdown of a whole Stoa process (DESIGN.md / issue 5): sockets, database, embedded database. */
+/** Graceful shutdown of a whole Stoa process (docs/ARCHITECTURE.md §7): sockets, database, embedded database. */
 import type { Stoa } from './app';
 import { disconnectDatabase } from './database';
 import type { EmbeddedDb } from './embedded-db';

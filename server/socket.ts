@@ -34,7 +34,7 @@ const TOLERATED_REFUSALS = 20;
 const DROP_LOG_INTERVAL_MS = 10_000;
 // setTimeout cannot wait longer than this.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** The connect_error messages a client may see (DESIGN.md section 5); any other refusal reads `unauthorized`. */
+/** The connect_error messages a client may see (docs/ARCHITECTURE.md §11); any other refusal reads `unauthorized`. */
 const HANDSHAKE_CODES: readonly ErrorCode[] = ['unauthorized', 'suspended', 'rate_limited', 'internal'];
 const SHUTTING_DOWN = 'The server is shutting down; reconnect shortly.';
 

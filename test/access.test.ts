@@ -1,4 +1,4 @@
-/** The permission table of DESIGN.md section 4 and the rules on top of it, decided by `can` alone (no server). */
+/** The permission table of docs/ARCHITECTURE.md §6 and the rules on top of it, decided by `can` alone (no server). */
 import { can, type Actor, type CaseFacts, type ChatFacts, type Person, type Standing, type Verdict } from '../handlers/access';
 
 const now = new Date('2026-01-01T12:00:00Z');

@@ -14,7 +14,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('configuration', () => {
-  test('defaults follow DESIGN.md section 8', () => {
+  test('defaults follow docs/ARCHITECTURE.md §11', () => {
     const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: SECRET });
     expect(config).toMatchObject({
       port: 3000,

@@ -1,5 +1,5 @@
 /**
- * Who may undo, decide and act on whom (DESIGN.md section 4, rules on top of the
+ * Who may undo, decide and act on whom (docs/ARCHITECTURE.md §6, rules on top of the
  * table), as moderators and chat admins meet them through real sockets.
  */
 import { MembershipModel, MessageModel, ModerationActionModel, ModerationCaseModel, UserModel } from '../models';

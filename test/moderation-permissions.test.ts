@@ -1,5 +1,5 @@
 /**
- * Who may take which moderation action (DESIGN.md section 4), every role against
+ * Who may take which moderation action (docs/ARCHITECTURE.md §6), every role against
  * every action; a refusal is `forbidden` and leaves the stored state as it was.
  */
 import { MembershipModel, MessageModel, ModerationActionModel, ModerationCaseModel, UserModel } from '../models';

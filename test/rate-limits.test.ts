@@ -127,8 +127,9 @@ describe('slow mode', () => {
   });
 
   test('a chat with slow mode off (0 s) never refuses', async () => {
-    const { limits } = setup();
-    for (let i = 0; i < 5; i++) await limits.slowMode('chat-1', 'user-1', 0);
+    const { limits, metrics } = setup();
+    for (let i = 0; i < 5; i++) await expect(limits.slowMode('chat-1', 'user-1', 0)).resolves.toBeUndefined();
+    expect(await counter(metrics, 'stoa_rate_limit_refusals_total', 'slow_mode')).toBe(0);
   });
 });
 
