@@ -5,12 +5,12 @@
 import { trusted, Types } from 'mongoose';
 
 import { AccessEntryModel, type AccessKind } from '../models';
-import { isPlatformModerator } from './access';
+import { isPlatformModerator } from './policy/access';
 import type { Caller, Context } from './context';
-import { StoaError } from './errors';
+import { StoaError } from './contract/errors';
 import { chatAccess } from './facts';
 import * as messages from './messages';
-import type { HistoryEntry } from './protocol';
+import type { HistoryEntry } from './contract/protocol';
 
 export interface AccessEntryView {
   id: string;

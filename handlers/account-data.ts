@@ -10,11 +10,11 @@ import bcrypt from 'bcrypt';
 import { trusted, Types } from 'mongoose';
 
 import { AppealModel, ChatModel, MembershipModel, MessageModel, NoticeModel, ReportModel, UserModel } from '../models';
-import { cacheKeys } from './authorization-cache';
+import { cacheKeys } from './store/authorization-cache';
 import type { Context, Services } from './context';
 import { toAppealView, toNoticeView } from './due-process-views';
-import { StoaError } from './errors';
-import { rooms, type AppealView, type MembershipView, type MessageView, type NoticeView, type ReportView, type UserView } from './protocol';
+import { StoaError } from './contract/errors';
+import { rooms, type AppealView, type MembershipView, type MessageView, type NoticeView, type ReportView, type UserView } from './contract/protocol';
 import { toMembershipView, toMessageView, toReportView, toUserView } from './views';
 
 /** The reports I filed, newest first; their `status` is the outcome. No other reporter, no evidence. */

@@ -8,16 +8,16 @@
 import { trusted, Types } from 'mongoose';
 
 import { AppealModel, ChatModel, isMuted, MembershipModel, MessageModel, ModerationActionModel, NoticeModel, UserModel, type AppealDocument, type ModerationActionDocument } from '../models';
-import { actorRoleOf, isAtLeast, isPlatformModerator } from './access';
+import { actorRoleOf, isAtLeast, isPlatformModerator } from './policy/access';
 import type { Context, Services } from './context';
 import { toAppealView } from './due-process-views';
-import { isDuplicateKeyError, StoaError } from './errors';
+import { isDuplicateKeyError, StoaError } from './contract/errors';
 import { recordAccess } from './access-log';
 import { actorOf, currentTarget } from './facts';
 import { audienceOf, type Decision } from './enactment';
 import * as effects from './moderation-effects';
 import { isAppealable } from './notices';
-import type { AppealOutcome, AppealStatus, AppealView, CaseTarget } from './protocol';
+import type { AppealOutcome, AppealStatus, AppealView, CaseTarget } from './contract/protocol';
 import { toActionView } from './views';
 
 export async function createAppeal({ services, caller }: Context, input: { actionId: string; text: string }): Promise<{ appeal: AppealView }> {

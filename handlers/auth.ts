@@ -3,10 +3,10 @@ import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
 
 import { activeSuspension, MembershipModel, UserModel, type PlatformRole, type User, type UserDocument } from '../models';
-import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './authorization-cache';
+import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './store/authorization-cache';
 import type { Context, Guest, Services } from './context';
-import { isDuplicateKeyError, StoaError } from './errors';
-import { rooms, type UserView } from './protocol';
+import { isDuplicateKeyError, StoaError } from './contract/errors';
+import { rooms, type UserView } from './contract/protocol';
 import { toUserView } from './views';
 
 const ISSUER = 'stoa';

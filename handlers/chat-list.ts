@@ -2,10 +2,10 @@
 import { trusted, Types } from 'mongoose';
 
 import { ChatModel, isMuted, MembershipModel, MessageModel } from '../models';
-import { isPlatformModerator } from './access';
+import { isPlatformModerator } from './policy/access';
 import type { Context } from './context';
 import { memberCounts } from './facts';
-import type { ChatListEntry, ChatView } from './protocol';
+import type { ChatListEntry, ChatView } from './contract/protocol';
 import { toChatView, toHistoryEntry } from './views';
 
 export const CHAT_PAGE_MAX = 100;

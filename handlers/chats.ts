@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 
 import { ChatModel, MembershipModel, type Chat, type ChatRole, type Membership } from '../models';
-import { authorize } from './access';
-import { cacheKeys, type SharedChat, type SharedMembership } from './authorization-cache';
+import { authorize } from './policy/access';
+import { cacheKeys, type SharedChat, type SharedMembership } from './store/authorization-cache';
 import type { Caller, Context } from './context';
-import { isDuplicateKeyError, StoaError } from './errors';
+import { isDuplicateKeyError, StoaError } from './contract/errors';
 import { actorOf, chatAccess, chatFacts, chatView, type ChatAccess } from './facts';
-import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './protocol';
+import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './contract/protocol';
 import { toChatView, toMembershipView } from './views';
 
 export async function createChat(

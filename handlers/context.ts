@@ -2,9 +2,8 @@ import type { KeyObject } from 'node:crypto';
 
 import type { Logger } from 'pino';
 
-import type { SharedAccount } from './authorization-cache';
-import type { ReporterTrustConfig } from '../server/config';
-import type { ServerEventName, ServerEventPayload } from './protocol';
+import type { SharedAccount } from './store/authorization-cache';
+import type { ServerEventName, ServerEventPayload } from './contract/protocol';
 
 /**
  * What handlers may do to connected clients. The Socket.IO server implements it
@@ -35,6 +34,25 @@ export interface HandlerMetrics {
   moderationActions: { inc(labels: { type: string }): void };
   appealsFiled: { inc(): void };
   appealsDecided: { inc(labels: { outcome: string }): void };
+}
+
+/** Reporter standing: weights in "established reporter" units, and the steps against unfounded reports (REPORT_* settings). */
+export interface ReporterTrustConfig {
+  /** Accounts younger than this weigh `newWeight` (REPORT_TRUST_MIN_AGE). */
+  minAgeSec: number;
+  newWeight: number;
+  trustedWeight: number;
+  /** Reporters suspended before, banned in or muted in the chat they report from. */
+  sanctionedWeight: number;
+  /** Upheld share of decided reports below which a reporter weighs 0, once `accuracyMinReports` are decided. */
+  accuracyMin: number;
+  accuracyMinReports: number;
+  /** Dismissed reports (within the last `lookbackSec`) that earn a warning, then a restriction. */
+  warnAfter: number;
+  restrictAfter: number;
+  lookbackSec: number;
+  /** How long a restriction lasts: weight 0 and at most `restrictedRate` reports. */
+  restrictSec: number;
 }
 
 export interface Services {

@@ -1,6 +1,6 @@
 /** Statements of reasons and appeals as the wire shows them. */
 import type { Appeal, Notice, ReportReason } from '../models';
-import type { ActionView, AppealView, NoticeView } from './protocol';
+import type { ActionView, AppealView, NoticeView } from './contract/protocol';
 
 type WithId<T> = T & { _id: { toString(): string } };
 

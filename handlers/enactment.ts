@@ -19,9 +19,9 @@ import {
   type ModerationCaseDocument,
 } from '../models';
 import type { Services } from './context';
-import { isDuplicateKeyError } from './errors';
+import { isDuplicateKeyError } from './contract/errors';
 import { storeNotice } from './notices';
-import { rooms } from './protocol';
+import { rooms } from './contract/protocol';
 import { inCaseQueue } from './serial';
 import { recordStatement } from './statements';
 import { toActionView } from './views';

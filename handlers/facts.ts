@@ -17,11 +17,11 @@ import {
   type TargetType,
   type UserDocument,
 } from '../models';
-import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './access';
-import { cachedChat, cachedMembership, type SharedAccount, type SharedChat, type SharedMembership } from './authorization-cache';
+import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './policy/access';
+import { cachedChat, cachedMembership, type SharedAccount, type SharedChat, type SharedMembership } from './store/authorization-cache';
 import type { Caller } from './context';
-import { StoaError } from './errors';
-import type { CaseTarget, ChatView } from './protocol';
+import { StoaError } from './contract/errors';
+import type { CaseTarget, ChatView } from './contract/protocol';
 import { toChatView, toMessageView, toUserView } from './views';
 
 export interface ChatAccess {

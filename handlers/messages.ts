@@ -1,20 +1,19 @@
 import { Types } from 'mongoose';
 
 import { MessageModel, ModerationCaseModel, type Message } from '../models';
-import { authorize, isChatAdmin, isPlatformModerator } from './access';
-import { asAuthorizedWork } from './authorization-cache';
+import { authorize, isChatAdmin, isPlatformModerator } from './policy/access';
+import { asAuthorizedWork } from './store/authorization-cache';
 import type { Caller, Context, Services } from './context';
-import { StoaError } from './errors';
+import { StoaError } from './contract/errors';
+import { HISTORY_DEFAULT_LIMIT } from './contract/schemas';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
-import { rooms, type HistoryEntry, type MessageView } from './protocol';
+import { rooms, type HistoryEntry, type MessageView } from './contract/protocol';
 import { resolveCase } from './enactment';
-import { storeMessage } from './message-store';
+import { storeMessage } from './store/message-store';
 import { toHistoryEntry, toMessageView } from './views';
 
-export const HISTORY_DEFAULT_LIMIT = 50;
-export const HISTORY_MAX_LIMIT = 100;
 
-export { seqClaimStats } from './message-store';
+export { seqClaimStats } from './store/message-store';
 
 export function sendMessage(
   { services, caller }: Context,

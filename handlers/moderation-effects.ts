@@ -19,13 +19,13 @@ import {
   type ModerationActionDocument,
   type ModerationCaseDocument,
 } from '../models';
-import { decidedLevel, isAtLeast } from './access';
-import { cacheKeys, type SharedChat, type SharedMembership } from './authorization-cache';
+import { decidedLevel, isAtLeast } from './policy/access';
+import { cacheKeys, type SharedChat, type SharedMembership } from './store/authorization-cache';
 import type { Services } from './context';
 import { toAppealView } from './due-process-views';
 import { enact, type Decision } from './enactment';
-import { isDuplicateKeyError } from './errors';
-import { rooms } from './protocol';
+import { isDuplicateKeyError } from './contract/errors';
+import { rooms } from './contract/protocol';
 import { toMessageView } from './views';
 
 const untilFrom = (durationSec: number | undefined, now = Date.now()): Date | null => (durationSec ? new Date(now + durationSec * 1000) : null);

@@ -5,16 +5,16 @@
 import { trusted, type Types } from 'mongoose';
 
 import { activeSuspension, isBanned, isMuted, ModerationActionModel, ModerationCaseModel, type ModerationActionDocument, type ModerationCaseDocument, type TargetType } from '../models';
-import type { SharedChat } from './authorization-cache';
-import { actorRoleOf, authorize, can, decidedLevel, isPlatformModerator, type Actor } from './access';
+import type { SharedChat } from './store/authorization-cache';
+import { actorRoleOf, authorize, can, decidedLevel, isPlatformModerator, type Actor } from './policy/access';
 import type { Caller, Context } from './context';
-import { StoaError } from './errors';
+import { StoaError } from './contract/errors';
 import { actorOf, adminChatIds, asMessageNotFound, caseFacts, chatAccess, chatFacts, findCase, findMessage, findUser, membershipOf, moderatingChatOf, namedCase, personOf } from './facts';
 import type { Decision } from './enactment';
 import * as effects from './moderation-effects';
 import { holdReportersToAccount } from './reporter-accountability';
-import type { ActionView } from './protocol';
-import type { ModerationActionInput } from './schemas';
+import type { ActionView } from './contract/protocol';
+import type { ModerationActionInput } from './contract/schemas';
 import { toActionView } from './views';
 
 /** The level the caller acts at, once `authorize` has let them act. */

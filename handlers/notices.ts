@@ -8,9 +8,9 @@ import { trusted, Types } from 'mongoose';
 import { NoticeModel, type ActionType, type ModerationActionDocument, type ModerationCaseDocument, type ReportReason } from '../models';
 import type { Context, Services } from './context';
 import { toNoticeView } from './due-process-views';
-import { isDuplicateKeyError } from './errors';
-import type { NoticeView } from './protocol';
-import { gravestReason } from './severity';
+import { isDuplicateKeyError } from './contract/errors';
+import type { NoticeView } from './contract/protocol';
+import { gravestReason } from './policy/severity';
 
 /** What can be contested: what restricted someone. Lifting an action, dismissing a case or deciding an appeal cannot. */
 const APPEALABLE: ReadonlySet<ActionType> = new Set<ActionType>(['hide_message', 'ban_member', 'mute_member', 'suspend_account', 'warn_reporter', 'restrict_reporter']);

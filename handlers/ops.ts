@@ -1,6 +1,6 @@
 /** What operators see of a running node. */
 import type { Context, LimiterView } from './context';
-import { StoaError } from './errors';
+import { StoaError } from './contract/errors';
 
 /** Limiter settings, refusals and blocked keys: blocked keys name users and addresses, so platform admins only. */
 export async function rateLimitView({ services, caller }: Context, _input: Record<string, never>): Promise<{ limiters: LimiterView[] }> {

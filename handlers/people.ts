@@ -2,11 +2,11 @@
 import { trusted, Types } from 'mongoose';
 
 import { ChatModel, MembershipModel, UserModel } from '../models';
-import { isChatAdmin, isPlatformModerator } from './access';
-import { cacheKeys } from './authorization-cache';
+import { isChatAdmin, isPlatformModerator } from './policy/access';
+import { cacheKeys } from './store/authorization-cache';
 import type { Caller, Context } from './context';
-import { StoaError } from './errors';
-import { rooms, type PublicUserView, type UserView } from './protocol';
+import { StoaError } from './contract/errors';
+import { rooms, type PublicUserView, type UserView } from './contract/protocol';
 import { toPublicUserView, toUserView } from './views';
 
 /** Ids the caller may not see are left out, exactly like ids that do not exist. */

@@ -2,12 +2,12 @@
 import { trusted, Types } from 'mongoose';
 
 import { MembershipModel } from '../models';
-import { authorize } from './access';
+import { authorize } from './policy/access';
 import type { Context } from './context';
-import { StoaError } from './errors';
+import { StoaError } from './contract/errors';
 import { actorOf, chatAccess, chatFacts } from './facts';
-import { latestSeq } from './message-store';
-import { rooms } from './protocol';
+import { latestSeq } from './store/message-store';
+import { rooms } from './contract/protocol';
 
 /** Moves my read position to `seq`; a lower one changes nothing and answers the stored position. */
 export async function markRead({ services, caller }: Context, input: { chatId: string; seq: number }): Promise<{ chatId: string; seq: number }> {

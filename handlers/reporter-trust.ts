@@ -6,8 +6,8 @@
 import { trusted, Types } from 'mongoose';
 
 import { isBanned, isMuted, MembershipModel, ModerationActionModel, ReportModel, type ReportReason, type User } from '../models';
-import type { ReporterTrustConfig } from '../server/config';
-import type { SharedAccount } from './authorization-cache';
+import type { ReporterTrustConfig } from './context';
+import type { SharedAccount } from './store/authorization-cache';
 
 /** A restriction for unfounded reports is in force while its end lies ahead. */
 export function reportingRestricted(user: Pick<User, 'reportingRestricted'>, now = new Date()): boolean {

@@ -10,18 +10,18 @@ import {
   type ReportReason,
   type TargetType,
 } from '../models';
-import { authorize, isPlatformModerator } from './access';
+import { authorize, isPlatformModerator } from './policy/access';
 import type { Caller, Context, Services } from './context';
-import { isDuplicateKeyError, StoaError } from './errors';
+import { isDuplicateKeyError, StoaError } from './contract/errors';
 import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, currentTarget, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
 import { audienceOf } from './enactment';
 import { hideMessage } from './moderation-effects';
-import type { CaseTarget, CaseView, ReportView, UserNoteView } from './protocol';
+import type { CaseTarget, CaseView, ReportView, UserNoteView } from './contract/protocol';
 import { notesOn } from './user-notes';
 import { recordAccess } from './access-log';
 import { inCaseQueue } from './serial';
 import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
-import { REASON_SEVERITY } from './severity';
+import { REASON_SEVERITY } from './policy/severity';
 import { toCaseView, toReportView } from './views';
 
 

@@ -7,8 +7,8 @@ import { trusted } from 'mongoose';
 
 import { MessageModel, ReportModel, StatementModel, type ActionType, type ModerationActionDocument, type ModerationCaseDocument, type ReportReason } from '../models';
 import type { Context } from './context';
-import { StoaError } from './errors';
-import { gravestReason } from './severity';
+import { StoaError } from './contract/errors';
+import { gravestReason } from './policy/severity';
 
 /** The transparency database's category for each of our reasons. */
 export const STATEMENT_CATEGORY: Record<ReportReason, string> = {

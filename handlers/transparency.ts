@@ -8,7 +8,7 @@ import { trusted } from 'mongoose';
 
 import { AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel, type ActorRole } from '../models';
 import type { Context } from './context';
-import { StoaError } from './errors';
+import { StoaError } from './contract/errors';
 
 export interface TransparencyReport {
   from: string;

@@ -5,11 +5,11 @@
 import { Types } from 'mongoose';
 
 import { UserModel, UserNoteModel, type UserNote } from '../models';
-import { isPlatformModerator } from './access';
+import { isPlatformModerator } from './policy/access';
 import { recordAccess } from './access-log';
 import type { Caller, Context } from './context';
-import { StoaError } from './errors';
-import type { UserNoteView } from './protocol';
+import { StoaError } from './contract/errors';
+import type { UserNoteView } from './contract/protocol';
 
 const toNoteView = (note: UserNote): UserNoteView => ({
   id: note._id.toString(),

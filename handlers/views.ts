@@ -1,6 +1,6 @@
 /** Documents as the wire shows them (docs/ARCHITECTURE.md §11): string ids, ISO dates, nothing private. */
 import { isMuted, type Chat, type ChatRole, type Membership, type Message, type ModerationAction, type ModerationCase, type Report, type User } from '../models';
-import type { ActionView, CaseView, ChatView, HistoryEntry, MembershipView, MessageView, PublicUserView, ReportView, UserView } from './protocol';
+import type { ActionView, CaseView, ChatView, HistoryEntry, MembershipView, MessageView, PublicUserView, ReportView, UserView } from './contract/protocol';
 
 type WithId<T> = T & { _id: { toString(): string } };
 

@@ -9,13 +9,13 @@ import { finishPendingDeletions } from '../handlers/account-data';
 import { bootstrapAdmin } from '../handlers/auth';
 import type { Services } from '../handlers/context';
 import type { Config } from './config';
-import { createHttpApp } from './http';
+import { createHttpApp } from './transport/http';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createLimits, type LimitsOps } from './rate-limits';
-import { connectRedis } from './redis';
+import { connectRedis } from './realtime/redis';
 import { startRetentionSweeper } from './retention';
-import { attachSocketHandlers, createSocketServer, socketRealtime, type StoaServer } from './socket';
+import { attachSocketHandlers, createSocketServer, socketRealtime, type StoaServer } from './transport/socket';
 
 export interface Stoa {
   httpServer: HttpServer;

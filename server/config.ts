@@ -2,27 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { parseTrustProxy, type TrustProxy } from './client-address';
+import type { ReporterTrustConfig } from '../handlers/context';
+import { parseTrustProxy, type TrustProxy } from './transport/client-address';
 import { parseDuration, parseRate, RATE_LIMIT_DEFAULTS, type RateLimitName, type RateSetting } from './durations';
-
-/** Reporter standing: weights in "established reporter" units, and the steps against unfounded reports. */
-export interface ReporterTrustConfig {
-  /** Accounts younger than this weigh `newWeight` (REPORT_TRUST_MIN_AGE). */
-  minAgeSec: number;
-  newWeight: number;
-  trustedWeight: number;
-  /** Reporters suspended before, banned in or muted in the chat they report from. */
-  sanctionedWeight: number;
-  /** Upheld share of decided reports below which a reporter weighs 0, once `accuracyMinReports` are decided. */
-  accuracyMin: number;
-  accuracyMinReports: number;
-  /** Dismissed reports (within the last `lookbackSec`) that earn a warning, then a restriction. */
-  warnAfter: number;
-  restrictAfter: number;
-  lookbackSec: number;
-  /** How long a restriction lasts: weight 0 and at most `restrictedRate` reports. */
-  restrictSec: number;
-}
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 import type { LimiterName, LimiterView, Limits } from '../handlers/context';
-import { StoaError } from '../handlers/errors';
+import { StoaError } from '../handlers/contract/errors';
 import type { Config } from './config';
 import type { Metrics } from './metrics';
 

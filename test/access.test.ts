@@ -1,5 +1,5 @@
 /** The permission table of docs/ARCHITECTURE.md §6 and the rules on top of it, decided by `can` alone (no server). */
-import { can, type Actor, type CaseFacts, type ChatFacts, type Person, type Standing, type Verdict } from '../handlers/access';
+import { can, type Actor, type CaseFacts, type ChatFacts, type Person, type Standing, type Verdict } from '../handlers/policy/access';
 
 const now = new Date('2026-01-01T12:00:00Z');
 const later = new Date('2026-01-01T13:00:00Z');

@@ -3,8 +3,8 @@ import path from 'node:path';
 
 import { Parser } from '@asyncapi/parser';
 
-import { serverEvents } from '../handlers/wire-schemas';
-import { operations } from '../server/operations';
+import { serverEvents } from '../handlers/contract/wire-schemas';
+import { operations } from '../server/transport/operations';
 import { useTestServer } from './support/harness';
 
 const server = useTestServer();

@@ -3,7 +3,7 @@
  * chat's admins. When that audience is empty, nobody hears it; Socket.IO, given no room at all,
  * would address every socket. This file's database holds exactly one platform moderator.
  */
-import type { ChatView } from '../handlers/protocol';
+import type { ChatView } from '../handlers/contract/protocol';
 import { collect, emit, settle, sleep, useTestServer } from './support/harness';
 import { createChat, ok, person, post, type Person } from './support/world';
 

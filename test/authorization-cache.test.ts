@@ -3,7 +3,7 @@
  * must count on the very next event all the same. Each scenario warms the cache first.
  */
 import { emit, useTestServer } from './support/harness';
-import { cachedChat } from '../handlers/authorization-cache';
+import { cachedChat } from '../handlers/store/authorization-cache';
 import { createChat, ok, person, post } from './support/world';
 
 const server = useTestServer({ RATE_MESSAGES: '1000/10s', RATE_JOINS: '1000/60s' });

@@ -1,7 +1,7 @@
 /** TRUST_PROXY decides, for HTTP and sockets alike, whether X-Forwarded-For names the client. */
 import type { IncomingMessage } from 'node:http';
 
-import { clientAddress, parseTrustProxy } from '../server/client-address';
+import { clientAddress, parseTrustProxy } from '../server/transport/client-address';
 import { ConfigError, loadConfig } from '../server/config';
 import { dropTestDatabase, startTestServer } from './support/harness';
 

@@ -2,7 +2,7 @@
 import { io as connectClient } from 'socket.io-client';
 
 import { AccessEntryModel, AppealModel, ModerationActionModel, ModerationCaseModel, NoticeModel, UserModel } from '../models';
-import type { ServerEventPayload } from '../handlers/protocol';
+import type { ServerEventPayload } from '../handlers/contract/protocol';
 import { collect, disconnected, emit, nextEvent, settle, useTestServer, type ClientSocket } from './support/harness';
 import { createChat, ok, established, person, post, report, type Person } from './support/world';
 

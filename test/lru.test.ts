@@ -1,5 +1,5 @@
 /** The bounded maps behind the per-chat seq cache and the authorization cache keep what is in use. */
-import { LruMap } from '../handlers/lru';
+import { LruMap } from '../handlers/store/lru';
 
 test('a key read all along outlives keys written once, however many come after it', () => {
   const nextSeq = new LruMap<string, number>(3);

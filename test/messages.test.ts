@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 
 import { MessageModel } from '../models';
-import type { MessageView } from '../handlers/protocol';
+import type { MessageView } from '../handlers/contract/protocol';
 import { collect, emit, emitRaw, nextEvent, settle, useTestServer, type ClientSocket } from './support/harness';
 import { asMessages } from './support/world';
 

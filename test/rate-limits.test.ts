@@ -1,7 +1,7 @@
 import pino from 'pino';
 
 import type { LimiterName } from '../handlers/context';
-import { StoaError } from '../handlers/errors';
+import { StoaError } from '../handlers/contract/errors';
 import type { Config } from '../server/config';
 import { createMetrics, type Metrics } from '../server/metrics';
 import { createLimits, type LimiterSnapshot, type RateLimiterName } from '../server/rate-limits';

@@ -1,7 +1,7 @@
 /** Hostile input to every client event: a documented refusal every time, never `internal`, never a crash. */
 import pino from 'pino';
 
-import { socketOperations } from '../server/operations';
+import { socketOperations } from '../server/transport/operations';
 import { MessageModel, ModerationActionModel, ReportModel } from '../models';
 import { emit, emitRaw, sleep, startTestServer, useTestServer } from './support/harness';
 import { createChat, person, type Person } from './support/world';

@@ -10,7 +10,7 @@
 import type { Server } from 'socket.io';
 import WebSocket from 'ws';
 
-import { rooms } from '../../handlers/protocol';
+import { rooms } from '../../handlers/contract/protocol';
 import { startRelay } from './relay';
 import { connect, ownCpuSec, percentile, processCpuSec, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
 

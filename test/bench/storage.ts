@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import mongoose, { trusted, Types } from 'mongoose';
 
-import { HISTORY_DEFAULT_LIMIT } from '../../handlers/messages';
+import { HISTORY_DEFAULT_LIMIT } from '../../handlers/contract/schemas';
 import { MessageModel, ModerationActionModel, ModerationCaseModel } from '../../models';
 import { connectDatabase } from '../../server/database';
 import { startEmbeddedDb } from '../../server/embedded-db';

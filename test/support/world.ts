@@ -1,6 +1,6 @@
 /** Builders for the people, chats and messages that scenarios need, on a test server or on any node (StoaClient). */
 import { UserModel, type PlatformRole } from '../../models';
-import type { ChatView, HistoryEntry, MessageView } from '../../handlers/protocol';
+import type { ChatView, HistoryEntry, MessageView } from '../../handlers/contract/protocol';
 import { emit, type ClientSocket, type ConnectOptions, type StoaClient } from './harness';
 
 export interface Person {

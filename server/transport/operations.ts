@@ -5,25 +5,25 @@
  */
 import type { z } from 'zod';
 
-import * as accessLog from '../handlers/access-log';
-import * as accountData from '../handlers/account-data';
-import * as appeals from '../handlers/appeals';
-import * as auth from '../handlers/auth';
-import * as chatList from '../handlers/chat-list';
-import * as chats from '../handlers/chats';
-import type { Context, Guest, LimiterName } from '../handlers/context';
-import * as messages from '../handlers/messages';
-import * as moderation from '../handlers/moderation';
-import * as notices from '../handlers/notices';
-import * as ops from '../handlers/ops';
-import * as people from '../handlers/people';
-import type { ClientEventName, ClientToServerEvents } from '../handlers/protocol';
-import * as readPositions from '../handlers/read-positions';
-import * as reports from '../handlers/reports';
-import * as schemas from '../handlers/schemas';
-import * as statements from '../handlers/statements';
-import * as transparency from '../handlers/transparency';
-import * as userNotes from '../handlers/user-notes';
+import * as accessLog from '../../handlers/access-log';
+import * as accountData from '../../handlers/account-data';
+import * as appeals from '../../handlers/appeals';
+import * as auth from '../../handlers/auth';
+import * as chatList from '../../handlers/chat-list';
+import * as chats from '../../handlers/chats';
+import type { Context, Guest, LimiterName } from '../../handlers/context';
+import * as messages from '../../handlers/messages';
+import * as moderation from '../../handlers/moderation';
+import * as notices from '../../handlers/notices';
+import * as ops from '../../handlers/ops';
+import * as people from '../../handlers/people';
+import type { ClientEventName, ClientToServerEvents } from '../../handlers/contract/protocol';
+import * as readPositions from '../../handlers/read-positions';
+import * as reports from '../../handlers/reports';
+import * as schemas from '../../handlers/contract/schemas';
+import * as statements from '../../handlers/statements';
+import * as transparency from '../../handlers/transparency';
+import * as userNotes from '../../handlers/user-notes';
 
 type AckArgument<E extends ClientEventName> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
 export type AckResult<E extends ClientEventName> = Omit<Extract<AckArgument<E>, { ok: true }>, 'ok'>;

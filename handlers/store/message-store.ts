@@ -6,8 +6,8 @@
  */
 import { Types } from 'mongoose';
 
-import { MessageModel, type Message } from '../models';
-import { isDuplicateKeyError } from './errors';
+import { MessageModel, type Message } from '../../models';
+import { isDuplicateKeyError } from '../contract/errors';
 import { LruMap } from './lru';
 
 const MAX_ATTEMPTS = 100;

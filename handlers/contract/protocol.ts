@@ -8,7 +8,7 @@
  */
 import type { z } from 'zod';
 
-import type { ActionTargetType, AppealStatus, ActionType, ActorRole, CaseStatus, ChatRole, ChatType, ChatVisibility, MembershipStatus, PlatformRole, ReportReason, TargetType } from '../models/vocabulary';
+import type { ActionTargetType, AppealStatus, ActionType, ActorRole, CaseStatus, ChatRole, ChatType, ChatVisibility, MembershipStatus, PlatformRole, ReportReason, TargetType } from '../../models/vocabulary';
 import type { WireError } from './errors';
 import type * as schemas from './schemas';
 
@@ -16,7 +16,7 @@ export type Id = string;
 /** ISO 8601. */
 export type Timestamp = string;
 
-export type { ActionTargetType, AppealOutcome, AppealStatus, ActionType, ActorRole, CaseStatus, ChatRole, ChatType, ChatVisibility, MembershipStatus, PlatformRole, ReportReason, TargetType } from '../models/vocabulary';
+export type { ActionTargetType, AppealOutcome, AppealStatus, ActionType, ActorRole, CaseStatus, ChatRole, ChatType, ChatVisibility, MembershipStatus, PlatformRole, ReportReason, TargetType } from '../../models/vocabulary';
 
 export interface UserView {
   id: Id;

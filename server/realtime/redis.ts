@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
-import type { Logger } from './logger';
-import type { Metrics } from './metrics';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 
 /** Same-kind warnings are logged at most this often; metrics count every error. */
 const WARNING_INTERVAL_MS = 10_000;

@@ -4,9 +4,9 @@
  */
 import type { z } from 'zod';
 
-import type { Caller, Services } from '../handlers/context';
-import { StoaError, toStoaError } from '../handlers/errors';
-import type { Logger } from './logger';
+import type { Caller, Services } from '../../handlers/context';
+import { StoaError, toStoaError } from '../../handlers/contract/errors';
+import type { Logger } from '../logger';
 import type { Operation } from './operations';
 
 /** Parses client input or throws `invalid_input` naming the first offending field. */

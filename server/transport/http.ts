@@ -1,17 +1,17 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 
-import * as auth from '../handlers/auth';
-import type { Services } from '../handlers/context';
-import { StoaError } from '../handlers/errors';
-import { consoleRouter } from './console';
+import * as auth from '../../handlers/auth';
+import type { Services } from '../../handlers/context';
+import { StoaError } from '../../handlers/contract/errors';
+import { consoleRouter } from '../console';
 import { API_VERSION, asyncApiDocument, openApiDocument, REFERENCE_PAGE_CSP, referencePage } from './api-docs';
-import { databaseAnswers } from './database';
-import type { Metrics } from './metrics';
-import type { LimitsOps } from './rate-limits';
+import { databaseAnswers } from '../database';
+import type { Metrics } from '../metrics';
+import type { LimitsOps } from '../rate-limits';
 import { operations, type HttpRoute, type Operation } from './operations';
-import { invoke, settleFailure, type Sender } from './transport';
+import { invoke, settleFailure, type Sender } from './invoke';
 import type { TrustProxy } from './client-address';
-import type { RateSetting } from './durations';
+import type { RateSetting } from '../durations';
 import { TokenBucket } from './event-budget';
 
 const MAX_BODY = '64kb';

@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 
-import { APPEAL_OUTCOMES, APPEAL_STATUSES, CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../models/vocabulary';
-import { HISTORY_MAX_LIMIT } from './messages';
+import { APPEAL_OUTCOMES, APPEAL_STATUSES, CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../../models/vocabulary';
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
 
@@ -78,6 +77,10 @@ export const chatUpdateInput = z.object({
   slowModeSec: z.number().int().min(0).max(86_400).optional(),
 });
 export const chatPromoteInput = z.object({ chatId: objectId, userId: objectId, role: z.enum(CHAT_ROLES) });
+
+/** A history page: `limit` messages at most, this many when not given. */
+export const HISTORY_DEFAULT_LIMIT = 50;
+export const HISTORY_MAX_LIMIT = 100;
 
 export const MAX_MESSAGE_CHARS = 4000;
 // Counted in characters (code points), after trimming.

@@ -8,7 +8,7 @@
  */
 import { Types, type Document } from 'mongoose';
 
-import { ChatModel, MembershipModel, UserModel, type Chat, type Membership, type User } from '../models';
+import { ChatModel, MembershipModel, UserModel, type Chat, type Membership, type User } from '../../models';
 import { LruMap } from './lru';
 
 /**

@@ -3,9 +3,9 @@
  * decides every permission from facts the handlers read from the database
  * (handlers/facts.ts). It reads nothing itself, so every rule is unit-tested.
  */
-import { isBanned, isMuted } from '../models';
-import { StoaError, type ErrorCode } from './errors';
-import type { ActorRole, ChatRole, ChatType, ChatVisibility, PlatformRole, TargetType } from './protocol';
+import { isBanned, isMuted } from '../../models';
+import { StoaError, type ErrorCode } from '../contract/errors';
+import type { ActorRole, ChatRole, ChatType, ChatVisibility, PlatformRole, TargetType } from '../contract/protocol';
 
 /** Levels for undoing a decision: it is undone only at or above the level of whoever made it. */
 const LEVEL: Record<ActorRole, number> = { system: 0, chat_admin: 1, platform_moderator: 2, platform_admin: 3 };

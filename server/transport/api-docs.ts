@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { ERROR_STATUS } from '../handlers/errors';
-import type { ClientEventName } from '../handlers/protocol';
-import { ackResults, serverEvents, wireError } from '../handlers/wire-schemas';
+import { ERROR_STATUS } from '../../handlers/contract/errors';
+import type { ClientEventName } from '../../handlers/contract/protocol';
+import { ackResults, serverEvents, wireError } from '../../handlers/contract/wire-schemas';
 import type { Operation } from './operations';
 
 type JsonSchema = Record<string, unknown>;

@@ -2,20 +2,20 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 
 import { Server, type Socket } from 'socket.io';
 
-import { authenticate, connectionRooms, currentUser } from '../handlers/auth';
-import { unreadNotices } from '../handlers/notices';
-import { forgetAuthorization } from '../handlers/authorization-cache';
-import type { Limits, Realtime, Services } from '../handlers/context';
-import { StoaError, toStoaError, type ErrorCode } from '../handlers/errors';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../handlers/protocol';
+import { authenticate, connectionRooms, currentUser } from '../../handlers/auth';
+import { unreadNotices } from '../../handlers/notices';
+import { forgetAuthorization } from '../../handlers/store/authorization-cache';
+import type { Limits, Realtime, Services } from '../../handlers/context';
+import { StoaError, toStoaError, type ErrorCode } from '../../handlers/contract/errors';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../handlers/contract/protocol';
 import { clientAddress, type TrustProxy } from './client-address';
-import type { Config } from './config';
+import type { Config } from '../config';
 import { budgetedParser, OVER_BUDGET_EVENT, type OverBudget } from './event-budget';
-import type { Logger } from './logger';
-import type { Metrics } from './metrics';
-import type { LimitsOps } from './rate-limits';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { LimitsOps } from '../rate-limits';
 import { socketOperations, type Operation } from './operations';
-import { invoke, settleFailure } from './transport';
+import { invoke, settleFailure } from './invoke';
 
 /** What nodes tell each other through the adapter. */
 interface NodeEvents {
