@@ -2,9 +2,9 @@
  * Audited access: a platform moderator reading what members cannot (hidden messages, a private
  * chat's history from outside it, a case's evidence) leaves an entry; platform admins list them.
  */
-import { trusted, Types } from 'mongoose';
-
-import { AccessEntryModel, type AccessKind } from '../models';
+import type { AccessKind } from '../models/vocabulary';
+import * as accessLog from './store/access-log';
+import type { Id } from './store/db';
 import { isPlatformModerator } from './policy/access';
 import type { Caller, Context } from './context';
 import { StoaError } from './contract/errors';
@@ -21,8 +21,8 @@ export interface AccessEntryView {
   at: string;
 }
 
-export async function recordAccess(caller: Caller, what: AccessKind, targetId: string, chatId: Types.ObjectId | string | null): Promise<void> {
-  await AccessEntryModel.create({ actorId: caller.user._id, what, targetId, chatId: chatId === null ? null : new Types.ObjectId(chatId.toString()) });
+export function recordAccess(caller: Caller, what: AccessKind, targetId: string, chatId: Id | null): Promise<void> {
+  return accessLog.record(caller.user._id, what, targetId, chatId);
 }
 
 type HistoryInput = Parameters<typeof messages.messageHistory>[1];
@@ -41,10 +41,7 @@ export async function auditedHistory(ctx: Context, input: HistoryInput): Promise
 /** Who read what, newest first (platform admins). */
 export async function listAccessLog({ caller }: Context, input: { actorId?: string | undefined; before?: string | undefined; limit?: number | undefined }): Promise<{ entries: AccessEntryView[] }> {
   if (caller.user.role !== 'admin') throw new StoaError('forbidden', 'Only platform admins read the access log.');
-  const filter: Record<string, unknown> = {};
-  if (input.actorId) filter.actorId = new Types.ObjectId(input.actorId);
-  if (input.before) filter.at = trusted({ $lt: new Date(input.before) });
-  const entries = await AccessEntryModel.find(filter).sort({ at: -1 }).limit(input.limit ?? 50);
+  const entries = await accessLog.page({ ...input, limit: input.limit ?? 50 });
   return {
     entries: entries.map((e) => ({ id: e.id, actorId: e.actorId.toString(), what: e.what, targetId: e.targetId, chatId: e.chatId?.toString() ?? null, at: e.at.toISOString() })),
   };

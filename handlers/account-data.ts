@@ -7,10 +7,15 @@
 import { randomBytes } from 'node:crypto';
 
 import bcrypt from 'bcrypt';
-import { trusted, Types } from 'mongoose';
-
-import { AppealModel, ChatModel, MembershipModel, MessageModel, NoticeModel, ReportModel, UserModel } from '../models';
+import * as appeals from './store/appeals';
 import { cacheKeys } from './store/authorization-cache';
+import * as chats from './store/chats';
+import type { Id } from './store/db';
+import * as memberships from './store/memberships';
+import * as messages from './store/messages';
+import * as notices from './store/notices';
+import * as reports from './store/reports';
+import * as users from './store/users';
 import type { Context, Services } from './context';
 import { toAppealView, toNoticeView } from './due-process-views';
 import { StoaError } from './contract/errors';
@@ -20,9 +25,7 @@ import { toMembershipView, toMessageView, toReportView, toUserView } from './vie
 /** The reports I filed, newest first; their `status` is the outcome. No other reporter, no evidence. */
 export async function myReports({ caller }: Context, input: { before?: string | undefined; limit?: number | undefined }): Promise<{ reports: ReportView[]; hasMore: boolean }> {
   const limit = input.limit ?? 50;
-  const filter: Record<string, unknown> = { reporterId: caller.user._id };
-  if (input.before) filter._id = trusted({ $lt: new Types.ObjectId(input.before) });
-  const page = await ReportModel.find(filter).sort({ _id: -1 }).limit(limit + 1);
+  const page = await reports.filedBy(caller.user._id, input.before, limit);
   return { reports: page.slice(0, limit).map((r) => toReportView(r, { withReporter: false, withEvidence: false })), hasMore: page.length > limit };
 }
 
@@ -39,23 +42,23 @@ export interface AccountExport {
 /** Everything stored about the caller (DSA and GDPR access): no password hash, nothing about other reporters. */
 export async function exportMyData({ caller }: Context): Promise<AccountExport> {
   const userId = caller.user._id;
-  const [memberships, messages, reports, notices, appeals] = await Promise.all([
-    MembershipModel.find({ userId }).sort({ joinedAt: 1 }),
-    MessageModel.find({ senderId: userId }).sort({ createdAt: 1 }),
-    ReportModel.find({ reporterId: userId }).sort({ createdAt: 1 }),
-    NoticeModel.find({ userId }).sort({ createdAt: 1 }),
-    AppealModel.find({ appellantId: userId }).sort({ createdAt: 1 }),
+  const [rows, written, filed, kept, appealed] = await Promise.all([
+    memberships.allOf(userId),
+    messages.byAuthor(userId),
+    reports.allFiledBy(userId),
+    notices.allOf(userId),
+    appeals.allBy(userId),
   ]);
   const suspended = caller.user.suspended;
   return {
     exportedAt: new Date().toISOString(),
     account: { ...toUserView(caller.user), suspended: suspended ? { until: suspended.until?.toISOString() ?? null, reason: suspended.reason } : null },
-    memberships: memberships.map(toMembershipView),
+    memberships: rows.map(toMembershipView),
     // Their own words, hidden or deleted ones included: it is data about them.
-    messages: messages.map((m) => ({ ...toMessageView(m), deletedAt: m.deletedAt?.toISOString() ?? null, hidden: m.hidden !== null })),
-    reports: reports.map((r) => toReportView(r, { withReporter: false, withEvidence: false })),
-    notices: notices.map(toNoticeView),
-    appeals: appeals.map((a) => toAppealView(a)),
+    messages: written.map((m) => ({ ...toMessageView(m), deletedAt: m.deletedAt?.toISOString() ?? null, hidden: m.hidden !== null })),
+    reports: filed.map((r) => toReportView(r, { withReporter: false, withEvidence: false })),
+    notices: kept.map(toNoticeView),
+    appeals: appealed.map((a) => toAppealView(a)),
   };
 }
 
@@ -76,25 +79,12 @@ export const deletedUsername = (userId: string): string => `deleted-${userId}`;
  */
 export async function deleteAccount({ services, caller }: Context): Promise<Record<string, never>> {
   const user = caller.user;
-  if (await MembershipModel.exists({ userId: user._id, status: 'active', role: 'owner' })) {
+  if (await memberships.ownsAChat(user._id)) {
     throw new StoaError('conflict', 'Hand over the chats you own (chat:promote) before deleting your account.');
   }
   // An unguessable password nobody holds: the account can never sign in again.
   const passwordHash = await bcrypt.hash(randomBytes(32).toString('base64url'), services.bcryptRounds);
-  await UserModel.updateOne(
-    { _id: user._id },
-    {
-      $set: {
-        username: deletedUsername(user.id),
-        displayName: DELETED_DISPLAY_NAME,
-        passwordHash,
-        role: 'user',
-        tokenVersion: user.tokenVersion + 1,
-        deletedAt: new Date(),
-        deletionPending: true,
-      },
-    },
-  );
+  await users.anonymise(user._id, { username: deletedUsername(user.id), displayName: DELETED_DISPLAY_NAME, passwordHash, tokenVersion: user.tokenVersion + 1 });
   await services.realtime.invalidate([cacheKeys.account(user.id)]);
   services.log.info({ userId: user.id }, 'account deleted');
   try {
@@ -107,23 +97,22 @@ export async function deleteAccount({ services, caller }: Context): Promise<Reco
 }
 
 /** What follows the deleting write, each step safe to repeat: out of every chat, notices gone, sockets closed. */
-async function finishDeletion(services: Services, userId: Types.ObjectId): Promise<void> {
+async function finishDeletion(services: Services, userId: Id): Promise<void> {
   const id = userId.toString();
   await services.realtime.disconnect(rooms.user(id));
-  const active = await MembershipModel.find({ userId, status: 'active' }, { chatId: 1 }).lean();
+  const active = await memberships.activeChatIds(userId);
   if (active.length > 0) {
-    await MembershipModel.updateMany({ userId, status: 'active' }, { $set: { status: 'left', role: 'member' } });
-    await services.realtime.invalidate(active.map((m) => cacheKeys.membership(m.chatId.toString(), id)));
-    const groups = await ChatModel.find({ _id: trusted({ $in: active.map((m) => m.chatId) }), type: 'group' }, { _id: 1 }).lean();
-    for (const chat of groups) services.realtime.emit(rooms.chat(chat._id.toString()), 'member:left', { chatId: chat._id.toString(), userId: id });
+    await memberships.leaveEvery(userId);
+    await services.realtime.invalidate(active.map((chatId) => cacheKeys.membership(chatId.toString(), id)));
+    for (const chatId of await chats.groupIdsAmong(active)) services.realtime.emit(rooms.chat(chatId), 'member:left', { chatId, userId: id });
   }
-  await NoticeModel.deleteMany({ userId });
-  await UserModel.updateOne({ _id: userId }, { $set: { deletionPending: false } });
+  await notices.eraseAllOf(userId);
+  await users.deletionFinished(userId);
 }
 
 /** Completes every deletion whose steps after the deleting write did not all succeed; returns how many it finished. */
 export async function finishPendingDeletions(services: Services): Promise<number> {
-  const pending = await UserModel.find({ deletionPending: true }, { _id: 1 }).limit(1000).lean();
-  for (const user of pending) await finishDeletion(services, user._id);
+  const pending = await users.deletionsPending(1000);
+  for (const userId of pending) await finishDeletion(services, userId);
   return pending.length;
 }

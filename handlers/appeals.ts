@@ -5,42 +5,40 @@
  * unsuspend. Only platform moderators decide appeals, chat admins never: an appeal is a second
  * look from above, and the undoing rules (handlers/access.ts levels) need that level anyway.
  */
-import { trusted, Types } from 'mongoose';
-
-import { AppealModel, ChatModel, isMuted, MembershipModel, MessageModel, ModerationActionModel, NoticeModel, UserModel, type AppealDocument, type ModerationActionDocument } from '../models';
 import { actorRoleOf, isAtLeast, isPlatformModerator } from './policy/access';
+import { ACTION_KINDS, isAppealable } from './policy/moderation-kinds';
+import * as actions from './store/actions';
+import * as appeals from './store/appeals';
+import * as notices from './store/notices';
 import type { Context, Services } from './context';
 import { toAppealView } from './due-process-views';
-import { isDuplicateKeyError, StoaError } from './contract/errors';
+import { StoaError } from './contract/errors';
 import { recordAccess } from './access-log';
 import { actorOf, currentTarget } from './facts';
 import { audienceOf, type Decision } from './enactment';
 import * as effects from './moderation-effects';
-import { isAppealable } from './notices';
 import type { AppealOutcome, AppealStatus, AppealView, CaseTarget } from './contract/protocol';
 import { toActionView } from './views';
 
 export async function createAppeal({ services, caller }: Context, input: { actionId: string; text: string }): Promise<{ appeal: AppealView }> {
-  const action = await ModerationActionModel.findById(input.actionId);
+  const action = await actions.byId(input.actionId);
   if (!action) throw new StoaError('not_found', 'No such action.');
   // The stored statement of reasons is what makes someone the person an action concerns.
-  const notice = await NoticeModel.findOne({ userId: caller.user._id, actionId: action._id });
+  const notice = await notices.of(caller.user._id, action._id);
   if (!notice) throw new StoaError('forbidden', 'Only the person an action concerns may appeal it.');
   if (!isAppealable(action.type)) throw new StoaError('invalid_input', 'Only an action that restricted you can be appealed, not a dismissal, a lifting or an appeal decision.');
   if (notice.appealDeadline && notice.appealDeadline.getTime() < Date.now()) {
     throw new StoaError('forbidden', `The time to appeal this action ended at ${notice.appealDeadline.toISOString()}.`);
   }
-  const appeal = await AppealModel.create({
+  const appeal = await appeals.create({
     actionId: action._id,
     appellantId: caller.user._id,
     actionType: action.type,
     actionActorId: action.actorId,
     chatId: action.chatId ?? null,
     text: input.text,
-  }).catch((err: unknown) => {
-    if (isDuplicateKeyError(err)) throw new StoaError('conflict', 'You have already appealed this action.');
-    throw err;
   });
+  if (!appeal) throw new StoaError('conflict', 'You have already appealed this action.');
   services.metrics.appealsFiled.inc();
   services.log.info({ appealId: appeal.id, actionId: action.id }, 'appeal filed');
   await publishAppeal(services, appeal, action);
@@ -51,13 +49,13 @@ export async function createAppeal({ services, caller }: Context, input: { actio
  * `mod:appeal` to the platform moderators who may decide the appeal, in their `mod:appeals` view:
  * as that list does, it leaves out the one who took the action and the appellant.
  */
-async function publishAppeal(services: Services, appeal: AppealDocument, action: ModerationActionDocument): Promise<void> {
+async function publishAppeal(services: Services, appeal: appeals.AppealDocument, action: actions.ModerationActionDocument): Promise<void> {
   const { staff } = await audienceOf(null, [appeal.actionActorId, appeal.appellantId.toString()]);
   services.realtime.emit(staff, 'mod:appeal', { appeal: moderatorsView(appeal, action) });
 }
 
 /** An appeal as platform moderators see it: with the action appealed and who took it. */
-const moderatorsView = (appeal: AppealDocument, action: ModerationActionDocument): AppealView => toAppealView(appeal, { action: toActionView(action, { withActorId: true }) });
+const moderatorsView = (appeal: appeals.AppealDocument, action: actions.ModerationActionDocument): AppealView => toAppealView(appeal, { action: toActionView(action, { withActorId: true }) });
 
 function requirePlatformModerator(caller: Context['caller']): void {
   if (!isPlatformModerator(caller.user)) throw new StoaError('forbidden', 'Only platform moderators decide appeals.');
@@ -66,12 +64,10 @@ function requirePlatformModerator(caller: Context['caller']): void {
 /** The queue of appeals, oldest first; nobody sees appeals on their own actions, nor their own appeals. */
 export async function listAppeals({ caller }: Context, input: { status?: AppealStatus | undefined; limit?: number | undefined }): Promise<{ appeals: AppealView[] }> {
   requirePlatformModerator(caller);
-  const filter: Record<string, unknown> = { actionActorId: trusted({ $ne: caller.user.id }), appellantId: trusted({ $ne: caller.user._id }) };
-  if (input.status) filter.status = input.status;
-  const appeals = await AppealModel.find(filter).sort({ createdAt: 1 }).limit(input.limit ?? 50);
-  const actions = await ModerationActionModel.find({ _id: trusted({ $in: appeals.map((a) => a.actionId) }) });
-  const byId = new Map(actions.map((a) => [a.id as string, toActionView(a, { withActorId: true })]));
-  return { appeals: appeals.map((a) => toAppealView(a, { action: byId.get(a.actionId.toString()) })) };
+  const queue = await appeals.queueFor(caller.user.id as string, input.status, input.limit ?? 50);
+  const appealed = await actions.byIds(queue.map((a) => a.actionId));
+  const byId = new Map(appealed.map((a) => [a.id as string, toActionView(a, { withActorId: true })]));
+  return { appeals: queue.map((a) => toAppealView(a, { action: byId.get(a.actionId.toString()) })) };
 }
 
 /** One appeal for a platform moderator who may decide it, with what the action acted on as it is now. */
@@ -84,13 +80,13 @@ export async function getAppeal({ caller }: Context, input: { appealId: string }
 }
 
 /** The appeal and the action it contests, for a platform moderator other than the one who acted and the appellant. */
-async function appealToDecide(caller: Context['caller'], appealId: string): Promise<{ appeal: AppealDocument; action: ModerationActionDocument }> {
+async function appealToDecide(caller: Context['caller'], appealId: string): Promise<{ appeal: appeals.AppealDocument; action: actions.ModerationActionDocument }> {
   requirePlatformModerator(caller);
-  const appeal = await AppealModel.findById(appealId);
+  const appeal = await appeals.byId(appealId);
   if (!appeal) throw new StoaError('not_found', 'No such appeal.');
   if (appeal.actionActorId === caller.user.id) throw new StoaError('forbidden', 'Nobody decides the appeal against their own action.');
   if (appeal.appellantId.equals(caller.user._id)) throw new StoaError('forbidden', 'Nobody decides their own appeal.');
-  const action = await ModerationActionModel.findById(appeal.actionId);
+  const action = await actions.byId(appeal.actionId.toString());
   if (!action) throw new StoaError('not_found', 'No such action.');
   return { appeal, action };
 }
@@ -115,30 +111,8 @@ export async function decideAppeal(
   return { appeal: moderatorsView(appeal, action) };
 }
 
-/** Lifts what the action imposed, if it is still in force; null when nothing is left to lift. */
-async function reverseAction(services: Services, action: ModerationActionDocument, decision: Decision): Promise<ModerationActionDocument | null> {
-  switch (action.type) {
-    case 'hide_message': {
-      const message = await MessageModel.findById(action.targetId);
-      return message?.hidden ? effects.unhideMessage(services, message, decision) : null;
-    }
-    case 'ban_member':
-    case 'mute_member': {
-      const [chat, membership] = await Promise.all([ChatModel.findById(action.chatId), MembershipModel.findOne({ chatId: action.chatId, userId: new Types.ObjectId(action.targetId) })]);
-      if (!chat || !membership) return null;
-      const member = { chat, userId: action.targetId, membership };
-      if (action.type === 'ban_member') return membership.status === 'banned' ? effects.unbanMember(services, decision, member) : null;
-      return isMuted(membership) ? effects.unmuteMember(services, decision, member) : null;
-    }
-    case 'suspend_account': {
-      const user = await UserModel.findById(action.targetId);
-      return user?.suspended ? effects.unsuspendAccount(services, decision, user.id) : null;
-    }
-    case 'restrict_reporter': {
-      const user = await UserModel.findById(action.targetId);
-      return user?.reportingRestricted ? effects.unrestrictReporter(services, decision, user.id) : null;
-    }
-    default:
-      return null;
-  }
+/** Lifts what the action imposed, if it is still in force (handlers/moderation-effects.ts LIFTS); null when nothing is left to lift. */
+function reverseAction(services: Services, action: actions.ModerationActionDocument, decision: Decision): Promise<actions.ModerationActionDocument | null> {
+  const lift = ACTION_KINDS[action.type].liftedBy ? effects.LIFTS[action.type] : undefined;
+  return lift ? lift(services, action, decision) : Promise.resolve(null);
 }

@@ -1,11 +1,14 @@
 import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
-import { Types } from 'mongoose';
+import { isId } from './store/db';
 
-import { activeSuspension, MembershipModel, UserModel, type PlatformRole, type User, type UserDocument } from '../models';
+import type { PlatformRole } from '../models/vocabulary';
+import { activeSuspension } from './policy/standing';
 import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './store/authorization-cache';
+import * as memberships from './store/memberships';
+import * as users from './store/users';
 import type { Context, Guest, Services } from './context';
-import { isDuplicateKeyError, StoaError } from './contract/errors';
+import { StoaError } from './contract/errors';
 import { rooms, type UserView } from './contract/protocol';
 import { toUserView } from './views';
 
@@ -52,7 +55,7 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
     throw new StoaError('unauthorized');
   }
   // jsonwebtoken accepts a token without `exp` as never expiring; Stoa issues none such and takes none.
-  if (typeof claims.sub !== 'string' || !Types.ObjectId.isValid(claims.sub) || typeof claims.tv !== 'number' || typeof claims.exp !== 'number') {
+  if (typeof claims.sub !== 'string' || !isId(claims.sub) || typeof claims.tv !== 'number' || typeof claims.exp !== 'number') {
     throw new StoaError('unauthorized');
   }
   return claims;
@@ -60,10 +63,10 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
 
 /** The account a token speaks for, re-read: refused when it is gone, logged out since, or suspended (unless `allowSuspended`). */
 export async function accountOf(claims: TokenClaims, { allowSuspended = false } = {}): Promise<SharedAccount> {
-  const user = await UserModel.findById(claims.sub);
+  const user = await users.byId(claims.sub);
   if (!user || user.tokenVersion !== claims.tv) throw new StoaError('unauthorized');
   if (!allowSuspended) assertNotSuspended(user);
-  return asShared<User>(user);
+  return asShared<users.User>(user);
 }
 
 /** The account behind an open socket, for one event: refused once it is gone or suspended. */
@@ -76,13 +79,13 @@ export async function currentUser(userId: string): Promise<SharedAccount> {
 
 /** The rooms a new socket joins: its account's, each chat it is an active member of, and the moderators' for staff. */
 export async function connectionRooms(user: SharedAccount): Promise<string[]> {
-  const memberships = await MembershipModel.find({ userId: user._id, status: 'active' }, { chatId: 1 }).lean();
-  const joined = [rooms.user(user.id), ...memberships.map((m) => rooms.chat(m.chatId.toString()))];
+  const chatIds = await memberships.activeChatIds(user._id);
+  const joined = [rooms.user(user.id), ...chatIds.map((chatId) => rooms.chat(chatId.toString()))];
   if (user.role === 'moderator' || user.role === 'admin') joined.push(rooms.moderators);
   return joined;
 }
 
-export function assertNotSuspended(user: Pick<User, 'suspended'>): void {
+export function assertNotSuspended(user: Pick<users.User, 'suspended'>): void {
   const suspension = activeSuspension(user);
   if (suspension) {
     const until = suspension.until ? ` until ${suspension.until.toISOString()}` : '';
@@ -95,25 +98,17 @@ export async function register(
   input: { username: string; password: string; displayName?: string | undefined },
 ): Promise<Session> {
   const passwordHash = await bcrypt.hash(input.password, services.bcryptRounds);
-  try {
-    const user = await UserModel.create({
-      username: input.username.toLowerCase(),
-      passwordHash,
-      displayName: input.displayName ?? input.username,
-    });
-    return { user: toUserView(user), token: issueToken(services, user) };
-  } catch (err) {
-    if (isDuplicateKeyError(err)) throw new StoaError('conflict', 'That username is taken.');
-    throw err;
-  }
+  const user = await users.create({ username: input.username, passwordHash, displayName: input.displayName ?? input.username });
+  if (!user) throw new StoaError('conflict', 'That username is taken.');
+  return { user: toUserView(user), token: issueToken(services, user) };
 }
 
 // Compared against when the username does not exist, so a miss costs as much as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
 /** Checks a username and password; throws `unauthorized` on either being wrong and `suspended` after a right one. */
-export async function verifyCredentials(services: Services, input: { username: string; password: string }): Promise<UserDocument> {
-  const user = await UserModel.findOne({ username: input.username.toLowerCase() });
+export async function verifyCredentials(services: Services, input: { username: string; password: string }): Promise<users.UserDocument> {
+  const user = await users.byUsername(input.username);
   const hash = user?.passwordHash ?? (await (dummyHash ??= bcrypt.hash('not a password', services.bcryptRounds)));
   const matches = await bcrypt.compare(input.password, hash);
   if (!user || !matches) throw new StoaError('unauthorized', 'Wrong username or password.');
@@ -121,7 +116,7 @@ export async function verifyCredentials(services: Services, input: { username: s
   // another time than everyone else's, unknown names included: it is brought to today's cost.
   if (bcrypt.getRounds(user.passwordHash) !== services.bcryptRounds) {
     const passwordHash = await bcrypt.hash(input.password, services.bcryptRounds);
-    await UserModel.updateOne({ _id: user._id }, { $set: { passwordHash } });
+    await users.setPasswordHash(user._id, passwordHash);
     await services.realtime.invalidate([cacheKeys.account(user.id)]);
   }
   return user;
@@ -154,7 +149,7 @@ export function refresh({ services, caller }: Context): { token: string } {
 
 /** Every token issued before now stops working, and every open socket of the account is closed. */
 export async function logout({ services, caller }: Context): Promise<Record<string, never>> {
-  await UserModel.updateOne({ _id: caller.user._id }, { $set: { tokenVersion: caller.user.tokenVersion + 1 } });
+  await users.revokeTokens(caller.user._id, caller.user.tokenVersion);
   await services.realtime.invalidate([cacheKeys.account(caller.user.id)]);
   await services.realtime.disconnect(rooms.user(caller.user.id));
   return {};
@@ -162,8 +157,7 @@ export async function logout({ services, caller }: Context): Promise<Record<stri
 
 export async function setRole({ services, caller }: Context, input: { userId: string; role: PlatformRole }): Promise<{ user: UserView }> {
   if (caller.user.role !== 'admin') throw new StoaError('forbidden', 'Only a platform admin changes roles.');
-  if (!Types.ObjectId.isValid(input.userId)) throw new StoaError('not_found', 'No such user.');
-  const user = await UserModel.findByIdAndUpdate(input.userId, { $set: { role: input.role } }, { new: true });
+  const user = await users.setRole(input.userId, input.role);
   if (!user) throw new StoaError('not_found', 'No such user.');
   await services.realtime.invalidate([cacheKeys.account(user.id)]);
   // Open sockets follow the new role: moderators and admins are in the moderators room.
@@ -175,16 +169,9 @@ export async function setRole({ services, caller }: Context, input: { userId: st
 
 /** Creates the BOOTSTRAP_ADMIN account once; an existing account of that name is left alone. */
 export async function bootstrapAdmin(services: Services, admin: { username: string; password: string }): Promise<void> {
-  if (await UserModel.exists({ username: admin.username })) return;
-  try {
-    await UserModel.create({
-      username: admin.username,
-      passwordHash: await bcrypt.hash(admin.password, services.bcryptRounds),
-      displayName: admin.username,
-      role: 'admin',
-    });
+  if (await users.usernameTaken(admin.username)) return;
+  const passwordHash = await bcrypt.hash(admin.password, services.bcryptRounds);
+  if (await users.create({ username: admin.username, passwordHash, displayName: admin.username, role: 'admin' })) {
     services.log.info({ username: admin.username }, 'bootstrap admin created');
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
   }
 }

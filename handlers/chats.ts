@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
-import { Types } from 'mongoose';
-
-import { ChatModel, MembershipModel, type Chat, type ChatRole, type Membership } from '../models';
+import type { ChatRole } from '../models/vocabulary';
 import { authorize } from './policy/access';
 import { cacheKeys, type SharedChat, type SharedMembership } from './store/authorization-cache';
+import * as chats from './store/chats';
+import * as memberships from './store/memberships';
 import type { Caller, Context } from './context';
-import { isDuplicateKeyError, StoaError } from './contract/errors';
+import { StoaError } from './contract/errors';
 import { actorOf, chatAccess, chatFacts, chatView, type ChatAccess } from './facts';
 import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './contract/protocol';
 import { toChatView, toMembershipView } from './views';
@@ -15,14 +15,14 @@ export async function createChat(
   { services, caller }: Context,
   input: { type: ChatType; title: string; description?: string | undefined; visibility?: ChatVisibility | undefined },
 ): Promise<{ chat: ChatView }> {
-  const chat = await ChatModel.create({
+  const chat = await chats.create({
     type: input.type,
     title: input.title,
     description: input.description ?? '',
     visibility: input.visibility ?? 'public',
     ownerId: caller.user._id,
   });
-  await MembershipModel.create({ chatId: chat._id, userId: caller.user._id, role: 'owner' });
+  await memberships.create(chat._id, caller.user._id, 'owner');
   await services.realtime.invalidate([cacheKeys.chat(chat.id), cacheKeys.membership(chat.id, caller.user.id)]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
   return { chat: toChatView(chat, 1, 'owner') };
@@ -45,35 +45,30 @@ export async function joinChat(
 }
 
 async function inviteAccess(inviteCode: string, caller: Caller): Promise<ChatAccess> {
-  const chat = await ChatModel.findOne({ inviteCode }, { _id: 1 }).lean();
-  if (!chat) throw new StoaError('not_found', 'That invite code is not valid.');
-  return chatAccess(chat._id.toString(), caller.user._id);
+  const chatId = await chats.idByInviteCode(inviteCode);
+  if (!chatId) throw new StoaError('not_found', 'That invite code is not valid.');
+  return chatAccess(chatId, caller.user._id);
 }
 
 /** Makes the caller an active member (`can` has refused the banned); `isNew` is false when they already were one. */
-async function activateMembership(chat: SharedChat, userId: Types.ObjectId, existing: SharedMembership | null): Promise<{ doc: SharedMembership; isNew: boolean }> {
+async function activateMembership(chat: SharedChat, userId: SharedChat['_id'], existing: SharedMembership | null): Promise<{ doc: SharedMembership; isNew: boolean }> {
   if (existing) {
     if (existing.status === 'active') return { doc: existing, isNew: false };
     // Someone who left, or whose ban ran out, comes back as a plain member.
-    const back: Partial<Membership> = { status: 'active', role: 'member', bannedUntil: null, bannedByRole: null, joinedAt: new Date() };
-    await MembershipModel.updateOne({ _id: existing._id }, { $set: back });
-    return { doc: { ...existing, ...back }, isNew: true };
+    return { doc: { ...existing, ...(await memberships.rejoin(existing._id)) }, isNew: true };
   }
-  try {
-    return { doc: await MembershipModel.create({ chatId: chat._id, userId }), isNew: true };
-  } catch (err) {
-    // A concurrent join of the same user won the unique (chatId, userId) insert.
-    if (!isDuplicateKeyError(err)) throw err;
-    const doc = await MembershipModel.findOne({ chatId: chat._id, userId });
-    if (!doc) throw err;
-    return { doc, isNew: false };
-  }
+  const created = await memberships.create(chat._id, userId);
+  if (created) return { doc: created, isNew: true };
+  // A concurrent join of the same user won the unique (chatId, userId) insert.
+  const doc = await memberships.of(chat._id, userId);
+  if (!doc) throw new Error('a membership is neither new nor stored');
+  return { doc, isNew: false };
 }
 
 export async function leaveChat({ services, caller }: Context, input: { chatId: string }): Promise<Record<string, never>> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
-  await MembershipModel.updateOne({ _id: access.membership!._id }, { $set: { status: 'left' } });
+  await memberships.leave(access.membership!._id);
   await services.realtime.invalidate([cacheKeys.membership(access.chat.id, caller.user.id)]);
   await services.realtime.leave(rooms.user(caller.user.id), rooms.chat(access.chat.id));
   if (access.chat.type === 'group') {
@@ -98,12 +93,10 @@ export async function inviteToChat({ services, caller }: Context, input: { chatI
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
   if (access.chat.inviteCode) return { inviteCode: access.chat.inviteCode };
-  const inviteCode = randomBytes(12).toString('base64url');
-  await ChatModel.updateOne({ _id: access.chat._id, inviteCode: null }, { $set: { inviteCode } });
-  await services.realtime.invalidate([cacheKeys.chat(access.chat.id)]);
   // Two admins asking at once: whichever code was stored is the code.
-  const stored = await ChatModel.findById(access.chat._id, { inviteCode: 1 }).lean();
-  return { inviteCode: stored?.inviteCode ?? inviteCode };
+  const stored = await chats.settleInviteCode(access.chat._id, randomBytes(12).toString('base64url'));
+  await services.realtime.invalidate([cacheKeys.chat(access.chat.id)]);
+  return { inviteCode: stored };
 }
 
 export async function updateChat(
@@ -113,11 +106,11 @@ export async function updateChat(
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
   const membership = access.membership!;
-  const changes: Partial<Chat> = {};
+  const changes: Parameters<typeof chats.update>[1] = {};
   if (input.title !== undefined) changes.title = input.title;
   if (input.description !== undefined) changes.description = input.description;
   if (input.slowModeSec !== undefined) changes.slowModeSec = input.slowModeSec;
-  await ChatModel.updateOne({ _id: access.chat._id }, { $set: changes }, { runValidators: true });
+  await chats.update(access.chat._id, changes);
   await services.realtime.invalidate([cacheKeys.chat(access.chat.id)]);
   return { chat: await chatView({ ...access.chat, ...changes }, membership.role) };
 }
@@ -130,16 +123,16 @@ export async function promoteMember(
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.promote', { chat: chatFacts(access.chat) });
   const own = access.membership!;
-  const target = await MembershipModel.findOne({ chatId: access.chat._id, userId: input.userId, status: 'active' });
+  const target = await memberships.activeOf(access.chat._id, input.userId);
   if (!target) throw new StoaError('not_found', 'That user is not a member of this chat.');
   if (target.id === own.id) throw new StoaError('invalid_input', 'You already own this chat.');
 
   if (input.role === 'owner') {
-    await MembershipModel.updateOne({ _id: target._id }, { $set: { role: 'owner' } });
-    await ChatModel.updateOne({ _id: access.chat._id }, { $set: { ownerId: target.userId } });
-    await MembershipModel.updateOne({ _id: own._id }, { $set: { role: 'admin' } });
+    await memberships.setRole(target._id, 'owner');
+    await chats.setOwner(access.chat._id, target.userId);
+    await memberships.setRole(own._id, 'admin');
   } else {
-    await MembershipModel.updateOne({ _id: target._id }, { $set: { role: input.role } });
+    await memberships.setRole(target._id, input.role);
   }
   const chatId = access.chat.id;
   await services.realtime.invalidate([cacheKeys.chat(chatId), cacheKeys.membership(chatId, target.userId.toString()), cacheKeys.membership(chatId, caller.user.id)]);

@@ -1,5 +1,7 @@
 /** Statements of reasons and appeals as the wire shows them. */
-import type { Appeal, Notice, ReportReason } from '../models';
+import type { ReportReason } from '../models/vocabulary';
+import type { Appeal } from './store/appeals';
+import type { Notice } from './store/notices';
 import type { ActionView, AppealView, NoticeView } from './contract/protocol';
 
 type WithId<T> = T & { _id: { toString(): string } };

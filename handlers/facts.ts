@@ -1,24 +1,14 @@
-/** Reads from the database that more than one capability needs: the facts `can` (handlers/access.ts) decides on, member counts. */
-import { trusted, Types } from 'mongoose';
-
-import {
-  activeSuspension,
-  ChatModel,
-  MembershipModel,
-  MessageModel,
-  ModerationCaseModel,
-  UserModel,
-  type ChatDocument,
-  type ChatRole,
-  type MembershipDocument,
-  type MessageDocument,
-  type ModerationCase,
-  type ModerationCaseDocument,
-  type TargetType,
-  type UserDocument,
-} from '../models';
+/** Reads that more than one capability needs: the facts `can` (handlers/policy/access.ts) decides on, member counts, a target as it is now. */
+import type { ChatRole, TargetType } from '../models/vocabulary';
 import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './policy/access';
+import { activeSuspension } from './policy/standing';
 import { cachedChat, cachedMembership, type SharedAccount, type SharedChat, type SharedMembership } from './store/authorization-cache';
+import * as cases from './store/cases';
+import * as chats from './store/chats';
+import type { Id } from './store/db';
+import * as memberships from './store/memberships';
+import * as messages from './store/messages';
+import * as users from './store/users';
 import type { Caller } from './context';
 import { StoaError } from './contract/errors';
 import type { CaseTarget, ChatView } from './contract/protocol';
@@ -32,20 +22,14 @@ export interface ChatAccess {
 
 const notFound = (what: string) => new StoaError('not_found', `No such ${what}.`);
 
-export async function findChat(chatId: string): Promise<ChatDocument> {
-  const chat = Types.ObjectId.isValid(chatId) ? await ChatModel.findById(chatId) : null;
-  if (!chat) throw notFound('chat');
-  return chat;
-}
-
-export async function findMessage(messageId: string): Promise<MessageDocument> {
-  const message = Types.ObjectId.isValid(messageId) ? await MessageModel.findById(messageId) : null;
+export async function findMessage(messageId: string): Promise<messages.MessageDocument> {
+  const message = await messages.byId(messageId);
   if (!message) throw notFound('message');
   return message;
 }
 
-export async function findUser(userId: string): Promise<UserDocument> {
-  const user = Types.ObjectId.isValid(userId) ? await UserModel.findById(userId) : null;
+export async function findUser(userId: string): Promise<users.UserDocument> {
+  const user = await users.byId(userId);
   if (!user) throw notFound('user');
   return user;
 }
@@ -60,8 +44,8 @@ export function asMessageNotFound<T>(check: () => T): T {
   }
 }
 
-export async function findCase(caseId: string): Promise<ModerationCaseDocument> {
-  const found = Types.ObjectId.isValid(caseId) ? await ModerationCaseModel.findById(caseId) : null;
+export async function findCase(caseId: string): Promise<cases.ModerationCaseDocument> {
+  const found = await cases.byId(caseId);
   if (!found) throw notFound('case');
   return found;
 }
@@ -70,15 +54,15 @@ export async function findCase(caseId: string): Promise<ModerationCaseDocument> 
  * The chat and the caller's membership (every event on a chat starts here), from this node's
  * authorization cache: every write to either invalidates it on every node before its ack.
  */
-export async function chatAccess(chatId: string, userId: Types.ObjectId | string): Promise<ChatAccess> {
-  if (!Types.ObjectId.isValid(chatId)) throw notFound('chat');
+export async function chatAccess(chatId: string, userId: Id): Promise<ChatAccess> {
   const [chat, membership] = await Promise.all([cachedChat(chatId), cachedMembership(chatId, userId.toString())]);
   if (!chat) throw notFound('chat');
   return { chat, membership };
 }
 
-export async function membershipOf(chatId: Types.ObjectId | string, userId: Types.ObjectId | string): Promise<MembershipDocument | null> {
-  return MembershipModel.findOne({ chatId, userId });
+/** Someone's row in a chat as stored now (not from the cache: a moderation action acts on it). */
+export function membershipOf(chatId: Id, userId: Id): Promise<memberships.MembershipDocument | null> {
+  return memberships.of(chatId, userId);
 }
 
 export const chatFacts = (chat: SharedChat): ChatFacts => ({ id: chat.id, type: chat.type, visibility: chat.visibility });
@@ -93,18 +77,13 @@ export const actorOf = (caller: Caller, membership: SharedMembership | null): Ac
 export const personOf = (user: SharedAccount, membership: SharedMembership | null): Person => ({ id: user.id, role: user.role, membership: standing(membership) });
 
 /** The chats where the caller is owner or admin. */
-export async function adminChatIds(caller: Caller): Promise<Types.ObjectId[]> {
-  const memberships = await MembershipModel.find({ userId: caller.user._id, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { chatId: 1 }).lean();
-  return memberships.map((m) => m.chatId);
+export function adminChatIds(caller: Caller): ReturnType<typeof memberships.administeredChatIds> {
+  return memberships.administeredChatIds(caller.user._id);
 }
 
 /** Whether two people are both active members of at least one chat. */
-export async function shareAChat(userId: Types.ObjectId, otherId: string): Promise<boolean> {
-  if (!Types.ObjectId.isValid(otherId)) return false;
-  const mine = await MembershipModel.find({ userId, status: 'active' }, { chatId: 1 }).lean();
-  if (mine.length === 0) return false;
-  const common = await MembershipModel.findOne({ userId: otherId, status: 'active', chatId: trusted({ $in: mine.map((m) => m.chatId) }) }, { _id: 1 }).lean();
-  return common !== null;
+export async function shareAChat(userId: Id, otherId: string): Promise<boolean> {
+  return (await memberships.sharingAChatWith(userId, [otherId])).length > 0;
 }
 
 /**
@@ -112,20 +91,16 @@ export async function shareAChat(userId: Types.ObjectId, otherId: string): Promi
  * reported message lives in. None for a reported user, and none for a reported
  * chat, whose admins are the very people reported.
  */
-export function moderatingChatOf(moderationCase: Pick<ModerationCase, 'targetType' | 'chatId'>): Types.ObjectId | null {
+export function moderatingChatOf<C extends Pick<cases.ModerationCase, 'targetType' | 'chatId'>>(moderationCase: C): NonNullable<C['chatId']> | null {
   return moderationCase.targetType === 'chat' ? null : (moderationCase.chatId ?? null);
 }
 
 /** A case as `can` sees it: who it is about, and where. */
-export async function caseFacts(moderationCase: ModerationCaseDocument): Promise<CaseFacts> {
+export async function caseFacts(moderationCase: cases.ModerationCaseDocument): Promise<CaseFacts> {
   const chatId = moderatingChatOf(moderationCase);
-  let concerns: string[];
-  if (moderationCase.targetType === 'chat') {
-    const admins = await MembershipModel.find({ chatId: moderationCase.targetId, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { userId: 1 }).lean();
-    concerns = admins.map((m) => m.userId.toString());
-  } else {
-    concerns = moderationCase.reportedUserId ? [moderationCase.reportedUserId] : [];
-  }
+  // A reported chat concerns the people who run it; anything else, the person reported.
+  const concerns =
+    moderationCase.targetType === 'chat' ? await memberships.chatAdmins(moderationCase.targetId) : moderationCase.reportedUserId ? [moderationCase.reportedUserId] : [];
   return {
     targetType: moderationCase.targetType,
     targetId: moderationCase.targetId,
@@ -136,23 +111,14 @@ export async function caseFacts(moderationCase: ModerationCaseDocument): Promise
 }
 
 /** The case an action names, with its facts and the caller's row in the case's chat; null without a caseId. */
-export async function namedCase(caseId: string | undefined): Promise<{ doc: ModerationCaseDocument; facts: CaseFacts } | null> {
+export async function namedCase(caseId: string | undefined): Promise<{ doc: cases.ModerationCaseDocument; facts: CaseFacts } | null> {
   if (caseId === undefined) return null;
   const doc = await findCase(caseId);
   return { doc, facts: await caseFacts(doc) };
 }
 
-/** Active members per chat, counted from memberships (never a stored counter). */
-export async function memberCounts(chatIds: Types.ObjectId[]): Promise<Map<string, number>> {
-  const rows = await MembershipModel.aggregate<{ _id: Types.ObjectId; n: number }>([
-    { $match: { chatId: { $in: chatIds }, status: 'active' } },
-    { $group: { _id: '$chatId', n: { $sum: 1 } } },
-  ]);
-  return new Map(rows.map((row) => [row._id.toString(), row.n]));
-}
-
 export async function chatView(chat: SharedChat, role?: ChatRole): Promise<ChatView> {
-  const counts = await memberCounts([chat._id]);
+  const counts = await memberships.memberCounts([chat._id]);
   return toChatView(chat, counts.get(chat.id) ?? 0, role);
 }
 
@@ -164,14 +130,14 @@ export async function chatView(chat: SharedChat, role?: ChatRole): Promise<ChatV
  */
 export async function currentTarget(targetType: TargetType, targetId: string): Promise<CaseTarget> {
   if (targetType === 'message') {
-    const message = await MessageModel.findById(targetId);
+    const message = await messages.byId(targetId);
     return message && { type: 'message', message: toMessageView(message, true, true), deletedAt: message.deletedAt?.toISOString() ?? null };
   }
   if (targetType === 'user') {
-    const user = await UserModel.findById(targetId);
+    const user = await users.byId(targetId);
     const suspension = user && activeSuspension(user);
     return user && { type: 'user', user: toUserView(user), suspended: suspension ? { until: suspension.until?.toISOString() ?? null, reason: suspension.reason } : null };
   }
-  const chat = await ChatModel.findById(targetId);
+  const chat = await chats.byId(targetId);
   return chat && { type: 'chat', chat: await chatView(chat) };
 }

@@ -1,19 +1,18 @@
-import { Types } from 'mongoose';
-
-import { MessageModel, ModerationCaseModel, type Message } from '../models';
 import { authorize, isChatAdmin, isPlatformModerator } from './policy/access';
 import { asAuthorizedWork } from './store/authorization-cache';
+import * as cases from './store/cases';
+import * as messages from './store/messages';
 import type { Caller, Context, Services } from './context';
 import { StoaError } from './contract/errors';
 import { HISTORY_DEFAULT_LIMIT } from './contract/schemas';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
 import { rooms, type HistoryEntry, type MessageView } from './contract/protocol';
 import { resolveCase } from './enactment';
-import { storeMessage } from './store/message-store';
+import { storeMessage } from './store/group-commit';
 import { toHistoryEntry, toMessageView } from './views';
 
 
-export { seqClaimStats } from './store/message-store';
+export { seqClaimStats } from './store/group-commit';
 
 export function sendMessage(
   { services, caller }: Context,
@@ -52,27 +51,16 @@ export async function messageHistory(
   authorize(actorOf(caller, access.membership), 'chat.read', { chat: chatFacts(access.chat) });
   const moderator = isPlatformModerator(caller.user);
   const limit = input.limit ?? HISTORY_DEFAULT_LIMIT;
-
   // Deleted and hidden messages stay in the page as tombstones, so seq is gap-free and the index serves the range exactly.
-  const forward = input.after !== undefined;
-  const seq = input.after !== undefined ? { $gt: input.after } : input.before !== undefined ? { $lt: input.before } : undefined;
-  const filter = { chatId: access.chat._id, ...(seq ? { seq } : {}) };
-
-  // The hottest read: straight through the driver (every value above is already typed, so mongoose's
-  // casting and hydration would add about a millisecond to a page and nothing else).
-  const page = await MessageModel.collection
-    .find<Message>(filter)
-    .sort({ seq: forward ? 1 : -1 })
-    .limit(limit + 1)
-    .toArray();
+  const page = await messages.historyPage(access.chat._id, input, limit);
   const hasMore = page.length > limit;
-  const messages = page.slice(0, limit);
-  if (!forward) messages.reverse();
-  return { messages: messages.map((m) => toHistoryEntry(m, moderator)), hasMore };
+  const shown = page.slice(0, limit);
+  if (input.after === undefined) shown.reverse();
+  return { messages: shown.map((m) => toHistoryEntry(m, moderator)), hasMore };
 }
 
 export async function deleteMessage({ services, caller }: Context, input: { messageId: string }): Promise<Record<string, never>> {
-  const message = Types.ObjectId.isValid(input.messageId) ? await MessageModel.findById(input.messageId) : null;
+  const message = await messages.byId(input.messageId);
   if (!message || message.deletedAt) throw new StoaError('not_found', 'No such message.');
   if (!message.senderId.equals(caller.user._id)) {
     // A message in a private chat does not exist for outsiders.
@@ -80,22 +68,18 @@ export async function deleteMessage({ services, caller }: Context, input: { mess
     asMessageNotFound(() => authorize(actorOf(caller, membership), 'chat.read', { chat: chatFacts(chat) }));
     throw new StoaError('forbidden', 'Only its author deletes a message.');
   }
-  await MessageModel.updateOne({ _id: message._id }, { $set: { deletedAt: new Date() } });
+  await messages.markDeleted(message._id);
   const chatId = message.chatId.toString();
   services.realtime.emit(rooms.chat(chatId), 'message:deleted', { chatId, messageId: message.id, seq: message.seq });
   // The message is gone from the chat: its open case closes as actioned and its reporters hear so (their reports keep the evidence).
-  const reported = await ModerationCaseModel.findOne({ targetType: 'message', targetId: message.id });
+  const reported = await cases.about('message', message.id);
   if (reported?.status === 'open') await resolveCase(services, caller.user.id, reported, 'actioned');
   return {};
 }
 
-/**
- * The author rewrites their message within the edit window; the earlier text is kept for those
- * who review reports. The whole `edits` array is written back, not pushed (no atomic updates on
- * the embedded database): two edits of one message at once keep the last writer's history.
- */
+/** The author rewrites their message within the edit window; the earlier text is kept for those who review reports. */
 export async function editMessage({ services, caller }: Context, input: { messageId: string; text: string }): Promise<{ message: MessageView }> {
-  const message = Types.ObjectId.isValid(input.messageId) ? await MessageModel.findById(input.messageId) : null;
+  const message = await messages.byId(input.messageId);
   // What members no longer see cannot be changed, by its author either.
   if (!message || message.deletedAt || message.hidden) throw new StoaError('not_found', 'No such message.');
   const { chat, membership } = await chatAccess(message.chatId.toString(), caller.user._id);
@@ -110,8 +94,7 @@ export async function editMessage({ services, caller }: Context, input: { messag
 
   const editedAt = new Date();
   const edits = [...(message.edits ?? []).map((e) => ({ text: e.text, editedAt: e.editedAt })), { text: message.text, editedAt }];
-  const { modifiedCount } = await MessageModel.updateOne({ _id: message._id, deletedAt: null, hidden: null }, { $set: { text: input.text, editedAt, edits } });
-  if (modifiedCount === 0) throw new StoaError('not_found', 'No such message.');
+  if (!(await messages.rewrite(message._id, input.text, editedAt, edits))) throw new StoaError('not_found', 'No such message.');
   message.set({ text: input.text, editedAt, edits });
   const view = toMessageView(message);
   services.realtime.emit(rooms.chat(chat.id), 'message:edited', { message: view });

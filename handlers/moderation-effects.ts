@@ -1,32 +1,26 @@
 /**
- * Every effect of moderation, each written once: hide, unhide, ban, unban, mute,
- * unmute, suspend, unsuspend, dismiss, the steps against unfounded reporting, and an
- * appeal's decision. Each says what it writes and who hears of it; handlers/enactment.ts
- * takes every one down the same path (audit, write, invalidate, tell, publish, close
- * the case). Callers authorize first (handlers/moderation.ts for moderators;
- * handlers/reports.ts for the automatic hide; handlers/appeals.ts for appeals).
+ * Every effect of moderation, each written once: what it writes, what stops first, and who hears
+ * of it. handlers/enactment.ts takes every one down the same path; handlers/policy/moderation-kinds.ts
+ * says what each kind is. Callers authorize first (handlers/moderation.ts for moderators,
+ * handlers/reports.ts for the automatic hide, handlers/appeals.ts for appeals).
  */
-import { trusted, Types } from 'mongoose';
-
-import {
-  MembershipModel,
-  MessageModel,
-  AppealModel,
-  UserModel,
-  type AppealDocument,
-  type AppealOutcome,
-  type MessageDocument,
-  type ModerationActionDocument,
-  type ModerationCaseDocument,
-} from '../models';
+import type { ActionType, AppealOutcome } from '../models/vocabulary';
 import { decidedLevel, isAtLeast } from './policy/access';
+import { isMuted } from './policy/standing';
+import * as appeals from './store/appeals';
 import { cacheKeys, type SharedChat, type SharedMembership } from './store/authorization-cache';
+import * as chats from './store/chats';
+import { objectId, type Id } from './store/db';
+import * as memberships from './store/memberships';
+import * as messages from './store/messages';
+import * as users from './store/users';
 import type { Services } from './context';
+import { rooms } from './contract/protocol';
 import { toAppealView } from './due-process-views';
 import { enact, type Decision } from './enactment';
-import { isDuplicateKeyError } from './contract/errors';
-import { rooms } from './contract/protocol';
 import { toMessageView } from './views';
+
+type Action = Awaited<ReturnType<typeof enact>> & object;
 
 const untilFrom = (durationSec: number | undefined, now = Date.now()): Date | null => (durationSec ? new Date(now + durationSec * 1000) : null);
 const isoOrNull = (date: Date | null): string | null => date?.toISOString() ?? null;
@@ -34,8 +28,7 @@ const isoOrNull = (date: Date | null): string | null => date?.toISOString() ?? n
 /** Channels keep their subscribers out of each other's business: there only the chat's admins hear of a ban or mute. */
 async function memberNewsRooms(chat: SharedChat): Promise<string | string[]> {
   if (chat.type === 'group') return rooms.chat(chat.id);
-  const admins = await MembershipModel.find({ chatId: chat._id, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { userId: 1 }).lean();
-  return admins.map((m) => rooms.user(m.userId.toString()));
+  return (await memberships.chatAdmins(chat._id)).map(rooms.user);
 }
 
 /**
@@ -43,35 +36,35 @@ async function memberNewsRooms(chat: SharedChat): Promise<string | string[]> {
  * its case; an automatic one (`automatic`) happens once however many reports race, leaves the
  * case open for review, and a caller that lost the race gets null.
  */
-export async function hideMessage(services: Services, message: MessageDocument, decision: Decision, automatic?: { onceKey: string }): Promise<ModerationActionDocument | null> {
+export function hideMessage(services: Services, message: messages.MessageDocument, decision: Decision, automatic?: { onceKey: string }): Promise<Action | null> {
   const authorId = message.senderId.toString();
   const chatId = message.chatId.toString();
   return enact(services, decision, {
-    entry: { type: 'hide_message', targetType: 'message', targetId: message.id, chatId: message.chatId },
+    entry: { type: 'hide_message', targetType: 'message', targetId: message.id as string, chatId: message.chatId },
     concerns: [authorId],
     ...(automatic ? { onceKey: automatic.onceKey } : { closes: 'actioned' as const }),
+    contentDate: message.createdAt,
     async write(action) {
       // Confirming a hide (e.g. an automatic one) never lowers the level needed to undo it.
       const current = message.hidden;
       if (current && !isAtLeast(decision.actorRole, decidedLevel(current.byRole))) return;
-      const hidden = { at: action.createdAt, by: decision.actorId, byRole: decision.actorRole, reason: decision.reason, actionId: action._id };
-      await MessageModel.updateOne({ _id: message._id }, { $set: { hidden } });
+      await messages.hide(message._id, { at: action.createdAt, by: decision.actorId, byRole: decision.actorRole, reason: decision.reason, actionId: action._id });
     },
     noticeTo: authorId,
     async publish() {
-      services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id, seq: message.seq });
+      services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id as string, seq: message.seq });
     },
   });
 }
 
 /** Shows a hidden message again; the case it names closes as dismissed. */
-export async function unhideMessage(services: Services, message: MessageDocument, decision: Decision): Promise<ModerationActionDocument> {
+export async function unhideMessage(services: Services, message: messages.MessageDocument, decision: Decision): Promise<Action> {
   const authorId = message.senderId.toString();
   const action = await enact(services, decision, {
-    entry: { type: 'unhide_message', targetType: 'message', targetId: message.id, chatId: message.chatId },
+    entry: { type: 'unhide_message', targetType: 'message', targetId: message.id as string, chatId: message.chatId },
     concerns: [authorId],
     async write() {
-      await MessageModel.updateOne({ _id: message._id }, { $set: { hidden: null } });
+      await messages.hide(message._id, null);
       message.hidden = null;
     },
     noticeTo: authorId,
@@ -94,9 +87,8 @@ export interface MemberTarget {
  * Bans from a chat: out of its room on every node before anything else, so that nothing said
  * while the ban is enacted reaches them; back in it if the ban cannot be written.
  */
-export async function banMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<ModerationActionDocument> {
+export async function banMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<Action> {
   const until = untilFrom(durationSec);
-  const banned = { status: 'banned', bannedUntil: until, bannedByRole: decision.actorRole, role: 'member' };
   const wasMember = membership?.status === 'active';
   const action = await enact(services, decision, {
     entry: { type: 'ban_member', targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
@@ -107,10 +99,7 @@ export async function banMember(services: Services, decision: Decision, { chat, 
         if (wasMember) await services.realtime.join(rooms.user(userId), rooms.chat(chat.id));
       },
     },
-    async write() {
-      if (membership) await MembershipModel.updateOne({ _id: membership._id }, { $set: banned });
-      else await createBannedMembership(chat._id, new Types.ObjectId(userId), banned);
-    },
+    write: () => memberships.ban(chat._id, userId, until, decision.actorRole),
     invalidates: [cacheKeys.membership(chat.id, userId)],
     noticeTo: userId,
     async publish() {
@@ -122,24 +111,12 @@ export async function banMember(services: Services, decision: Decision, { chat, 
   return action!;
 }
 
-/** A ban can come before someone ever joined: it keeps them out. */
-async function createBannedMembership(chatId: Types.ObjectId, userId: Types.ObjectId, banned: Record<string, unknown>): Promise<void> {
-  try {
-    await MembershipModel.create({ chatId, userId, ...banned });
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
-    await MembershipModel.updateOne({ chatId, userId }, { $set: banned });
-  }
-}
-
 /** Lifts a ban: the member may join again. */
-export async function unbanMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<ModerationActionDocument> {
+export async function unbanMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<Action> {
   const action = await enact(services, decision, {
     entry: { type: 'unban_member', targetType: 'user', targetId: userId, chatId: chat._id },
     concerns: [userId],
-    async write() {
-      await MembershipModel.updateOne({ _id: membership!._id }, { $set: { status: 'left', bannedUntil: null, bannedByRole: null } });
-    },
+    write: () => memberships.unban(membership!._id),
     invalidates: [cacheKeys.membership(chat.id, userId)],
     noticeTo: userId,
   });
@@ -147,14 +124,12 @@ export async function unbanMember(services: Services, decision: Decision, { chat
 }
 
 /** Mutes a member; without `durationSec`, until lifted. */
-export async function muteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<ModerationActionDocument> {
+export async function muteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<Action> {
   const until = untilFrom(durationSec);
   const action = await enact(services, decision, {
     entry: { type: 'mute_member', targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
     concerns: [userId],
-    async write() {
-      await MembershipModel.updateOne({ _id: membership!._id }, { $set: { mutedUntil: until, mutedByRole: decision.actorRole } });
-    },
+    write: () => memberships.mute(membership!._id, until, decision.actorRole),
     invalidates: [cacheKeys.membership(chat.id, userId)],
     noticeTo: userId,
     async publish() {
@@ -166,13 +141,11 @@ export async function muteMember(services: Services, decision: Decision, { chat,
 }
 
 /** Lifts a mute. */
-export async function unmuteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<ModerationActionDocument> {
+export async function unmuteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<Action> {
   const action = await enact(services, decision, {
     entry: { type: 'unmute_member', targetType: 'user', targetId: userId, chatId: chat._id },
     concerns: [userId],
-    async write() {
-      await MembershipModel.updateOne({ _id: membership!._id }, { $set: { mutedUntil: null, mutedByRole: null } });
-    },
+    write: () => memberships.mute(membership!._id, null, null),
     invalidates: [cacheKeys.membership(chat.id, userId)],
     noticeTo: userId,
   });
@@ -180,15 +153,12 @@ export async function unmuteMember(services: Services, decision: Decision, { cha
 }
 
 /** Suspends an account everywhere: told why, then every socket of it is disconnected. */
-export async function suspendAccount(services: Services, decision: Decision, userId: string, durationSec: number | undefined): Promise<ModerationActionDocument> {
+export async function suspendAccount(services: Services, decision: Decision, userId: string, durationSec: number | undefined): Promise<Action> {
   const until = untilFrom(durationSec);
   const action = await enact(services, decision, {
     entry: { type: 'suspend_account', targetType: 'user', targetId: userId, durationSec: durationSec ?? null, until },
     concerns: [userId],
-    async write() {
-      const suspended = { until, reason: decision.reason, by: decision.actorId, byRole: decision.actorRole };
-      await UserModel.updateOne({ _id: userId }, { $set: { suspended } });
-    },
+    write: () => users.suspend(userId, { until, reason: decision.reason, by: decision.actorId, byRole: decision.actorRole }),
     invalidates: [cacheKeys.account(userId)],
     noticeTo: userId,
     async publish() {
@@ -201,13 +171,11 @@ export async function suspendAccount(services: Services, decision: Decision, use
 }
 
 /** Lifts a suspension. */
-export async function unsuspendAccount(services: Services, decision: Decision, userId: string): Promise<ModerationActionDocument> {
+export async function unsuspendAccount(services: Services, decision: Decision, userId: string): Promise<Action> {
   const action = await enact(services, decision, {
     entry: { type: 'unsuspend_account', targetType: 'user', targetId: userId },
     concerns: [userId],
-    async write() {
-      await UserModel.updateOne({ _id: userId }, { $set: { suspended: null } });
-    },
+    write: () => users.suspend(userId, null),
     invalidates: [cacheKeys.account(userId)],
     noticeTo: userId,
   });
@@ -219,15 +187,15 @@ export async function unsuspendAccount(services: Services, decision: Decision, u
  * reporters. A message the system hid on the strength of those reports is shown again, and its
  * author told why: review disagreed with the automatic decision.
  */
-export async function dismissCase(services: Services, decision: Decision & { case: ModerationCaseDocument }, chatId: Types.ObjectId | null, concerns: string[]): Promise<ModerationActionDocument> {
+export async function dismissCase(services: Services, decision: Decision & { case: NonNullable<Decision['case']> }, chatId: Id | null, concerns: string[]): Promise<Action> {
   const action = await enact(services, decision, {
-    entry: { type: 'dismiss_case', targetType: 'case', targetId: decision.case.id, chatId },
+    entry: { type: 'dismiss_case', targetType: 'case', targetId: decision.case.id as string, chatId: chatId === null ? null : objectId(chatId) },
     concerns,
     async write() {},
     closes: 'dismissed',
   });
   if (decision.case.targetType === 'message') {
-    const message = await MessageModel.findById(decision.case.targetId);
+    const message = await messages.byId(decision.case.targetId);
     if (message?.hidden?.byRole === 'system') {
       await unhideMessage(services, message, { ...decision, reason: `restored: on review the reports were dismissed (${decision.reason})` });
     }
@@ -235,9 +203,11 @@ export async function dismissCase(services: Services, decision: Decision & { cas
   return action!;
 }
 
+const SYSTEM = { actorId: 'system', actorRole: 'system' as const, case: null };
+
 /** Tells a reporter that their reports keep being dismissed (the first step, DSA Art. 23); once per `step`. */
-export async function warnReporter(services: Services, userId: string, step: string, reason: string): Promise<ModerationActionDocument | null> {
-  return enact(services, { actorId: 'system', actorRole: 'system', reason, case: null }, {
+export function warnReporter(services: Services, userId: string, step: string, reason: string): Promise<Action | null> {
+  return enact(services, { ...SYSTEM, reason }, {
     entry: { type: 'warn_reporter', targetType: 'user', targetId: userId },
     concerns: [userId],
     onceKey: `warn_reporter:${userId}:${step}`,
@@ -247,27 +217,23 @@ export async function warnReporter(services: Services, userId: string, step: str
 }
 
 /** Takes away a reporter's power to trigger automatic actions, and limits their reports harder, until `until`. */
-export async function restrictReporter(services: Services, userId: string, step: string, reason: string, until: Date): Promise<ModerationActionDocument | null> {
-  return enact(services, { actorId: 'system', actorRole: 'system', reason, case: null }, {
+export function restrictReporter(services: Services, userId: string, step: string, reason: string, until: Date): Promise<Action | null> {
+  return enact(services, { ...SYSTEM, reason }, {
     entry: { type: 'restrict_reporter', targetType: 'user', targetId: userId, until, durationSec: Math.round((until.getTime() - Date.now()) / 1000) },
     concerns: [userId],
     onceKey: `restrict_reporter:${userId}:${step}`,
-    async write(action) {
-      await UserModel.updateOne({ _id: userId }, { $set: { reportingRestricted: { until, actionId: action._id } } });
-    },
+    write: (action) => users.restrictReporting(userId, { until, actionId: action._id }),
     invalidates: [cacheKeys.account(userId)],
     noticeTo: userId,
   });
 }
 
 /** Lifts a reporting restriction (an appeal reversed it). */
-export async function unrestrictReporter(services: Services, decision: Decision, userId: string): Promise<ModerationActionDocument> {
+export async function unrestrictReporter(services: Services, decision: Decision, userId: string): Promise<Action> {
   const action = await enact(services, decision, {
     entry: { type: 'unrestrict_reporter', targetType: 'user', targetId: userId },
     concerns: [userId],
-    async write() {
-      await UserModel.updateOne({ _id: userId }, { $set: { reportingRestricted: null } });
-    },
+    write: () => users.restrictReporting(userId, null),
     invalidates: [cacheKeys.account(userId)],
     noticeTo: userId,
   });
@@ -275,26 +241,61 @@ export async function unrestrictReporter(services: Services, decision: Decision,
 }
 
 /**
+ * How each kind that restricts is lifted when an appeal reverses it, if it is still in force:
+ * through the same effect as a manual lifting. The table of handlers/policy/moderation-kinds.ts
+ * names the lifting action; this is its effect. Null when nothing is left to lift.
+ */
+export const LIFTS: Partial<Record<ActionType, (services: Services, action: Action, decision: Decision) => Promise<Action | null>>> = {
+  async hide_message(services, action, decision) {
+    const message = await messages.byId(action.targetId);
+    return message?.hidden ? unhideMessage(services, message, decision) : null;
+  },
+  async ban_member(services, action, decision) {
+    const member = await memberOf(action);
+    return member?.membership?.status === 'banned' ? unbanMember(services, decision, member) : null;
+  },
+  async mute_member(services, action, decision) {
+    const member = await memberOf(action);
+    return member?.membership && isMuted(member.membership) ? unmuteMember(services, decision, member) : null;
+  },
+  async suspend_account(services, action, decision) {
+    const user = await users.byId(action.targetId);
+    return user?.suspended ? unsuspendAccount(services, decision, user.id as string) : null;
+  },
+  async restrict_reporter(services, action, decision) {
+    const user = await users.byId(action.targetId);
+    return user?.reportingRestricted ? unrestrictReporter(services, decision, user.id as string) : null;
+  },
+};
+
+/** The chat and membership a ban or mute acted on, as they are now. */
+async function memberOf(action: Action): Promise<MemberTarget | null> {
+  if (!action.chatId) return null;
+  const [chat, membership] = await Promise.all([chats.byId(action.chatId.toString()), memberships.of(action.chatId, action.targetId)]);
+  return chat && membership ? { chat, userId: action.targetId, membership } : null;
+}
+
+/**
  * Decides an appeal once however many moderators race (its audit entry is the guard; null for
  * the losers). A reversal's lifting action (`reverse`) is taken first, through the same effects
  * as a manual one; then the appellant is told, by a stored notice and `appeal:decided`.
  */
-export async function decideAppeal(
+export function decideAppeal(
   services: Services,
   decision: Decision,
-  appeal: AppealDocument,
+  appeal: appeals.AppealDocument,
   outcome: AppealOutcome,
-  reverse: () => Promise<ModerationActionDocument | null>,
-): Promise<ModerationActionDocument | null> {
+  reverse: () => Promise<Action | null>,
+): Promise<Action | null> {
   const appellantId = appeal.appellantId.toString();
   return enact(services, { ...decision, appealId: appeal._id }, {
-    entry: { type: 'decide_appeal', targetType: 'appeal', targetId: appeal.id, chatId: appeal.chatId },
+    entry: { type: 'decide_appeal', targetType: 'appeal', targetId: appeal.id as string, chatId: appeal.chatId },
     concerns: [appellantId],
-    onceKey: `decide_appeal:${appeal.id}`,
+    onceKey: `decide_appeal:${appeal.id as string}`,
     async write(action) {
       const reversal = outcome === 'reversed' ? await reverse() : null;
       const decided = { status: outcome, decidedBy: decision.actorId, decisionReason: decision.reason, decidedAt: action.createdAt, decisionActionId: action._id, reversalActionId: reversal?._id ?? null };
-      await AppealModel.updateOne({ _id: appeal._id }, { $set: decided });
+      await appeals.decide(appeal._id, decided);
       appeal.set(decided);
     },
     noticeTo: appellantId,
@@ -303,3 +304,5 @@ export async function decideAppeal(
     },
   });
 }
+
+

@@ -1,11 +1,13 @@
 /**
- * Moderators' actions: each finds its target, decides with `can` (handlers/access.ts), and
+ * Moderators' actions: each finds its target, decides with `can` (handlers/policy/access.ts), and
  * takes the one effect of handlers/moderation-effects.ts; the ack waits until every node has it.
  */
-import { trusted, type Types } from 'mongoose';
-
-import { activeSuspension, isBanned, isMuted, ModerationActionModel, ModerationCaseModel, type ModerationActionDocument, type ModerationCaseDocument, type TargetType } from '../models';
+import type { TargetType } from '../models/vocabulary';
+import { activeSuspension, isBanned, isMuted } from './policy/standing';
+import * as actions from './store/actions';
 import type { SharedChat } from './store/authorization-cache';
+import * as cases from './store/cases';
+import type { Id } from './store/db';
 import { actorRoleOf, authorize, can, decidedLevel, isPlatformModerator, type Actor } from './policy/access';
 import type { Caller, Context } from './context';
 import { StoaError } from './contract/errors';
@@ -28,62 +30,81 @@ const decisionOf = (caller: Caller, actor: Actor, reason: string, moderationCase
 });
 
 /** The ack, once the action's effects have reached the sockets of every node; platform staff see who acted. */
-async function published({ services, caller }: Context, action: ModerationActionDocument): Promise<{ action: ActionView }> {
+async function published({ services, caller }: Context, action: actions.ModerationActionDocument): Promise<{ action: ActionView }> {
   await services.realtime.flush();
   return { action: toActionView(action, { withActorId: isPlatformModerator(caller.user) }) };
 }
 
 /** The chat of a moderation request, and the caller as an actor there; refused before the target is read. */
-async function moderatedChat(caller: Caller, chatId: string | Types.ObjectId): Promise<{ chat: SharedChat; actor: Actor }> {
+async function moderatedChat(caller: Caller, chatId: Id): Promise<{ chat: SharedChat; actor: Actor }> {
   const { chat, membership } = await chatAccess(chatId.toString(), caller.user._id);
   const actor = actorOf(caller, membership);
   authorize(actor, 'chat.moderate', { chat: chatFacts(chat) });
   return { chat, actor };
 }
 
-/** A member to act on in a chat the caller moderates. */
-async function moderatedMember(caller: Caller, chatId: string, userId: string) {
-  const { chat, actor } = await moderatedChat(caller, chatId);
-  const target = await findUser(userId);
-  const membership = await membershipOf(chat._id, target._id);
-  return { chat, actor, target, membership, member: { chat, userId: target.id, membership } };
+/** The case an action names, or else the open case about its very target: read together with the target. */
+interface CaseInReach {
+  named: Awaited<ReturnType<typeof namedCase>>;
+  open: cases.ModerationCaseDocument | null;
 }
 
-/** A message to moderate: its chat, the caller there, and its author there. */
-async function moderatedMessage(caller: Caller, messageId: string) {
+async function caseInReach(caseId: string | undefined, targetType: TargetType, targetId: string): Promise<CaseInReach> {
+  if (caseId !== undefined) return { named: await namedCase(caseId), open: null };
+  const found = await cases.about(targetType, targetId);
+  return { named: null, open: found?.status === 'open' ? found : null };
+}
+
+/**
+ * The case an action decides: the one it names; when it names none, the open case about its
+ * very target if the caller may decide it. Acting from the chat closes the case, and tells its
+ * reporters, exactly as acting on it from the queue would.
+ */
+async function decidedCase(actor: Actor, { named, open }: CaseInReach): Promise<Decision['case']> {
+  if (named) return named.doc;
+  if (!open) return null;
+  return can(actor, 'case.dismiss', { case: await caseFacts(open) }).allowed ? open : null;
+}
+
+const NO_CASE: CaseInReach = { named: null, open: null };
+
+/** A member to act on in a chat the caller moderates; with `decides`, read together with the case in reach. */
+async function moderatedMember(caller: Caller, chatId: string, userId: string, decides?: { caseId: string | undefined }) {
+  const { chat, actor } = await moderatedChat(caller, chatId);
+  const [target, membership, reach] = await Promise.all([
+    findUser(userId),
+    membershipOf(chat._id, userId),
+    decides ? caseInReach(decides.caseId, 'user', userId) : NO_CASE,
+  ]);
+  return { chat, actor, target, membership, reach, member: { chat, userId: target.id as string, membership } };
+}
+
+/** A message to moderate: its chat, the caller there, its author there, and the case in reach. */
+async function moderatedMessage(caller: Caller, messageId: string, caseId?: string) {
   const message = await findMessage(messageId);
   const { chat, membership } = await chatAccess(message.chatId.toString(), caller.user._id);
   const actor = actorOf(caller, membership);
   asMessageNotFound(() => authorize(actor, 'chat.moderate', { chat: chatFacts(chat) }));
-  const [author, authorMembership] = await Promise.all([findUser(message.senderId.toString()), membershipOf(chat._id, message.senderId)]);
-  return { message, chat, actor, author: personOf(author, authorMembership) };
-}
-
-/**
- * The case an action decides when it names none: the open case about its very target, if the
- * caller may decide it. Acting from the chat closes the case, and tells its reporters, exactly
- * as acting on it from the queue would.
- */
-async function openCaseAbout(actor: Actor, targetType: TargetType, targetId: string): Promise<ModerationCaseDocument | null> {
-  const found = await ModerationCaseModel.findOne({ targetType, targetId });
-  if (!found || found.status !== 'open') return null;
-  return can(actor, 'case.dismiss', { case: await caseFacts(found) }).allowed ? found : null;
+  const [author, authorMembership, reach] = await Promise.all([
+    findUser(message.senderId.toString()),
+    membershipOf(chat._id, message.senderId),
+    caseInReach(caseId, 'message', message.id as string),
+  ]);
+  return { message, chat, actor, author: personOf(author, authorMembership), reach };
 }
 
 type HideInput = { messageId: string; reason: string; caseId?: string | undefined };
 
 export async function hideMessage(ctx: Context, input: HideInput): Promise<{ action: ActionView }> {
-  const { message, chat, actor, author } = await moderatedMessage(ctx.caller, input.messageId);
-  const named = await namedCase(input.caseId);
-  authorize(actor, 'message.hide', { chat: chatFacts(chat), messageId: message.id, author, case: named?.facts ?? null });
-  const decided = named?.doc ?? (await openCaseAbout(actor, 'message', message.id));
-  const action = await effects.hideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, decided));
+  const { message, chat, actor, author, reach } = await moderatedMessage(ctx.caller, input.messageId, input.caseId);
+  authorize(actor, 'message.hide', { chat: chatFacts(chat), messageId: message.id, author, case: reach.named?.facts ?? null });
+  const action = await effects.hideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach)));
   return published(ctx, action!);
 }
 
 export async function unhideMessage(ctx: Context, input: HideInput): Promise<{ action: ActionView }> {
-  const { message, chat, actor, author } = await moderatedMessage(ctx.caller, input.messageId);
-  const named = await namedCase(input.caseId);
+  const { message, chat, actor, author, reach } = await moderatedMessage(ctx.caller, input.messageId, input.caseId);
+  const named = reach.named;
   const hiddenBy = message.hidden ? decidedLevel(message.hidden.byRole) : null;
   authorize(actor, 'message.unhide', { chat: chatFacts(chat), messageId: message.id, author, hiddenBy, case: named?.facts ?? null });
   if (!message.hidden) throw new StoaError('conflict', 'That message is not hidden.');
@@ -99,12 +120,11 @@ export async function banMember(
   input: { userId: string; chatId?: string | undefined; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
 ): Promise<{ action: ActionView }> {
   if (input.chatId === undefined) return suspendAccount(ctx, input);
-  const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
-  const named = await namedCase(input.caseId);
+  const { chat, actor, target, membership, member, reach } = await moderatedMember(ctx.caller, input.chatId, input.userId, { caseId: input.caseId });
   const bannedBy = membership && isBanned(membership) ? decidedLevel(membership.bannedByRole) : null;
-  authorize(actor, 'member.ban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy, case: named?.facts ?? null });
-  const decided = named?.doc ?? (await openCaseAbout(actor, 'user', target.id));
-  return published(ctx, await effects.banMember(ctx.services, decisionOf(ctx.caller, actor, input.reason, decided), member, input.durationSec));
+  authorize(actor, 'member.ban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy, case: reach.named?.facts ?? null });
+  const decision = decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach));
+  return published(ctx, await effects.banMember(ctx.services, decision, member, input.durationSec));
 }
 
 export async function unbanMember(ctx: Context, input: { userId: string; chatId?: string | undefined; reason: string }): Promise<{ action: ActionView }> {
@@ -120,6 +140,7 @@ export async function muteMember(
   ctx: Context,
   input: { userId: string; chatId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
 ): Promise<{ action: ActionView }> {
+  // A mute closes only a case it names.
   const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const named = await namedCase(input.caseId);
   const mutedBy = membership && isMuted(membership) ? decidedLevel(membership.mutedByRole) : null;
@@ -139,12 +160,11 @@ export async function unmuteMember(ctx: Context, input: { userId: string; chatId
 async function suspendAccount(ctx: Context, input: { userId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined }): Promise<{ action: ActionView }> {
   const actor = actorOf(ctx.caller, null);
   authorize(actor, 'account.moderate', {});
-  const target = await findUser(input.userId);
-  const named = await namedCase(input.caseId);
+  const [target, reach] = await Promise.all([findUser(input.userId), caseInReach(input.caseId, 'user', input.userId)]);
   const suspension = activeSuspension(target);
-  authorize(actor, 'account.suspend', { person: personOf(target, null), suspendedBy: suspension ? decidedLevel(suspension.byRole) : null, case: named?.facts ?? null });
-  const decided = named?.doc ?? (await openCaseAbout(actor, 'user', target.id));
-  return published(ctx, await effects.suspendAccount(ctx.services, decisionOf(ctx.caller, actor, input.reason, decided), target.id, input.durationSec));
+  authorize(actor, 'account.suspend', { person: personOf(target, null), suspendedBy: suspension ? decidedLevel(suspension.byRole) : null, case: reach.named?.facts ?? null });
+  const decision = decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach));
+  return published(ctx, await effects.suspendAccount(ctx.services, decision, target.id as string, input.durationSec));
 }
 
 async function unsuspendAccount(ctx: Context, input: { userId: string; reason: string }): Promise<{ action: ActionView }> {
@@ -169,24 +189,22 @@ export async function dismissCase(ctx: Context, input: { caseId: string; reason:
   return published(ctx, action);
 }
 
+type Request<T extends ModerationActionInput['type']> = Extract<ModerationActionInput, { type: T }>;
+
+/** Each `type` of `POST /api/moderation/actions` and the socket event's action it is. */
+const BY_TYPE: { [T in ModerationActionInput['type']]: (ctx: Context, input: Request<T>) => Promise<{ action: ActionView }> } = {
+  hide: hideMessage,
+  unhide: unhideMessage,
+  ban: banMember,
+  unban: unbanMember,
+  mute: muteMember,
+  unmute: unmuteMember,
+  dismiss: dismissCase,
+};
+
 /** `POST /api/moderation/actions {type, ...}`: the socket event's action under its type. */
 export function takeAction(ctx: Context, input: ModerationActionInput): Promise<{ action: ActionView }> {
-  switch (input.type) {
-    case 'hide':
-      return hideMessage(ctx, input);
-    case 'unhide':
-      return unhideMessage(ctx, input);
-    case 'ban':
-      return banMember(ctx, input);
-    case 'unban':
-      return unbanMember(ctx, input);
-    case 'mute':
-      return muteMember(ctx, input);
-    case 'unmute':
-      return unmuteMember(ctx, input);
-    case 'dismiss':
-      return dismissCase(ctx, input);
-  }
+  return (BY_TYPE[input.type] as (ctx: Context, input: ModerationActionInput) => Promise<{ action: ActionView }>)(ctx, input);
 }
 
 /**
@@ -200,13 +218,6 @@ export async function moderationLog(
   const staff = isPlatformModerator(caller.user);
   const chats = staff ? [] : await adminChatIds(caller);
   authorize(actorOf(caller, null), 'log.read', { administersAnyChat: chats.length > 0, actorFilter: input.actorId ?? null });
-  const filter: Record<string, unknown> = {};
-  if (input.targetId) filter.targetId = input.targetId;
-  if (input.actorId) filter.actorId = input.actorId;
-  if (input.before) filter.createdAt = trusted({ $lt: new Date(input.before) });
-  if (!staff) filter.chatId = trusted({ $in: chats });
-  const actions = await ModerationActionModel.find(filter)
-    .sort({ createdAt: -1 })
-    .limit(input.limit ?? 50);
-  return { actions: actions.map((a) => toActionView(a, { withActorId: staff })) };
+  const entries = await actions.page({ ...input, chatIds: staff ? undefined : chats, limit: input.limit ?? 50 });
+  return { actions: entries.map((a) => toActionView(a, { withActorId: staff })) };
 }

@@ -3,9 +3,13 @@
  * units, from the reporter's standing when they report (README "Reporter trust"). Throwaway
  * accounts and reporters proven wrong still reach the queue, but cannot hide anything.
  */
-import { trusted, Types } from 'mongoose';
-
-import { isBanned, isMuted, MembershipModel, ModerationActionModel, ReportModel, type ReportReason, type User } from '../models';
+import type { ReportReason } from '../models/vocabulary';
+import { isBanned, isMuted } from './policy/standing';
+import * as actions from './store/actions';
+import type { Id } from './store/db';
+import * as memberships from './store/memberships';
+import * as reports from './store/reports';
+import type { User } from './store/users';
 import type { ReporterTrustConfig } from './context';
 import type { SharedAccount } from './store/authorization-cache';
 
@@ -15,22 +19,16 @@ export function reportingRestricted(user: Pick<User, 'reportingRestricted'>, now
   return until !== undefined && until !== null && until > now;
 }
 
-/** Upheld and dismissed reports of a reporter, over every report they filed that was decided. */
-export async function reportRecord(reporterId: Types.ObjectId | string, since?: Date): Promise<{ upheld: number; dismissed: number }> {
-  const id = new Types.ObjectId(reporterId.toString());
-  const window = since ? { resolvedAt: trusted({ $gte: since }) } : {};
-  const [upheld, dismissed] = await Promise.all([
-    ReportModel.countDocuments({ reporterId: id, status: 'actioned', ...window }),
-    ReportModel.countDocuments({ reporterId: id, status: 'dismissed', ...window }),
-  ]);
-  return { upheld, dismissed };
+/** Upheld and dismissed reports of a reporter, over every report they filed that was decided (since `since`, if given). */
+export function reportRecord(reporterId: Id, since?: Date): Promise<{ upheld: number; dismissed: number }> {
+  return reports.recordOf(reporterId, since);
 }
 
 /**
  * The weight of a report by `user` from `chatId` (null for a report on a user): the first rule
  * that applies, in this order: restricted or inaccurate 0; sanctioned; trusted flagger; new; established 1.
  */
-export async function reporterWeight(trust: ReporterTrustConfig, user: SharedAccount, chatId: Types.ObjectId | null, now = new Date()): Promise<number> {
+export async function reporterWeight(trust: ReporterTrustConfig, user: SharedAccount, chatId: Id | null, now = new Date()): Promise<number> {
   if (reportingRestricted(user, now)) return 0;
   const record = await reportRecord(user._id);
   const decided = record.upheld + record.dismissed;
@@ -42,10 +40,10 @@ export async function reporterWeight(trust: ReporterTrustConfig, user: SharedAcc
 }
 
 /** Suspended at any time before, or banned or muted in the chat the report comes from. */
-async function sanctioned(user: SharedAccount, chatId: Types.ObjectId | null, now: Date): Promise<boolean> {
-  if (await ModerationActionModel.exists({ type: 'suspend_account', targetId: user.id })) return true;
+async function sanctioned(user: SharedAccount, chatId: Id | null, now: Date): Promise<boolean> {
+  if (await actions.everSuspended(user.id as string)) return true;
   if (!chatId) return false;
-  const membership = await MembershipModel.findOne({ chatId, userId: user._id });
+  const membership = await memberships.of(chatId, user._id);
   return membership !== null && (isBanned(membership, now) || isMuted(membership, now));
 }
 

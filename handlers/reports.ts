@@ -1,18 +1,13 @@
-import { trusted, Types } from 'mongoose';
-
-import {
-  ChatModel,
-  MessageModel,
-  ModerationCaseModel,
-  ReportModel,
-  UserModel,
-  type ModerationCaseDocument,
-  type ReportReason,
-  type TargetType,
-} from '../models';
+import type { ReportReason, TargetType } from '../models/vocabulary';
 import { authorize, isPlatformModerator } from './policy/access';
+import * as cases from './store/cases';
+import * as chats from './store/chats';
+import { objectId, type Id } from './store/db';
+import * as messages from './store/messages';
+import * as reports from './store/reports';
+import * as users from './store/users';
 import type { Caller, Context, Services } from './context';
-import { isDuplicateKeyError, StoaError } from './contract/errors';
+import { StoaError } from './contract/errors';
 import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, currentTarget, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
 import { audienceOf } from './enactment';
 import { hideMessage } from './moderation-effects';
@@ -23,7 +18,6 @@ import { inCaseQueue } from './serial';
 import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
 import { REASON_SEVERITY } from './policy/severity';
 import { toCaseView, toReportView } from './views';
-
 
 /** A trusted flagger's report counts as this many reporters within its severity (DSA Art. 22: prioritised). */
 export const TRUSTED_FLAGGER_WEIGHT = 10;
@@ -38,7 +32,7 @@ export function casePriority(reasons: Iterable<ReportReason>, reportCount: numbe
 export { autoHideThreshold } from './reporter-trust';
 
 interface Target {
-  chatId: Types.ObjectId | null;
+  chatId: Id | null;
   /** The person the report is about: the message's author or the reported user. */
   reportedUserId: string | null;
   evidence: Record<string, unknown>;
@@ -50,10 +44,8 @@ interface Target {
  */
 async function visibleTarget(caller: Caller, targetType: TargetType, targetId: string): Promise<Target> {
   const notFound = new StoaError('not_found', `No such ${targetType}.`);
-  if (!Types.ObjectId.isValid(targetId)) throw notFound;
-
   if (targetType === 'message') {
-    const message = await MessageModel.findById(targetId);
+    const message = await messages.byId(targetId);
     if (!message || message.deletedAt) throw notFound;
     const { chat, membership } = await chatAccess(message.chatId.toString(), caller.user._id);
     authorize(actorOf(caller, membership), 'report.message', { chat: chatFacts(chat), authorId: message.senderId.toString(), hidden: message.hidden !== null });
@@ -64,13 +56,13 @@ async function visibleTarget(caller: Caller, targetType: TargetType, targetId: s
     };
   }
   if (targetType === 'user') {
-    const user = await UserModel.findById(targetId);
+    const user = await users.byId(targetId);
     if (!user) throw notFound;
     const sharesChat = await shareAChat(caller.user._id, targetId);
     authorize(actorOf(caller, null), 'report.user', { userId: user.id, sharesChat });
     return { chatId: null, reportedUserId: user.id, evidence: { username: user.username, displayName: user.displayName, createdAt: user.createdAt } };
   }
-  const chat = await ChatModel.findById(targetId);
+  const chat = await chats.byId(targetId);
   if (!chat) throw notFound;
   authorize(actorOf(caller, await membershipOf(chat._id, caller.user._id)), 'report.chat', { chat: chatFacts(chat) });
   return { chatId: chat._id, reportedUserId: null, evidence: { title: chat.title, chatId: chat.id, createdAt: chat.createdAt } };
@@ -84,26 +76,20 @@ export async function createReport(
   if (reportingRestricted(caller.user)) await services.limits.consume('reports_restricted', caller.user.id);
   const target = await visibleTarget(caller, input.targetType, input.targetId);
   const weight = await reporterWeight(services.reporterTrust, caller.user, target.chatId);
-  const moderationCase = await findOrOpenCase(input.targetType, input.targetId, target);
-
-  let report;
-  try {
-    report = await ReportModel.create({
-      reporterId: caller.user._id,
-      targetType: input.targetType,
-      targetId: input.targetId,
-      chatId: target.chatId,
-      reason: input.reason,
-      comment: input.comment ?? null,
-      trustedFlagger: caller.user.role === 'trusted_flagger',
-      weight,
-      evidence: target.evidence,
-      caseId: moderationCase._id,
-    });
-  } catch (err) {
-    if (isDuplicateKeyError(err)) throw new StoaError('conflict', 'You have already reported this.');
-    throw err;
-  }
+  const moderationCase = await cases.openFor({ targetType: input.targetType, targetId: input.targetId, chatId: target.chatId, reportedUserId: target.reportedUserId });
+  const report = await reports.create({
+    reporterId: caller.user._id,
+    targetType: input.targetType,
+    targetId: input.targetId,
+    chatId: target.chatId,
+    reason: input.reason,
+    comment: input.comment ?? null,
+    trustedFlagger: caller.user.role === 'trusted_flagger',
+    weight,
+    evidence: target.evidence,
+    caseId: moderationCase._id,
+  });
+  if (!report) throw new StoaError('conflict', 'You have already reported this.');
   services.metrics.reportsCreated.inc({ reason: input.reason });
 
   const updated = await inCaseQueue(moderationCase.id, () => recountCase(moderationCase));
@@ -118,44 +104,22 @@ export async function createReport(
   return { report: toReportView(report, { withReporter: isPlatformModerator(caller.user), withEvidence: false }) };
 }
 
-/** The one case of a target, created by a unique insert so that concurrent first reports share it. */
-async function findOrOpenCase(targetType: TargetType, targetId: string, target: Target): Promise<ModerationCaseDocument> {
-  const existing = await ModerationCaseModel.findOne({ targetType, targetId });
-  if (existing) return existing;
-  const now = new Date();
-  try {
-    return await ModerationCaseModel.create({ targetType, targetId, chatId: target.chatId, reportedUserId: target.reportedUserId, firstReportedAt: now, lastReportedAt: now });
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
-    const winner = await ModerationCaseModel.findOne({ targetType, targetId });
-    if (!winner) throw err;
-    return winner;
-  }
-}
-
-
 /**
  * Recomputes count, reasons and priority from the case's unique reports (never
  * an $inc: FerretDB updates are not atomic), and reopens a closed case that has an open report.
  * Runs in the case's queue, one after another with its other recounts and its closing.
  */
-async function recountCase(moderationCase: ModerationCaseDocument): Promise<ModerationCaseDocument> {
-  const reports = await ReportModel.find({ caseId: moderationCase._id }, { reason: 1, trustedFlagger: 1, weight: 1, status: 1 }).lean();
+async function recountCase(moderationCase: cases.ModerationCaseDocument): Promise<cases.ModerationCaseDocument> {
+  const tally = await reports.tallyOf(moderationCase._id);
   const reasons: Partial<Record<ReportReason, number>> = {};
-  for (const report of reports) reasons[report.reason] = (reasons[report.reason] ?? 0) + 1;
-  const trustedReports = reports.filter((r) => r.trustedFlagger).length;
-  const priority = casePriority(Object.keys(reasons) as ReportReason[], reports.length, trustedReports);
+  for (const report of tally) reasons[report.reason] = (reasons[report.reason] ?? 0) + 1;
+  const trustedReports = tally.filter((r) => r.trustedFlagger).length;
+  const priority = casePriority(Object.keys(reasons) as ReportReason[], tally.length, trustedReports);
   // A report still open reopens a closed case; one that the case's closing already resolved does not.
-  const status = reports.some((r) => r.status === 'open') ? 'open' : ((await ModerationCaseModel.findById(moderationCase._id, { status: 1 }).lean())?.status ?? moderationCase.status);
-  const counts = { reasons, reportCount: reports.length, weight: weightSum(reports.map((r) => r.weight ?? 1)), priority, status, lastReportedAt: new Date() };
-  await ModerationCaseModel.updateOne({ _id: moderationCase._id }, { $set: counts });
+  const status = tally.some((r) => r.status === 'open') ? 'open' : ((await cases.statusOf(moderationCase._id)) ?? moderationCase.status);
+  const counts = { reasons, reportCount: tally.length, trustedReports, weight: weightSum(tally.map((r) => r.weight ?? 1)), priority, status, lastReportedAt: new Date() };
+  await cases.saveCounts(moderationCase._id, counts);
   return moderationCase.set(counts);
-}
-
-/** The weights of a case's reports, one per distinct reporter. */
-async function reportWeights(caseId: Types.ObjectId): Promise<number[]> {
-  const reports = await ReportModel.find({ caseId }, { weight: 1 }).lean();
-  return reports.map((r) => r.weight ?? 1);
 }
 
 /**
@@ -163,11 +127,12 @@ async function reportWeights(caseId: Types.ObjectId): Promise<number[]> {
  * (handlers/reporter-trust.ts). The audit entry's unique dedupKey makes it happen exactly once
  * under concurrent reports.
  */
-async function autoHideIfDue(services: Services, moderationCase: ModerationCaseDocument): Promise<void> {
+async function autoHideIfDue(services: Services, moderationCase: cases.ModerationCaseDocument): Promise<void> {
   const reasons = [...(moderationCase.reasons?.keys() ?? [])] as ReportReason[];
   // Read again rather than trusting the recount: a concurrent report may have landed since.
-  if (!autoHideDue(await reportWeights(moderationCase._id), autoHideThreshold(reasons, services.autoHideReports))) return;
-  const message = await MessageModel.findById(moderationCase.targetId);
+  const weights = (await reports.tallyOf(moderationCase._id)).map((r) => r.weight ?? 1);
+  if (!autoHideDue(weights, autoHideThreshold(reasons, services.autoHideReports))) return;
+  const message = await messages.byId(moderationCase.targetId);
   if (!message || message.hidden) return;
   const reason = `automatically hidden after ${moderationCase.reportCount} reports`;
   // The same hide as a moderator's, pending review: the case stays open.
@@ -185,21 +150,19 @@ export async function listCases(
   } else {
     authorize(actorOf(caller, null), 'queue.read', { chat: null, administersAnyChat: adminOf.length > 0 });
   }
+  const named = input.chatId ? [objectId(input.chatId)] : undefined;
+  const staff = isPlatformModerator(caller.user);
   // Nobody sees a case about themselves: their own messages or account, or a chat they run.
-  const filter: Record<string, unknown> = { reportedUserId: trusted({ $ne: caller.user.id }) };
-  if (input.status) filter.status = input.status;
-  if (isPlatformModerator(caller.user)) {
-    if (input.chatId) filter.chatId = new Types.ObjectId(input.chatId);
-    if (adminOf.length > 0) filter.$nor = trusted([{ targetType: 'chat', targetId: { $in: adminOf.map((id) => id.toString()) } }]);
-  } else {
-    filter.chatId = input.chatId ? new Types.ObjectId(input.chatId) : trusted({ $in: adminOf });
-    // Reports about a user or a chat are for platform moderators only (see moderatingChatOf).
-    filter.targetType = 'message';
-  }
-  const cases = await ModerationCaseModel.find(filter)
-    .sort({ priority: -1, lastReportedAt: -1 })
-    .limit(input.limit ?? 50);
-  return { cases: cases.map(toCaseView) };
+  // Reports about a user or a chat are for platform moderators only (see moderatingChatOf).
+  const queue = await cases.queue({
+    viewerId: caller.user.id as string,
+    status: input.status,
+    chatIds: staff ? named : (named ?? adminOf),
+    messagesOnly: !staff,
+    excludeChats: staff ? adminOf : undefined,
+    limit: input.limit ?? 50,
+  });
+  return { cases: queue.map(toCaseView) };
 }
 
 export async function getCase({ caller }: Context, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget; notes?: UserNoteView[] }> {
@@ -210,10 +173,10 @@ export async function getCase({ caller }: Context, input: { caseId: string }): P
   const moderator = isPlatformModerator(caller.user);
   // A platform moderator reading a message case reads its evidence, hidden or deleted text included: audited.
   if (moderator && moderationCase.targetType === 'message') await recordAccess(caller, 'case_evidence', moderationCase.id, moderationCase.chatId ?? null);
-  const reports = await ReportModel.find({ caseId: moderationCase._id }).sort({ createdAt: 1 });
+  const filed = await reports.ofCase(moderationCase._id);
   return {
     case: toCaseView(moderationCase),
-    reports: reports.map((r) => toReportView(r, { withReporter: moderator, withEvidence: true })),
+    reports: filed.map((r) => toReportView(r, { withReporter: moderator, withEvidence: true })),
     target: await currentTarget(moderationCase.targetType, moderationCase.targetId),
     // Notes on the account the case is about are for platform moderators, never for chat admins.
     ...(moderator && moderationCase.reportedUserId ? { notes: await notesOn(caller, moderationCase.reportedUserId) } : {}),

@@ -4,9 +4,12 @@
  * appeals, so the same period always gives the same figures. The embedded database's $group
  * knows only $sum, so counts, medians and percentiles are taken in Node over projected finds.
  */
-import { trusted } from 'mongoose';
-
-import { AppealModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel, type ActorRole } from '../models';
+import type { ActorRole } from '../models/vocabulary';
+import * as actions from './store/actions';
+import * as appeals from './store/appeals';
+import * as cases from './store/cases';
+import * as reports from './store/reports';
+import * as statements from './store/statements';
 import type { Context } from './context';
 import { StoaError } from './contract/errors';
 
@@ -57,30 +60,28 @@ export async function transparencyReport({ caller }: Context, input: { from?: st
   if (caller.user.role !== 'admin') throw new StoaError('forbidden', 'Only platform admins produce the transparency report.');
   const to = input.to ? new Date(input.to) : new Date();
   const from = input.from ? new Date(input.from) : new Date(to.getTime() - DEFAULT_PERIOD_MS);
-  const period = trusted({ $gte: from, $lt: to });
-
-  const [reports, actions, filed, decided, statements] = await Promise.all([
-    ReportModel.find({ createdAt: period }, { reason: 1, targetType: 1, trustedFlagger: 1 }).lean(),
-    ModerationActionModel.find({ createdAt: period }, { type: 1, actorRole: 1, caseId: 1, createdAt: 1 }).lean(),
-    AppealModel.countDocuments({ createdAt: period }),
-    AppealModel.find({ decidedAt: period }, { status: 1 }).lean(),
-    StatementModel.find({ createdAt: period }, { statement: 1 }).lean(),
+  const [filedReports, taken, filed, decided, made] = await Promise.all([
+    reports.filedIn(from, to),
+    actions.takenIn(from, to),
+    appeals.filedIn(from, to),
+    appeals.decidedIn(from, to),
+    statements.madeIn(from, to),
   ]);
-  const fields = statements.map((s) => s.statement as Record<string, string>);
+  const fields = made as Array<Record<string, string>>;
 
   const bySource = { automatic: 0, platform_moderator: 0, chat_admin: 0 };
   // Deciding an appeal is not an action against anyone: it is counted under appeals.
-  const measures = actions.filter((a) => a.type !== 'decide_appeal');
+  const measures = taken.filter((a) => a.type !== 'decide_appeal');
   for (const action of measures) bySource[SOURCE[action.actorRole]] += 1;
 
   return {
     from: from.toISOString(),
     to: to.toISOString(),
     reports: {
-      total: reports.length,
-      byReason: tally(reports, (r) => r.reason),
-      byTargetType: tally(reports, (r) => r.targetType),
-      byTrustedFlaggers: reports.filter((r) => r.trustedFlagger).length,
+      total: filedReports.length,
+      byReason: tally(filedReports, (r) => r.reason),
+      byTargetType: tally(filedReports, (r) => r.targetType),
+      byTrustedFlaggers: filedReports.filter((r) => r.trustedFlagger).length,
     },
     actions: { total: measures.length, byType: tally(measures, (a) => a.type), bySource },
     timeToAction: await timeToAction(measures, from),
@@ -95,21 +96,17 @@ export async function transparencyReport({ caller }: Context, input: { from?: st
 }
 
 /** Seconds from first report to first action, over the cases whose first action lies in the period. */
-async function timeToAction(actions: Array<{ caseId?: unknown; createdAt: Date }>, from: Date): Promise<TransparencyReport['timeToAction']> {
+async function timeToAction(measures: Array<{ caseId?: unknown; createdAt: Date }>, from: Date): Promise<TransparencyReport['timeToAction']> {
   const firstInPeriod = new Map<string, Date>();
-  for (const action of actions) {
+  for (const action of measures) {
     if (!action.caseId) continue;
     const id = String(action.caseId);
     const seen = firstInPeriod.get(id);
     if (!seen || action.createdAt < seen) firstInPeriod.set(id, action.createdAt);
   }
-  const caseIds = [...firstInPeriod.keys()];
   // A case already acted on before the period had its first action then, not now.
-  const earlier = await ModerationActionModel.find({ caseId: trusted({ $in: caseIds }), createdAt: trusted({ $lt: from }) }, { caseId: 1 }).lean();
-  for (const action of earlier) firstInPeriod.delete(String(action.caseId));
-  const cases = await ModerationCaseModel.find({ _id: trusted({ $in: [...firstInPeriod.keys()] }) }, { firstReportedAt: 1 }).lean();
-  const seconds = cases
-    .map((c) => (firstInPeriod.get(c._id.toString())!.getTime() - c.firstReportedAt.getTime()) / 1000)
-    .sort((a, b) => a - b);
+  for (const caseId of await actions.casesActedOnBefore([...firstInPeriod.keys()], from)) firstInPeriod.delete(caseId);
+  const firstReported = await cases.firstReported([...firstInPeriod.keys()]);
+  const seconds = [...firstReported].map(([caseId, reportedAt]) => (firstInPeriod.get(caseId)!.getTime() - reportedAt.getTime()) / 1000).sort((a, b) => a - b);
   return { cases: seconds.length, medianSec: percentile(seconds, 50), p90Sec: percentile(seconds, 90) };
 }

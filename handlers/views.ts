@@ -1,5 +1,13 @@
 /** Documents as the wire shows them (docs/ARCHITECTURE.md §11): string ids, ISO dates, nothing private. */
-import { isMuted, type Chat, type ChatRole, type Membership, type Message, type ModerationAction, type ModerationCase, type Report, type User } from '../models';
+import type { ChatRole } from '../models/vocabulary';
+import { isMuted } from './policy/standing';
+import type { ModerationAction } from './store/actions';
+import type { ModerationCase } from './store/cases';
+import type { Chat } from './store/chats';
+import type { Membership } from './store/memberships';
+import type { Message } from './store/messages';
+import type { Report } from './store/reports';
+import type { User } from './store/users';
 import type { ActionView, CaseView, ChatView, HistoryEntry, MembershipView, MessageView, PublicUserView, ReportView, UserView } from './contract/protocol';
 
 type WithId<T> = T & { _id: { toString(): string } };

@@ -27,11 +27,4 @@ export type Membership = InferSchemaType<typeof membershipSchema> & { _id: Types
 export type MembershipDocument = HydratedDocument<Membership>;
 export const MembershipModel = model('Membership', membershipSchema);
 
-export function isBanned(m: Pick<Membership, 'status' | 'bannedUntil'>, now = new Date()): boolean {
-  return m.status === 'banned' && (m.bannedUntil === null || m.bannedUntil === undefined || m.bannedUntil > now);
-}
 
-export function isMuted(m: { mutedUntil?: Date | null; mutedByRole?: string | null }, now = new Date()): boolean {
-  if (m.mutedByRole === null || m.mutedByRole === undefined) return false;
-  return m.mutedUntil === null || m.mutedUntil === undefined || m.mutedUntil > now;
-}

@@ -13,6 +13,8 @@ const moderationCaseSchema = new Schema(
     reportCount: { type: Number, required: true, default: 0 },
     /** Sum of the reports' weights: what automatic hiding compares with its threshold. */
     weight: { type: Number, required: true, default: 0 },
+    /** Reports by trusted flaggers among them (null on cases counted before it was kept). */
+    trustedReports: { type: Number, default: null },
     reasons: { type: Map, of: Number, default: () => ({}) },
     /** Higher is more urgent; see handlers/reports.ts casePriority. */
     priority: { type: Number, required: true, default: 0 },

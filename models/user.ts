@@ -41,9 +41,3 @@ export type User = InferSchemaType<typeof userSchema>;
 export type UserDocument = HydratedDocument<User>;
 export const UserModel = model('User', userSchema);
 
-/** A suspension is in force while it has no end or its end lies ahead. */
-export function activeSuspension(user: Pick<User, 'suspended'>, now = new Date()): User['suspended'] {
-  const s = user.suspended;
-  if (!s) return null;
-  return s.until === null || s.until === undefined || s.until > now ? s : null;
-}

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { createStoa } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { connectDatabase } from './database';
+import { connectDatabase } from '../handlers/store/connection';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded-db';
 import { createLogger } from './logger';
 import { exitGracefullyOnSignals } from './shutdown';

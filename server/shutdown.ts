@@ -1,6 +1,6 @@
 /** Graceful shutdown of a whole Stoa process (docs/ARCHITECTURE.md §7): sockets, database, embedded database. */
 import type { Stoa } from './app';
-import { disconnectDatabase } from './database';
+import { disconnectDatabase } from '../handlers/store/connection';
 import type { EmbeddedDb } from './embedded-db';
 import type { Logger } from './logger';
 

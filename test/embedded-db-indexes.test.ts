@@ -14,7 +14,7 @@ import {
   ReportModel,
   UserModel,
 } from '../models';
-import { connectDatabase } from '../server/database';
+import { connectDatabase } from '../handlers/store/connection';
 import { dropTestDatabase } from './support/harness';
 
 const CHATS = 6;

@@ -1,5 +1,5 @@
 /** Statements of reasons in the EU transparency database's shape, and moderators' private notes on accounts. */
-import { RESTRICTIONS, STATEMENT_CATEGORY } from '../handlers/statements';
+import { RESTRICTIONS, STATEMENT_CATEGORY } from '../handlers/policy/moderation-kinds';
 import { ModerationCaseModel, REPORT_REASONS, StatementModel, UserModel } from '../models';
 import { emit, useTestServer } from './support/harness';
 import { createChat, established, ok, person, post, report, type Person } from './support/world';

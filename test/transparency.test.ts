@@ -4,7 +4,7 @@ import { trusted } from 'mongoose';
 import { ALL_MODELS, AccessEntryModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel } from '../models';
 import { casePriority } from '../handlers/reports';
 import { percentile } from '../handlers/transparency';
-import { REDACTED, sweepRetention } from '../server/retention';
+import { REDACTED, sweepRetention } from '../handlers/retention';
 import { emit, useTestServer } from './support/harness';
 import { createChat, ok, established, person, post, report, type Person } from './support/world';
 

@@ -3,7 +3,7 @@
  * decides every permission from facts the handlers read from the database
  * (handlers/facts.ts). It reads nothing itself, so every rule is unit-tested.
  */
-import { isBanned, isMuted } from '../../models';
+import { isBanned, isMuted } from './standing';
 import { StoaError, type ErrorCode } from '../contract/errors';
 import type { ActorRole, ChatRole, ChatType, ChatVisibility, PlatformRole, TargetType } from '../contract/protocol';
 

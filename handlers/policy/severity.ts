@@ -1,4 +1,4 @@
-import type { ReportReason } from '../../models';
+import type { ReportReason } from '../../models/vocabulary';
 
 /** Worst first: a case's priority, and a notice's reason category, start from the gravest reason reported. */
 export const REASON_SEVERITY: Record<ReportReason, number> = {

@@ -5,7 +5,7 @@ import type { Services } from '../../handlers/context';
 import { StoaError } from '../../handlers/contract/errors';
 import { consoleRouter } from '../console';
 import { API_VERSION, asyncApiDocument, openApiDocument, REFERENCE_PAGE_CSP, referencePage } from './api-docs';
-import { databaseAnswers } from '../database';
+import { databaseAnswers } from '../../handlers/store/connection';
 import type { Metrics } from '../metrics';
 import type { LimitsOps } from '../rate-limits';
 import { operations, type HttpRoute, type Operation } from './operations';

@@ -13,7 +13,7 @@ import mongoose, { trusted, Types } from 'mongoose';
 
 import { HISTORY_DEFAULT_LIMIT } from '../../handlers/contract/schemas';
 import { MessageModel, ModerationActionModel, ModerationCaseModel } from '../../models';
-import { connectDatabase } from '../../server/database';
+import { connectDatabase } from '../../handlers/store/connection';
 import { startEmbeddedDb } from '../../server/embedded-db';
 
 const SIZES = (process.env.BENCH_STORAGE_SIZES ?? '1000,100000').split(',').map(Number);

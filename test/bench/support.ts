@@ -14,7 +14,7 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../handlers/contract/protocol';
 import { createStoa, type Stoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
-import { connectDatabase } from '../../server/database';
+import { connectDatabase } from '../../handlers/store/connection';
 import { startEmbeddedDb } from '../../server/embedded-db';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

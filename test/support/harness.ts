@@ -12,7 +12,7 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import type { ClientEventName, ClientToServerEvents, ServerEventName, ServerEventPayload, ServerToClientEvents } from '../../handlers/contract/protocol';
 import { createStoa, type Stoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
-import { connectDatabase } from '../../server/database';
+import { connectDatabase } from '../../handlers/store/connection';
 import { createLogger, type Logger } from '../../server/logger';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

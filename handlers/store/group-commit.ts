@@ -7,7 +7,8 @@
 import { Types } from 'mongoose';
 
 import { MessageModel, type Message } from '../../models';
-import { isDuplicateKeyError } from '../contract/errors';
+import { isDuplicateKeyError } from './db';
+import { latestSeq, sentAs } from './messages';
 import { LruMap } from './lru';
 
 const MAX_ATTEMPTS = 100;
@@ -143,7 +144,7 @@ async function answerFailure(failed: PendingSend, failure: unknown): Promise<boo
     settle(failed, failure);
     return true;
   }
-  const earlier = await MessageModel.findOne({ senderId: doc.senderId, chatId: doc.chatId, clientMsgId: doc.clientMsgId }).lean();
+  const earlier = await sentAs(doc.senderId, doc.chatId, doc.clientMsgId);
   if (earlier) {
     for (const send of [failed, ...failed.retries]) send.resolve({ message: earlier, replay: true });
     return true;
@@ -172,11 +173,6 @@ async function knowNextSeqs(pending: PendingSend[]): Promise<void> {
       if (!nextSeq.has(chatId)) nextSeq.set(chatId, latest + 1);
     }),
   );
-}
-
-export async function latestSeq(chatId: Types.ObjectId): Promise<number> {
-  const last = await MessageModel.findOne({ chatId }, { seq: 1 }).sort({ seq: -1 }).lean();
-  return last?.seq ?? 0;
 }
 
 /** The document an ordered insert stopped at, and why; null when the failure is not one document's. */

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 
-import { ALL_MODELS } from '../models';
+import { ALL_MODELS } from '../../models';
 
 // Client input never becomes a query operator, and unknown fields never reach a filter.
 // Operators the server itself builds are wrapped in mongoose.trusted().

@@ -1,0 +1,61 @@
+/** Chats: named reads and writes. */
+import { trusted } from 'mongoose';
+
+import { ChatModel, type Chat, type ChatDocument, type ChatType, type ChatVisibility } from '../../models';
+import { isId, objectId, type Id } from './db';
+
+export type { Chat, ChatDocument };
+
+export function byId(chatId: string): Promise<ChatDocument | null> {
+  return isId(chatId) ? ChatModel.findById(chatId).exec() : Promise.resolve(null);
+}
+
+export function byIds(chatIds: Id[]): Promise<ChatDocument[]> {
+  return ChatModel.find({ _id: trusted({ $in: chatIds.map(objectId) }) }).exec();
+}
+
+export function create(fields: { type: ChatType; title: string; description: string; visibility: ChatVisibility; ownerId: Id }): Promise<ChatDocument> {
+  return ChatModel.create(fields);
+}
+
+export async function idByInviteCode(inviteCode: string): Promise<string | null> {
+  return (await ChatModel.findOne({ inviteCode }, { _id: 1 }).lean())?._id.toString() ?? null;
+}
+
+/** Stores `inviteCode` unless the chat has one already; returns the code stored either way. */
+export async function settleInviteCode(chatId: Id, inviteCode: string): Promise<string> {
+  await ChatModel.updateOne({ _id: chatId, inviteCode: null }, { $set: { inviteCode } });
+  return (await ChatModel.findById(chatId, { inviteCode: 1 }).lean())?.inviteCode ?? inviteCode;
+}
+
+export async function update(chatId: Id, changes: Partial<Pick<Chat, 'title' | 'description' | 'slowModeSec'>>): Promise<void> {
+  await ChatModel.updateOne({ _id: chatId }, { $set: changes }, { runValidators: true });
+}
+
+export async function setOwner(chatId: Id, ownerId: Id): Promise<void> {
+  await ChatModel.updateOne({ _id: chatId }, { $set: { ownerId: objectId(ownerId) } });
+}
+
+/** Of `chatIds`, the groups. */
+export async function groupIdsAmong(chatIds: Id[]): Promise<string[]> {
+  if (chatIds.length === 0) return [];
+  return (await ChatModel.find({ _id: trusted({ $in: chatIds.map(objectId) }), type: 'group' }, { _id: 1 }).lean()).map((c) => c._id.toString());
+}
+
+/** More words than this in a search add nothing but cost. */
+const MAX_SEARCH_WORDS = 8;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Public chats whose title has, for each word of `q`, a word starting with it (any case), newest
+ * first. The embedded database has no text index: this reads every chat, fine for thousands.
+ */
+export function searchPublic(q: string, before: string | undefined, limit: number): Promise<ChatDocument[]> {
+  const words = q.split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
+  const filter: Record<string, unknown> = {
+    visibility: 'public',
+    $and: words.map((word) => ({ title: trusted({ $regex: `(^|\\s)${escapeRegExp(word)}`, $options: 'i' }) })),
+  };
+  if (before !== undefined) filter._id = trusted({ $lt: objectId(before) });
+  return ChatModel.find(filter).sort({ _id: -1 }).limit(limit).exec();
+}

@@ -1,0 +1,29 @@
+/**
+ * What every store module shares: how the database reports a duplicate, and ids from the wire.
+ * Only inserts under a unique index report duplicates reliably on the embedded database (its
+ * updates are read-modify-write), so every guard of the store is such an insert.
+ */
+import { Types } from 'mongoose';
+
+export const isDuplicateKeyError = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+
+/** The document `create` stores, or null when a unique index already holds its key. */
+export async function insertUnlessDuplicate<T>(create: () => Promise<T>): Promise<T | null> {
+  try {
+    return await create();
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return null;
+    throw err;
+  }
+}
+
+export type Id = Types.ObjectId | string;
+
+/** An id as the database stores it. */
+export const objectId = (id: Id): Types.ObjectId => (typeof id === 'string' ? new Types.ObjectId(id) : id);
+
+/** Whether a string from a client can be an id at all (anything else is simply not found). */
+export const isId = (id: string): boolean => Types.ObjectId.isValid(id);
+
+export { Types };

@@ -1,0 +1,150 @@
+/** Memberships: who is in which chat, with what role and standing, and how far they have read. */
+import { trusted, type Types } from 'mongoose';
+
+import { MembershipModel, type ActorRole, type ChatRole, type Membership, type MembershipDocument } from '../../models';
+import { insertUnlessDuplicate, isId, objectId, type Id } from './db';
+
+export type { Membership, MembershipDocument };
+
+const ADMIN_ROLES: ChatRole[] = ['owner', 'admin'];
+
+/** Someone's row in a chat, whatever its status; null if they never joined. */
+export function of(chatId: Id, userId: Id): Promise<MembershipDocument | null> {
+  return MembershipModel.findOne({ chatId: objectId(chatId), userId: objectId(userId) }).exec();
+}
+
+/** Someone's row in a chat while they are an active member. */
+export function activeOf(chatId: Id, userId: string): Promise<MembershipDocument | null> {
+  if (!isId(userId)) return Promise.resolve(null);
+  return MembershipModel.findOne({ chatId: objectId(chatId), userId: objectId(userId), status: 'active' }).exec();
+}
+
+/** A new active membership; null when the person already has a row in the chat (a concurrent join won). */
+export function create(chatId: Id, userId: Id, role: ChatRole = 'member'): Promise<MembershipDocument | null> {
+  return insertUnlessDuplicate(() => MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), role }));
+}
+
+/** Someone who left, or whose ban ran out, comes back as a plain member. */
+export async function rejoin(membershipId: Id): Promise<Partial<Membership>> {
+  const back: Partial<Membership> = { status: 'active', role: 'member', bannedUntil: null, bannedByRole: null, joinedAt: new Date() };
+  await MembershipModel.updateOne({ _id: membershipId }, { $set: back });
+  return back;
+}
+
+export async function leave(membershipId: Id): Promise<void> {
+  await MembershipModel.updateOne({ _id: membershipId }, { $set: { status: 'left' } });
+}
+
+export async function setRole(membershipId: Id, role: ChatRole): Promise<void> {
+  await MembershipModel.updateOne({ _id: membershipId }, { $set: { role } });
+}
+
+/** Bans someone from a chat, with a row of their own if they never joined: it keeps them out. */
+export async function ban(chatId: Id, userId: Id, until: Date | null, byRole: ActorRole): Promise<void> {
+  const banned = { status: 'banned', bannedUntil: until, bannedByRole: byRole, role: 'member' };
+  const created = await insertUnlessDuplicate(() => MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), ...banned }));
+  if (!created) await MembershipModel.updateOne({ chatId: objectId(chatId), userId: objectId(userId) }, { $set: banned });
+}
+
+/** Lifts a ban: the person may join again. */
+export async function unban(membershipId: Id): Promise<void> {
+  await MembershipModel.updateOne({ _id: membershipId }, { $set: { status: 'left', bannedUntil: null, bannedByRole: null } });
+}
+
+/** Mutes (`until` null: until lifted) or, with `byRole` null, lifts a mute. */
+export async function mute(membershipId: Id, until: Date | null, byRole: ActorRole | null): Promise<void> {
+  await MembershipModel.updateOne({ _id: membershipId }, { $set: { mutedUntil: until, mutedByRole: byRole } });
+}
+
+/** The ids of a chat's owner and admins. */
+export async function chatAdmins(chatId: Id): Promise<string[]> {
+  const admins = await MembershipModel.find({ chatId: objectId(chatId), status: 'active', role: trusted({ $in: ADMIN_ROLES }) }, { userId: 1 }).lean();
+  return admins.map((m) => m.userId.toString());
+}
+
+/** The chats where someone is owner or admin. */
+export async function administeredChatIds(userId: Id): Promise<Types.ObjectId[]> {
+  const rows = await MembershipModel.find({ userId: objectId(userId), status: 'active', role: trusted({ $in: ADMIN_ROLES }) }, { chatId: 1 }).lean();
+  return rows.map((m) => m.chatId);
+}
+
+/** Someone's active memberships: the chat, their role. */
+export function activeMemberships(userId: Id): Promise<Array<Pick<Membership, 'chatId' | 'role' | 'status'>>> {
+  return MembershipModel.find({ userId: objectId(userId), status: 'active' }, { chatId: 1, role: 1, status: 1 }).lean();
+}
+
+/** The chats someone is an active member of. */
+export async function activeChatIds(userId: Id): Promise<Types.ObjectId[]> {
+  return (await activeMemberships(userId)).map((m) => m.chatId);
+}
+
+/** A page of someone's active memberships, newest chat first (by chat id, which never changes). */
+export function activePage(userId: Id, before: string | undefined, limit: number): Promise<Membership[]> {
+  const filter: Record<string, unknown> = { userId: objectId(userId), status: 'active' };
+  if (before !== undefined) filter.chatId = trusted({ $lt: objectId(before) });
+  return MembershipModel.find(filter).sort({ chatId: -1 }).limit(limit).lean();
+}
+
+/** Every row of someone's, oldest first (their data export). */
+export function allOf(userId: Id): Promise<MembershipDocument[]> {
+  return MembershipModel.find({ userId: objectId(userId) }).sort({ joinedAt: 1 }).exec();
+}
+
+export async function ownsAChat(userId: Id): Promise<boolean> {
+  return (await MembershipModel.exists({ userId: objectId(userId), status: 'active', role: 'owner' })) !== null;
+}
+
+/** Someone leaves every chat at once (their account is being deleted). */
+export async function leaveEvery(userId: Id): Promise<void> {
+  await MembershipModel.updateMany({ userId: objectId(userId), status: 'active' }, { $set: { status: 'left', role: 'member' } });
+}
+
+/** Of `others`, those who are active members of a chat `userId` is active in. */
+export async function sharingAChatWith(userId: Id, others: string[]): Promise<string[]> {
+  const candidates = others.filter(isId);
+  if (candidates.length === 0) return [];
+  const mine = await activeChatIds(userId);
+  if (mine.length === 0) return [];
+  const common = await MembershipModel.find(
+    { userId: trusted({ $in: candidates.map(objectId) }), status: 'active', chatId: trusted({ $in: mine }) },
+    { userId: 1 },
+  ).lean();
+  return [...new Set(common.map((m) => m.userId.toString()))];
+}
+
+/** Active members per chat. */
+export async function memberCounts(chatIds: Id[]): Promise<Map<string, number>> {
+  const rows = await MembershipModel.aggregate<{ _id: Types.ObjectId; n: number }>([
+    { $match: { chatId: { $in: chatIds.map(objectId) }, status: 'active' } },
+    { $group: { _id: '$chatId', n: { $sum: 1 } } },
+  ]);
+  return new Map(rows.map((row) => [row._id.toString(), row.n]));
+}
+
+/** In a chat, how many active members have read up to `seq` or beyond. */
+export function readersAtLeast(chatId: Id, seq: number): Promise<number> {
+  return MembershipModel.countDocuments({ chatId: objectId(chatId), status: 'active', readSeq: trusted({ $gte: seq }) }).exec();
+}
+
+/**
+ * Raises a read position to `seq`, never lowers it. On MongoDB the conditional update is atomic.
+ * On the embedded database an update is read-modify-write, so a smaller mark racing a larger one
+ * from the same person could land last: the larger one is written again if its re-read sees less.
+ * What remains is a position briefly too low (messages shown unread again), never one beyond
+ * what the person read.
+ */
+export async function advanceReadSeq(membershipId: Id, seq: number): Promise<{ seq: number; moved: boolean }> {
+  // `$not: {$gte}` also matches memberships stored before read positions existed.
+  const below = { _id: membershipId, readSeq: trusted({ $not: { $gte: seq } }) };
+  const { modifiedCount } = await MembershipModel.updateOne(below, { $set: { readSeq: seq } });
+  let stored = await readSeqOf(membershipId);
+  if (modifiedCount > 0 && stored < seq) {
+    await MembershipModel.updateOne(below, { $set: { readSeq: seq } });
+    stored = await readSeqOf(membershipId);
+  }
+  return { seq: Math.max(stored, modifiedCount > 0 ? seq : 0), moved: modifiedCount > 0 };
+}
+
+async function readSeqOf(membershipId: Id): Promise<number> {
+  return (await MembershipModel.findById(membershipId, { readSeq: 1 }).lean())?.readSeq ?? 0;
+}
