@@ -8,11 +8,13 @@ mongoose.set('sanitizeFilter', true);
 mongoose.set('strictQuery', true);
 
 /** Connects mongoose and makes sure every model's indexes exist (the unique ones carry correctness). */
-export async function connectDatabase(uri: string, dbName?: string): Promise<typeof mongoose> {
+export async function connectDatabase(uri: string, dbName?: string, options: { monitorCommands?: boolean } = {}): Promise<typeof mongoose> {
   await mongoose.connect(uri, {
     ...(dbName ? { dbName } : {}),
     autoIndex: false,
     serverSelectionTimeoutMS: 10_000,
+    // Tests count the round trips of an operation from the driver's command events.
+    monitorCommands: options.monitorCommands === true,
   });
   for (const model of ALL_MODELS) await model.createIndexes();
   return mongoose;

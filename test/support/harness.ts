@@ -92,7 +92,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     const runner = typeof expect === 'undefined' ? process.argv[1] : expect.getState().testPath;
     const file = path.basename(runner ?? 'test').replace(/(\.test)?\.[jt]s$/, '').replace(/[^a-z0-9]/gi, '_');
     databaseName = `test_${file}_${randomBytes(3).toString('hex')}`;
-    await connectDatabase(uri, databaseName);
+    await connectDatabase(uri, databaseName, { monitorCommands: true });
   }
   const config = loadConfig({ ...DEFAULT_ENV, DATA_DIR: process.env.STOA_TEST_DATA_DIR, ...env });
   const stoa = await createStoa(config, options.log ?? createLogger(config.logLevel));
