@@ -139,3 +139,13 @@ export async function promoteMember(
   target.role = input.role;
   return { membership: toMembershipView(target) };
 }
+
+/**
+ * One chat as the caller may see it, with its member count and, for a member, their role. A private
+ * chat answers outsiders `not_found`, in the same words as an unknown id (docs/ARCHITECTURE.md §6).
+ */
+export async function getChat({ caller }: Context, input: { chatId: string }): Promise<{ chat: ChatView }> {
+  const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
+  authorize(actorOf(caller, membership), 'chat.view', { chat: chatFacts(chat) });
+  return { chat: await chatView(chat, membership?.status === 'active' ? membership.role : undefined) };
+}

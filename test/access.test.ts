@@ -51,6 +51,24 @@ describe('read messages and history: members of the chat, and platform moderator
   });
 });
 
+describe('see a chat itself: anyone a public one; a private one its members, banned members and platform staff', () => {
+  const left: Actor = { ...groupMember, membership: { role: 'member', status: 'left' } };
+  const banRanOut: Actor = { ...bannedMember, membership: { role: 'member', status: 'banned', bannedUntil: earlier } };
+  test.each([
+    ['an outsider, a public chat', outsider, group, allowed],
+    ['a subscriber, their channel', subscriber, channel, allowed],
+    ['a member, their private chat', groupMember, privateGroup, allowed],
+    ['a banned member, the private chat they were banned from', bannedMember, privateGroup, allowed],
+    ['a platform moderator who is no member, a private chat', moderator, privateGroup, allowed],
+    ['a platform admin who is no member, a private chat', platformAdmin, privateGroup, allowed],
+    ['an outsider, a private chat, as if it did not exist', outsider, privateGroup, refused('not_found')],
+    ['a member who left, a private chat', left, privateGroup, refused('not_found')],
+    ['a member whose ban ran out, a private chat', banRanOut, privateGroup, refused('not_found')],
+  ])('%s', (_who, actor, chat, verdict) => {
+    expect(can(actor, 'chat.view', { chat }, now)).toEqual(verdict);
+  });
+});
+
 describe('send a message: group members unless muted, channel admins, platform moderators only as members', () => {
   test.each([
     ['a group member', groupMember, group, allowed],

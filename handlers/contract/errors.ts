@@ -3,6 +3,8 @@
  * `StoaError`; the socket layer turns it into a failed ack and the HTTP layer
  * into `{error}` with the status below.
  */
+import { z } from 'zod';
+
 export const ERROR_STATUS = {
   invalid_input: 400,
   unauthorized: 401,
@@ -35,13 +37,17 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   internal: 'Something went wrong on our side.',
 };
 
-export interface WireError {
-  code: ErrorCode;
-  message: string;
-  retryAfterMs?: number;
-  /** With `muted`: when the mute ends (ISO 8601), or null for a mute until lifted. */
-  until?: string | null;
-}
+/** Every code, in the catalogue's order. */
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/** An error as the wire carries it: `{error}` over HTTP, `{ok: false, error}` in an ack. */
+export const wireError = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  retryAfterMs: z.number().optional().describe('With `rate_limited`, `slow_mode` and a timed `muted`: milliseconds to wait before trying again.'),
+  until: z.string().nullable().optional().describe('With `muted`: when the mute ends (ISO 8601), or null for a mute until lifted.'),
+});
+export type WireError = z.output<typeof wireError>;
 
 export class StoaError extends Error {
   readonly code: ErrorCode;

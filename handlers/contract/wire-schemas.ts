@@ -1,23 +1,31 @@
 /**
- * The shapes the server sends (views, server events, acks), as zod schemas for the API
- * documents. handlers/protocol.ts keeps the TypeScript types; the checks at the end of this
- * file make the compiler refuse any drift between the two.
+ * The shapes the server sends (views and server events) as zod schemas: the one source of their
+ * TypeScript types (handlers/contract/protocol.ts takes each as `z.output`), of the operation
+ * records' results (server/transport/operations.ts) and of the API documents. A field's
+ * `.describe()` is its documentation, in the types' schemas and in OpenAPI and AsyncAPI alike.
  */
 import { z } from 'zod';
 
-import { ACTION_TARGET_TYPES, ACTION_TYPES, ACTOR_ROLES, APPEAL_STATUSES, CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, MEMBERSHIP_STATUSES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../../models/vocabulary';
-import { ERROR_STATUS, type WireError } from './errors';
-import type * as protocol from './protocol';
+import {
+  ACCESS_KINDS,
+  ACTION_TARGET_TYPES,
+  ACTION_TYPES,
+  ACTOR_ROLES,
+  APPEAL_STATUSES,
+  CASE_STATUSES,
+  CHAT_ROLES,
+  CHAT_TYPES,
+  CHAT_VISIBILITIES,
+  MEMBERSHIP_STATUSES,
+  PLATFORM_ROLES,
+  REPORT_REASONS,
+  TARGET_TYPES,
+} from '../../models/vocabulary';
 
 const id = z.string();
 const timestamp = z.string().describe('ISO 8601');
-
-export const wireError = z.object({
-  code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
-  message: z.string(),
-  retryAfterMs: z.number().optional(),
-  until: timestamp.nullable().optional(),
-});
+const muted = z.boolean();
+const mutedUntil = timestamp.nullable().describe('A mute with `mutedUntil` null lasts until lifted.');
 
 export const userView = z.object({ id, username: z.string(), displayName: z.string(), role: z.enum(PLATFORM_ROLES), createdAt: timestamp });
 export const publicUserView = z.object({ id, username: z.string(), displayName: z.string(), createdAt: timestamp });
@@ -31,7 +39,7 @@ export const chatView = z.object({
   slowModeSec: z.number(),
   memberCount: z.number(),
   createdAt: timestamp,
-  role: z.enum(CHAT_ROLES).optional(),
+  role: z.enum(CHAT_ROLES).optional().describe("The caller's role, when they are a member (`chat:list`, `chat:join`, `chat:get`)."),
 });
 export const membershipView = z.object({
   chatId: id,
@@ -39,8 +47,8 @@ export const membershipView = z.object({
   role: z.enum(CHAT_ROLES),
   status: z.enum(MEMBERSHIP_STATUSES),
   bannedUntil: timestamp.nullable(),
-  muted: z.boolean(),
-  mutedUntil: timestamp.nullable(),
+  muted,
+  mutedUntil,
   joinedAt: timestamp,
 });
 export const messageView = z.object({
@@ -51,8 +59,11 @@ export const messageView = z.object({
   text: z.string(),
   createdAt: timestamp,
   editedAt: timestamp.optional(),
-  hidden: z.object({ at: timestamp, by: z.string(), reason: z.string() }).optional(),
-  edits: z.array(z.object({ text: z.string(), editedAt: timestamp })).optional(),
+  hidden: z.object({ at: timestamp, by: z.string(), reason: z.string() }).optional().describe('Platform moderators only.'),
+  edits: z
+    .array(z.object({ text: z.string(), editedAt: timestamp }))
+    .optional()
+    .describe('In `mod:case` only: the earlier texts, oldest first, each with when it was replaced.'),
 });
 export const messageTombstone = z.union([
   z.object({ id, chatId: id, seq: z.number(), deleted: z.literal(true) }),
@@ -61,12 +72,12 @@ export const messageTombstone = z.union([
 export const historyEntry = z.union([messageView, messageTombstone]);
 export const chatListEntry = chatView.extend({
   role: z.enum(CHAT_ROLES),
-  lastSeq: z.number(),
-  lastMessage: historyEntry.nullable(),
-  readSeq: z.number(),
-  unreadCount: z.number(),
-  muted: z.boolean(),
-  mutedUntil: timestamp.nullable(),
+  lastSeq: z.number().describe("The seq of the chat's latest message; 0 when it has none."),
+  lastMessage: historyEntry.nullable().describe('The latest message, or its tombstone when it was deleted or hidden; null when the chat has none.'),
+  readSeq: z.number().describe('My read position (`chat:read`); 0 until I mark one.'),
+  unreadCount: z.number().describe('`lastSeq - readSeq`: tombstones and my own messages count until I mark them read.'),
+  muted,
+  mutedUntil,
 });
 export const reportView = z.object({
   id,
@@ -77,7 +88,7 @@ export const reportView = z.object({
   comment: z.string().optional(),
   status: z.enum(CASE_STATUSES),
   createdAt: timestamp,
-  reporterId: id.optional(),
+  reporterId: id.optional().describe('Platform moderators only: chat admins never learn who reported.'),
   evidence: z
     .object({ text: z.string().optional(), senderId: id.optional(), seq: z.number().optional(), chatId: id.optional(), username: z.string().optional(), title: z.string().optional() })
     .optional(),
@@ -88,7 +99,7 @@ export const caseView = z.object({
   targetId: id,
   chatId: id.optional(),
   reportCount: z.number(),
-  weight: z.number(),
+  weight: z.number().describe("Sum of the reports' weights in established-reporter units: what automatic hiding compares with its threshold."),
   reasons: z.partialRecord(z.enum(REPORT_REASONS), z.number()),
   priority: z.number(),
   status: z.enum(CASE_STATUSES),
@@ -99,7 +110,10 @@ export const actionView = z.object({
   id,
   type: z.enum(ACTION_TYPES),
   actorRole: z.enum(ACTOR_ROLES),
-  actorId: z.string().optional(),
+  actorId: z
+    .string()
+    .optional()
+    .describe('Platform moderators only (and `system` when automatic): the people acted against and chat admins see `actorRole`.'),
   targetType: z.enum(ACTION_TARGET_TYPES),
   targetId: id,
   chatId: id.optional(),
@@ -109,24 +123,25 @@ export const actionView = z.object({
   until: timestamp.optional(),
   createdAt: timestamp,
 });
-const caseTarget = z.union([
+const suspension = z.object({ until: timestamp.nullable(), reason: z.string() });
+export const caseTarget = z.union([
   z.object({ type: z.literal('message'), message: messageView, deletedAt: timestamp.nullable() }),
-  z.object({ type: z.literal('user'), user: userView, suspended: z.object({ until: timestamp.nullable(), reason: z.string() }).nullable() }),
+  z.object({ type: z.literal('user'), user: userView, suspended: suspension.nullable() }),
   z.object({ type: z.literal('chat'), chat: chatView }),
   z.null(),
 ]);
 
-// Due process: statements of reasons and appeals.
+// Due process: statements of reasons, notes and appeals.
 export const noticeView = z.object({
   id,
   actionId: id,
   actionType: z.enum(ACTION_TYPES),
-  actorRole: z.enum(ACTOR_ROLES),
+  actorRole: z.enum(ACTOR_ROLES).describe("The level that acted, never a moderator's id."),
   targetType: z.enum(ACTION_TARGET_TYPES),
   targetId: id,
   chatId: id.optional(),
   reason: z.string(),
-  reasonCategory: z.enum(REPORT_REASONS).nullable(),
+  reasonCategory: z.enum(REPORT_REASONS).nullable().describe('The gravest reason reported, when the action decided a case.'),
   automatic: z.boolean(),
   until: timestamp.nullable(),
   appeal: z.object({ appealable: z.boolean(), deadline: timestamp.nullable() }),
@@ -144,68 +159,76 @@ export const appealView = z.object({
   createdAt: timestamp,
   decidedAt: timestamp.nullable(),
   decisionReason: z.string().nullable(),
-  appellantId: id.optional(),
-  action: actionView.optional(),
+  appellantId: id.optional().describe('Platform moderators only.'),
+  action: actionView.optional().describe('In `mod:appeals` and `mod:appeal-get`: the action appealed, with who took it.'),
 });
 
-const action = z.object({ action: actionView });
-const empty = z.object({});
-
-/** What each client event's ack carries besides `ok: true`. */
-export const ackResults = {
-  'chat:create': z.object({ chat: chatView }),
-  'chat:join': z.object({ chat: chatView, membership: membershipView }),
-  'chat:leave': empty,
-  'chat:list': z.object({ chats: z.array(chatListEntry), hasMore: z.boolean() }),
-  'chat:search': z.object({ chats: z.array(chatView), hasMore: z.boolean() }),
-  'chat:read': z.object({ chatId: id, seq: z.number() }),
-  'chat:invite': z.object({ inviteCode: z.string() }),
-  'chat:update': z.object({ chat: chatView }),
-  'chat:promote': z.object({ membership: membershipView }),
-  'typing:start': empty,
-  'message:send': z.object({ message: messageView }),
-  'message:history': z.object({ messages: z.array(historyEntry), hasMore: z.boolean() }),
-  'message:edit': z.object({ message: messageView }),
-  'message:reads': z.object({ count: z.number() }),
-  'users:get': z.object({ users: z.array(publicUserView) }),
-  'message:delete': empty,
-  'report:create': z.object({ report: reportView }),
-  'mod:cases': z.object({ cases: z.array(caseView) }),
-  'mod:case': z.object({ case: caseView, reports: z.array(reportView), target: caseTarget, notes: z.array(userNoteView).optional() }),
-  'mod:hide': action,
-  'mod:unhide': action,
-  'mod:ban': action,
-  'mod:unban': action,
-  'mod:mute': action,
-  'mod:unmute': action,
-  'mod:dismiss': action,
-  'mod:log': z.object({ actions: z.array(actionView) }),
-
-  // Due process.
-  'notices:list': z.object({ notices: z.array(noticeView), hasMore: z.boolean() }),
-  'notices:read': z.object({ read: z.number() }),
-  'reports:mine': z.object({ reports: z.array(reportView), hasMore: z.boolean() }),
-  'appeal:create': z.object({ appeal: appealView }),
-  'mod:appeals': z.object({ appeals: z.array(appealView) }),
-  'mod:appeal-get': z.object({ appeal: appealView, target: caseTarget }),
-  'mod:appeal-decide': z.object({ appeal: appealView }),
-  'mod:note-add': z.object({ note: userNoteView }),
-  'mod:notes': z.object({ notes: z.array(userNoteView) }),
-} satisfies Record<protocol.ClientEventName, z.ZodType>;
+// What only HTTP routes answer: a session, the operators' and admins' views, my data.
+export const session = z.object({ user: userView, token: z.string() });
+export const limiterView = z.object({
+  name: z.string(),
+  points: z.number(),
+  durationSec: z.number().describe('Counting window; 0 for slow_mode, whose window each chat sets.'),
+  blockDurationSec: z.number().optional(),
+  refusals: z.number().describe('Refusals since this process started.'),
+  blocked: z.array(z.object({ key: z.string(), msLeft: z.number() })).describe('Keys that would be refused right now, longest wait first.'),
+});
+export const accessEntryView = z.object({ id, actorId: id, what: z.enum(ACCESS_KINDS), targetId: id, chatId: id.nullable(), at: timestamp });
+const counts = z.record(z.string(), z.number());
+export const transparencyReport = z.object({
+  from: timestamp,
+  to: timestamp,
+  reports: z.object({
+    total: z.number(),
+    byReason: counts,
+    byTargetType: counts,
+    byTrustedFlaggers: z.number().describe('Of `total`, those filed by trusted flaggers (DSA Art. 22).'),
+  }),
+  actions: z.object({
+    total: z.number(),
+    byType: counts,
+    bySource: z.object({ automatic: z.number(), platform_moderator: z.number(), chat_admin: z.number() }),
+  }),
+  timeToAction: z
+    .object({ cases: z.number(), medianSec: z.number().nullable(), p90Sec: z.number().nullable() })
+    .describe("From a case's first report to its first action, for cases first acted on in the period."),
+  appeals: z.object({ filed: z.number(), upheld: z.number(), reversed: z.number() }),
+  statements: z
+    .object({ total: z.number(), byCategory: counts, byGround: counts, fullyAutomated: z.number() })
+    .describe('The statements of reasons of the period: one per restricting action above.'),
+});
+/** A statement of reasons in the EU DSA transparency database's fields (handlers/statements.ts). */
+export const statement = z.record(z.string(), z.union([z.string(), z.array(z.string()), z.null()]));
+export const accountExport = z.object({
+  exportedAt: timestamp,
+  account: userView.extend({ suspended: suspension.nullable() }),
+  memberships: z.array(membershipView),
+  messages: z
+    .array(messageView.omit({ hidden: true }).extend({ deletedAt: timestamp.nullable(), hidden: z.boolean() }))
+    .describe('My own words, hidden or deleted ones included.'),
+  reports: z.array(reportView),
+  notices: z.array(noticeView),
+  appeals: z.array(appealView),
+});
 
 const removal = z.object({ chatId: id, messageId: id, seq: z.number() });
 const member = z.object({ chatId: id, userId: id });
 const sanction = z.object({ chatId: id, userId: id, until: timestamp.nullable() });
+const aboutMessage = z.object({ message: messageView });
+const aboutAppeal = z.object({ appeal: appealView });
 
-/** Every server event's payload. */
+/** Every server event's payload; handlers/contract/protocol.ts derives `ServerToClientEvents` from it. */
 export const serverEvents = {
-  'message:new': z.object({ message: messageView }),
+  'message:new': aboutMessage,
   'message:hidden': removal,
-  'message:unhidden': z.object({ message: messageView }),
+  'message:unhidden': aboutMessage,
   'message:deleted': removal,
-  'message:edited': z.object({ message: messageView }),
+  'message:edited': aboutMessage,
+  /** To my own sockets: I read a chat up to `seq` (elsewhere). */
   'chat:read': z.object({ chatId: id, seq: z.number() }),
+  /** To the members of the person's chats, and to the person: a profile changed. */
   'user:updated': z.object({ user: publicUserView }),
+  /** Groups only; ephemeral: show it for about 5 s unless it comes again. */
   typing: member,
   'member:joined': member,
   'member:left': member,
@@ -214,24 +237,25 @@ export const serverEvents = {
   'chat:removed': z.object({ chatId: id, reason: z.string() }),
   'account:suspended': z.object({ reason: z.string(), until: timestamp.nullable() }),
   'report:new': z.object({ case: caseView }),
-  'mod:action': action,
+  'mod:action': z.object({ action: actionView }),
   'report:resolved': z.object({ reportId: id, caseId: id, outcome: z.enum(['actioned', 'dismissed']) }),
+  /** The statement of reasons, live; the same `notice` is stored and listed by `notices:list`. */
   'moderation:notice': z.object({ action: actionView, notice: noticeView }),
   // Due process.
+  /** On connection, when I have unread statements of reasons: all of them (up to 100), oldest first. */
   'notices:unread': z.object({ notices: z.array(noticeView) }),
-  'appeal:decided': z.object({ appeal: appealView }),
-  'mod:appeal': z.object({ appeal: appealView }),
+  /** To the appellant: their appeal was decided. */
+  'appeal:decided': aboutAppeal,
+  /**
+   * To platform moderators, in their `mod:appeals` view, when an appeal is filed and when it is decided;
+   * never to the one who took the action appealed, nor to the appellant.
+   */
+  'mod:appeal': aboutAppeal,
+  /** Sent before a graceful shutdown closes the socket; reconnect to another node or later. */
   'server:shutdown': z.object({ reason: z.string() }),
+  /**
+   * Sent just before the server closes this socket for a reason the client must act on:
+   * `rate_limited` when it kept sending past its event budget; reconnect after `retryAfterMs`.
+   */
   'connection:closed': z.object({ code: z.literal('rate_limited'), message: z.string(), retryAfterMs: z.number() }),
-} satisfies Record<protocol.ServerEventName, z.ZodType>;
-
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type AckResult<E extends protocol.ClientEventName> = Omit<Extract<Parameters<Parameters<protocol.ClientToServerEvents[E]>[1]>[0], { ok: true }>, 'ok'>;
-type Drift<T extends Record<string, boolean>> = { [K in keyof T]: T[K] extends true ? never : K }[keyof T];
-
-/** Never, unless a schema above and its type in handlers/protocol.ts disagree: then the name of the event. */
-type AckDrift = Drift<{ [E in protocol.ClientEventName]: Same<z.output<(typeof ackResults)[E]>, AckResult<E>> }>;
-type EventDrift = Drift<{ [E in protocol.ServerEventName]: Same<z.output<(typeof serverEvents)[E]>, protocol.ServerEventPayload<E>> }>;
-type WireErrorDrift = Drift<{ error: Same<z.output<typeof wireError>, WireError> }>;
-const noDrift: [AckDrift, EventDrift, WireErrorDrift] extends [never, never, never] ? true : never = true;
-void noDrift;
+};

@@ -57,6 +57,8 @@ type CaseLink = { case: CaseFacts | null };
 
 /** What each action needs to know about its target. */
 export interface Targets {
+  /** Seeing a chat itself (`chat:get`): anyone a public one; a private one its members, banned members and platform staff. */
+  'chat.view': { chat: ChatFacts };
   'chat.read': { chat: ChatFacts };
   'chat.join': { chat: ChatFacts; viaInvite: boolean };
   'chat.send': { chat: ChatFacts };
@@ -149,8 +151,10 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
       // Someone you share no chat with does not exist for you, exactly like an unknown id.
       return sharesChat || isPlatformModerator(actor) ? ALLOWED : refuse('not_found', 'No such user.');
     }
+    // Reporting a chat takes no more than seeing it.
+    case 'chat.view':
     case 'report.chat': {
-      const { chat } = t as Targets['report.chat'];
+      const { chat } = t as Targets['chat.view'];
       return isHiddenFrom(actor, chat, now) ? refuse('not_found', 'No such chat.') : ALLOWED;
     }
     case 'queue.read': {

@@ -1,15 +1,15 @@
 /**
  * The API documents, generated from the operation table at start-up: OpenAPI 3.1 for the
- * HTTP routes, AsyncAPI 3 for the socket events, and a plain reference page of both.
+ * HTTP routes, AsyncAPI 3 for the socket events, and a plain reference page of both. Each
+ * operation's result, errors and access come from its record.
  */
 import { createHash } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { ERROR_STATUS } from '../../handlers/contract/errors';
-import type { ClientEventName } from '../../handlers/contract/protocol';
-import { ackResults, serverEvents, wireError } from '../../handlers/contract/wire-schemas';
-import type { Operation } from './operations';
+import { ERROR_STATUS, wireError, type ErrorCode } from '../../handlers/contract/errors';
+import { serverEvents } from '../../handlers/contract/wire-schemas';
+import { errorsOf, type Access, type Operation } from './operations';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -24,18 +24,49 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return rest;
 }
 
-/** The result of an operation, when its event names one. */
-const resultOf = (operation: Operation): z.ZodType | undefined => (operation.event ? ackResults[operation.event] : undefined);
+const WHO: Record<Access, string> = {
+  guest: 'Anyone, without a token.',
+  user: 'Any signed-in account.',
+  staff: 'Platform moderators and admins only; anyone else is refused `forbidden`.',
+  admin: 'Platform admins only; anyone else is refused `forbidden`.',
+};
 
-const errorBody = (): JsonSchema => ({ type: 'object', properties: { error: { $ref: '#/components/schemas/Error' } }, required: ['error'] });
+/** Who may call an operation, whether a suspended account may, and its limiter, in words. */
+export function accessNote(operation: Operation): string {
+  const notes = [WHO[operation.access]];
+  if (operation.access !== 'guest') notes.push(operation.allowSuspended ? 'A suspended account may call it too, over HTTP.' : 'A suspended account is refused `suspended`.');
+  if (operation.limiter) notes.push(`Limited per ${operation.access === 'guest' ? 'address' : 'account'} by \`${operation.limiter}\` (RATE_${operation.limiter.toUpperCase()}).`);
+  return notes.join(' ');
+}
+
+/** The record's access as specification extensions, for tools; `accessNote` says the same for people. */
+const accessExtensions = (operation: Operation): JsonSchema => ({
+  'x-stoa-access': operation.access,
+  'x-stoa-allow-suspended': operation.allowSuspended === true,
+  ...(operation.limiter ? { 'x-stoa-limiter': operation.limiter } : {}),
+});
+
+/** An error whose `code` is one of `codes`. */
+const errorOf = (codes: readonly ErrorCode[]): JsonSchema => ({ allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { code: { enum: codes } } }] });
+
+/** One documented error response per HTTP status the operation may answer, naming its codes. */
+function errorResponses(operation: Operation): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of errorsOf(operation)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  const body = (codes: ErrorCode[]) => ({ type: 'object', properties: { error: errorOf(codes) }, required: ['error'] });
+  return Object.fromEntries([...byStatus].map(([status, codes]) => [String(status), { description: codes.join(', '), content: { 'application/json': { schema: body(codes) } } }]));
+}
+
+/** An Express path as an OpenAPI path template: `:chatId` becomes `{chatId}`. */
+const templated = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
 export function openApiDocument(operations: readonly Operation[], version: string): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of operations) {
     const route = operation.http;
     if (!route) continue;
-    const path = route.path.replace(/:(\w+)/g, '{$1}');
-    const input = jsonSchema(route.schema ?? operation.schema, 'input');
+    const path = templated(route.path);
+    const input = jsonSchema(route.input ?? operation.input, 'input');
     const properties = (input.properties ?? {}) as Record<string, JsonSchema>;
     const required = new Set((input.required ?? []) as string[]);
     const pathNames = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
@@ -47,29 +78,27 @@ export function openApiDocument(operations: readonly Operation[], version: strin
             .map(([name, schema]) => ({ name, in: 'query', required: required.has(name), schema }))
         : []),
     ];
-    const result = resultOf(operation);
     const success =
-      route.status === 204
-        ? { description: 'Done' }
-        : { description: 'Success', content: { 'application/json': { schema: result ? jsonSchema(result, 'output') : { type: 'object' } } } };
-    const responses: Record<string, unknown> = { [String(route.status)]: success };
-    for (const status of new Set(Object.values(ERROR_STATUS))) {
-      responses[String(status)] = { description: codesWithStatus(status).join(', '), content: { 'application/json': { schema: errorBody() } } };
-    }
+      route.status === 204 ? { description: 'Done' } : { description: 'Success', content: { 'application/json': { schema: jsonSchema(operation.result, 'output') } } };
     paths[path] ??= {};
     paths[path][route.method] = {
       operationId: operation.name,
       summary: operation.summary,
-      ...(operation.event ? { description: `Also the socket event \`${operation.event}\`.` } : {}),
-      ...(operation.access === 'user' ? { security: [{ bearer: [] }] } : {}),
+      description: operation.event ? `${accessNote(operation)} Also the socket event \`${operation.event}\`.` : accessNote(operation),
+      ...accessExtensions(operation),
+      ...(operation.access === 'guest' ? {} : { security: [{ bearer: [] }] }),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.from === 'body' ? { requestBody: { required: true, content: { 'application/json': { schema: withoutFields(input, pathNames) } } } } : {}),
-      responses,
+      responses: { [String(route.status)]: success, ...errorResponses(operation) },
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: `${TITLE} HTTP API`, version, description: DESCRIPTION },
+    info: {
+      title: `${TITLE} HTTP API`,
+      version,
+      description: `${DESCRIPTION} Besides the errors each operation lists, any request may be refused 429 \`rate_limited\` by its address's request budget, and a body over 64 KiB 413 \`payload_too_large\`.`,
+    },
     paths,
     components: {
       schemas: { Error: jsonSchema(wireError, 'output') },
@@ -77,8 +106,6 @@ export function openApiDocument(operations: readonly Operation[], version: strin
     },
   };
 }
-
-const codesWithStatus = (status: number): string[] => Object.entries(ERROR_STATUS).filter(([, s]) => s === status).map(([code]) => code);
 
 function withoutFields(schema: JsonSchema, names: string[]): JsonSchema {
   if (names.length === 0 || !schema.properties) return schema;
@@ -97,26 +124,31 @@ export function asyncApiDocument(operations: readonly Operation[], version: stri
   for (const operation of operations) {
     const event = operation.event;
     if (!event) continue;
-    messages[key(event)] = { name: event, title: operation.summary, payload: jsonSchema(operation.schema, 'input') };
-    messages[`${key(event)}.ack`] = { name: `${event} ack`, title: `The ack of ${event}`, payload: ackSchema(event) };
+    const errors = errorsOf(operation);
+    messages[key(event)] = { name: event, title: operation.summary, payload: jsonSchema(operation.input, 'input') };
+    messages[`${key(event)}.ack`] = { name: `${event} ack`, title: `The ack of ${event}`, description: `Fails with: ${errors.join(', ')}.`, payload: ackSchema(operation.result, errors) };
     asyncOperations[key(event)] = {
       action: 'receive',
       channel: { $ref: '#/channels/socket' },
       summary: operation.summary,
+      description: accessNote(operation),
+      ...accessExtensions(operation),
       messages: [ref(key(event))],
       reply: { channel: { $ref: '#/channels/socket' }, messages: [ref(`${key(event)}.ack`)] },
     };
   }
   for (const [event, schema] of Object.entries(serverEvents)) {
-    messages[key(event)] = { name: event, payload: jsonSchema(schema, 'output') };
-    asyncOperations[key(event)] = { action: 'send', channel: { $ref: '#/channels/socket' }, messages: [ref(key(event))] };
+    // Keyed apart from the client events: `chat:read` is both.
+    const id = `server.${key(event)}`;
+    messages[id] = { name: event, payload: jsonSchema(schema, 'output') };
+    asyncOperations[id] = { action: 'send', channel: { $ref: '#/channels/socket' }, messages: [ref(id)] };
   }
   return {
     asyncapi: '3.0.0',
     info: {
       title: `${TITLE} socket events`,
       version,
-      description: `${DESCRIPTION} Connect with Socket.IO: io(url, { auth: { token } }). Every client event takes one object and an ack callback.`,
+      description: `${DESCRIPTION} Connect with Socket.IO: io(url, { auth: { token } }). Every client event takes one object and an ack callback. Besides the errors each event lists, any event may be refused \`rate_limited\` by its socket's event budget.`,
     },
     defaultContentType: 'application/json',
     channels: { socket: { address: '/', title: 'The Socket.IO connection', messages } },
@@ -125,18 +157,20 @@ export function asyncApiDocument(operations: readonly Operation[], version: stri
   };
 }
 
-function ackSchema(event: ClientEventName): JsonSchema {
-  const result = jsonSchema(ackResults[event], 'output');
-  const properties = (result.properties ?? {}) as JsonSchema;
+/** An ack: `{ok: true}` with the record's result, or `{ok: false, error}` with one of its errors. */
+export function ackSchema(result: z.ZodType, errors: readonly ErrorCode[]): JsonSchema {
+  const answer = jsonSchema(result, 'output');
+  const properties = (answer.properties ?? {}) as JsonSchema;
   return {
     oneOf: [
-      { type: 'object', properties: { ok: { const: true }, ...properties }, required: ['ok', ...((result.required ?? []) as string[])] },
-      { type: 'object', properties: { ok: { const: false }, error: { $ref: '#/components/schemas/Error' } }, required: ['ok', 'error'] },
+      { type: 'object', properties: { ok: { const: true }, ...properties }, required: ['ok', ...((answer.required ?? []) as string[])] },
+      { type: 'object', properties: { ok: { const: false }, error: errorOf(errors) }, required: ['ok', 'error'] },
     ],
   };
 }
 
-const STYLE = 'body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td{border-top:1px solid #ddd;padding:.3rem .5rem;vertical-align:top}pre{font-size:12px;background:#f6f6f6;padding:.5rem;overflow:auto}';
+const STYLE =
+  'body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td{border-top:1px solid #ddd;padding:.3rem .5rem;vertical-align:top}small{color:#555}pre{font-size:12px;background:#f6f6f6;padding:.5rem;overflow:auto}';
 
 /** The reference page's policy: nothing loads but its own inline style, named by its hash. */
 export const REFERENCE_PAGE_CSP = [
@@ -148,18 +182,26 @@ export const REFERENCE_PAGE_CSP = [
 ].join('; ');
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Escaped text, with `code` spans as in the documents' descriptions. */
+const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+const details = (label: string, schema: JsonSchema) => `<details><summary>${label}</summary><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre></details>`;
 
-/** A plain reference page of both documents: no script, no external asset. */
-export function referencePage(openApi: JsonSchema, asyncApi: JsonSchema): string {
-  const routes = Object.entries(openApi.paths as Record<string, Record<string, { summary: string; operationId: string }>>).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => `<tr><td><code>${method.toUpperCase()} ${escapeHtml(path)}</code></td><td>${escapeHtml(op.summary)}</td></tr>`),
-  );
-  const events = Object.values(asyncApi.operations as Record<string, { action: string; summary?: string; messages: Array<{ $ref: string }> }>).map((op) => {
-    const name = op.messages[0]!.$ref.split('/').pop()!;
-    const message = ((asyncApi.channels as JsonSchema).socket as { messages: Record<string, { name: string; payload: unknown }> }).messages[name]!;
-    const direction = op.action === 'receive' ? 'client &rarr; server' : 'server &rarr; client';
-    return `<tr><td><code>${escapeHtml(message.name)}</code></td><td>${direction}</td><td>${escapeHtml(op.summary ?? '')}<details><summary>payload</summary><pre>${escapeHtml(JSON.stringify(message.payload, null, 2))}</pre></details></td></tr>`;
+/** One operation: its name and access, what it does, who may call it, what it may answer. */
+function operationRow(name: string, operation: Operation, shapes: string): string {
+  const errors = errorsOf(operation).map((code) => `<code>${code}</code>`).join(', ');
+  return `<tr><td><code>${escapeHtml(name)}</code><br><small>${operation.access}</small></td><td>${escapeHtml(operation.summary)}<br><small>${prose(accessNote(operation))} Errors: ${errors}.</small>${shapes}</td></tr>`;
+}
+
+/** A plain reference page of the operation table and the server events: no script, no external asset. */
+export function referencePage(operations: readonly Operation[]): string {
+  const routes = operations.flatMap((operation) => {
+    const route = operation.http;
+    return route ? [operationRow(`${route.method.toUpperCase()} ${templated(route.path)}`, operation, details('result', jsonSchema(operation.result, 'output')))] : [];
   });
+  const clientEvents = operations.flatMap((operation) =>
+    operation.event ? [operationRow(operation.event, operation, details('input', jsonSchema(operation.input, 'input')) + details('ack', ackSchema(operation.result, errorsOf(operation))))] : [],
+  );
+  const events = Object.entries(serverEvents).map(([event, payload]) => `<tr><td><code>${event}</code></td><td>${details('payload', jsonSchema(payload, 'output'))}</td></tr>`);
   const errors = Object.entries(ERROR_STATUS).map(([code, status]) => `<tr><td><code>${code}</code></td><td>${status}</td></tr>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${TITLE} API reference</title>
@@ -167,8 +209,10 @@ export function referencePage(openApi: JsonSchema, asyncApi: JsonSchema): string
 </head><body>
 <h1>${TITLE} API reference</h1>
 <p>${escapeHtml(DESCRIPTION)} Machine-readable: <a href="/api/openapi.json">OpenAPI 3.1</a>, <a href="/api/asyncapi.json">AsyncAPI 3</a>.</p>
+<p>Each operation says who may call it (<code>guest</code>, <code>user</code>, <code>staff</code>: platform moderators and admins, <code>admin</code>: platform admins) and the errors it may answer; any request may also be refused <code>rate_limited</code> by its address's request budget or its socket's event budget.</p>
 <h2>HTTP</h2><table>${routes.join('')}</table>
-<h2>Socket.IO events</h2><p>Acks are <code>{ok: true, ...result}</code> or <code>{ok: false, error: {code, message, retryAfterMs?}}</code>.</p><table>${events.join('')}</table>
+<h2>Socket.IO client events</h2><p>Acks are <code>{ok: true, ...result}</code> or <code>{ok: false, error: {code, message, retryAfterMs?, until?}}</code>.</p><table>${clientEvents.join('')}</table>
+<h2>Socket.IO server events</h2><table>${events.join('')}</table>
 <h2>Error codes</h2><table>${errors.join('')}</table>
 </body></html>
 `;

@@ -50,7 +50,7 @@ export function createHttpApp(services: Services, ops: HttpOps): express.Express
   // Generated once from the table: what is served is what is mounted.
   const openApi = openApiDocument(operations, API_VERSION);
   const asyncApi = asyncApiDocument(operations, API_VERSION);
-  const reference = referencePage(openApi, asyncApi);
+  const reference = referencePage(operations);
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApi);
   });
@@ -112,7 +112,7 @@ function mount(app: express.Express, services: Services, operation: Operation, r
   app[route.method](route.path, async (req: Request, res: Response) => {
     const source: unknown = route.from === 'body' ? req.body : route.from === 'query' ? req.query : {};
     const input = Object.keys(req.params).length > 0 ? { ...(source as object), ...req.params } : source;
-    const result = await invoke(services, operation, input, senderOf(services, req, operation), route.schema);
+    const result = await invoke(services, operation, input, senderOf(services, req, operation), route.input);
     if (route.status === 204) res.status(204).end();
     else res.status(route.status).json(result);
   });

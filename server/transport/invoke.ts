@@ -6,8 +6,9 @@ import type { z } from 'zod';
 
 import type { Caller, Services } from '../../handlers/context';
 import { StoaError, toStoaError } from '../../handlers/contract/errors';
+import { isPlatformModerator } from '../../handlers/policy/access';
 import type { Logger } from '../logger';
-import type { Operation } from './operations';
+import { errorsOf, type Access, type Operation } from './operations';
 
 /** Parses client input or throws `invalid_input` naming the first offending field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -29,9 +30,21 @@ export interface Sender {
 
 /**
  * One request on either transport: validate, then the per-user (or, for guests, per-address)
- * limiter before any database read, then the account as of now, then the handler.
+ * limiter before any database read, then the account as of now and the record's access, then
+ * the handler. A refusal its record does not list is logged as a warning: the documents miss it.
  */
-export async function invoke(services: Services, operation: Operation, rawInput: unknown, sender: Sender, schema: z.ZodType = operation.schema): Promise<object> {
+export async function invoke(services: Services, operation: Operation, rawInput: unknown, sender: Sender, schema: z.ZodType = operation.input): Promise<object> {
+  try {
+    return await run(services, operation, rawInput, sender, schema);
+  } catch (err) {
+    if (err instanceof StoaError && !errorsOf(operation).includes(err.code)) {
+      services.log.warn({ operation: operation.name, code: err.code }, 'an operation answered an error its record does not list');
+    }
+    throw err;
+  }
+}
+
+async function run(services: Services, operation: Operation, rawInput: unknown, sender: Sender, schema: z.ZodType): Promise<object> {
   const input = parseInput(schema, rawInput);
   if (operation.access === 'guest') {
     if (operation.limiter) await services.limits.consume(operation.limiter, sender.ip);
@@ -40,7 +53,25 @@ export async function invoke(services: Services, operation: Operation, rawInput:
   if (sender.userId === null) throw new StoaError('unauthorized');
   if (operation.limiter) await services.limits.consume(operation.limiter, sender.userId);
   const user = await sender.account();
+  admit(operation, user);
   return operation.handle({ services, caller: { user, ip: sender.ip } }, input);
+}
+
+interface Gate {
+  admits(user: { role: string }): boolean;
+  /** What everyone else is told. */
+  refusal: string;
+}
+
+/** The platform roles each gated access admits (docs/ARCHITECTURE.md §6); `user` admits every account. */
+const GATES: Partial<Record<Access, Gate>> = {
+  staff: { admits: isPlatformModerator, refusal: 'Only platform moderators and admins may do that.' },
+  admin: { admits: (user) => user.role === 'admin', refusal: 'Only platform admins may do that.' },
+};
+
+function admit(operation: Operation, user: Caller['user']): void {
+  const gate = GATES[operation.access];
+  if (gate && !gate.admits(user)) throw new StoaError('forbidden', gate.refusal);
 }
 
 export interface Outcome {

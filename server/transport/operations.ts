@@ -1,9 +1,11 @@
 /**
- * Every operation of the API, once: its socket event and/or HTTP route, its input schema,
- * its limiter and its handler. Both transports mount from this table and the API documents
- * are generated from it; a new event or endpoint is one entry here, its handler and its test.
+ * Every operation of the API, once, with its whole contract: its socket event and/or HTTP route,
+ * what it takes and answers, the errors it may answer, its limiter, who may call it, and its
+ * handler. Both transports mount from this table, `invoke` checks who may call, the API documents
+ * are generated from it and server/protocol.ts derives the client's event types from it: a new
+ * event or endpoint is one record here, its handler and its test.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import * as accessLog from '../../handlers/access-log';
 import * as accountData from '../../handlers/account-data';
@@ -11,23 +13,26 @@ import * as appeals from '../../handlers/appeals';
 import * as auth from '../../handlers/auth';
 import * as chatList from '../../handlers/chat-list';
 import * as chats from '../../handlers/chats';
-import type { Context, Guest, LimiterName } from '../../handlers/context';
+import type { Caller, Context, Guest, LimiterName } from '../../handlers/context';
+import { ERROR_CODES, type ErrorCode } from '../../handlers/contract/errors';
+import * as schemas from '../../handlers/contract/schemas';
+import * as wire from '../../handlers/contract/wire-schemas';
 import * as messages from '../../handlers/messages';
 import * as moderation from '../../handlers/moderation';
 import * as notices from '../../handlers/notices';
 import * as ops from '../../handlers/ops';
 import * as people from '../../handlers/people';
-import type { ClientEventName, ClientToServerEvents } from '../../handlers/contract/protocol';
 import * as readPositions from '../../handlers/read-positions';
 import * as reports from '../../handlers/reports';
-import * as schemas from '../../handlers/contract/schemas';
 import * as statements from '../../handlers/statements';
 import * as transparency from '../../handlers/transparency';
 import * as userNotes from '../../handlers/user-notes';
 
-type AckArgument<E extends ClientEventName> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
-export type AckResult<E extends ClientEventName> = Omit<Extract<AckArgument<E>, { ok: true }>, 'ok'>;
-type EventInput<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
+/**
+ * Who may call an operation: `guest` anyone, with no token (registering, logging in); `user` a
+ * signed-in account; `staff` platform moderators and admins; `admin` platform admins.
+ */
+export type Access = 'guest' | 'user' | 'staff' | 'admin';
 
 export interface HttpRoute {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -37,183 +42,645 @@ export interface HttpRoute {
   status: 200 | 201 | 204;
   /** Where the other fields come from. */
   from: 'body' | 'query' | 'none';
-  /** When the route reads its input differently (query strings carry numbers as text); same output as `schema`. */
-  schema?: z.ZodType;
+  /** When the route reads its input differently (query strings carry numbers as text); same output as the record's `input`. */
+  input?: z.ZodType;
 }
 
+/** One record, as the transports and the API documents read it. */
 export interface Operation {
   /** Stable name, used as the OpenAPI operationId. */
   name: string;
   summary: string;
-  event?: ClientEventName;
+  event?: string;
   http?: HttpRoute;
-  schema: z.ZodType;
-  /** `guest`: no token (registering, logging in); `user`: a signed-in, unsuspended account. */
-  access: 'guest' | 'user';
+  /** What the client sends; what fails it is `invalid_input` before anything else runs. */
+  input: z.ZodType;
+  /** The ack's fields besides `ok: true`, and the HTTP body (an empty object for a 204). */
+  result: z.ZodType;
+  /** The codes it may answer beyond those every operation like it may (`errorsOf`). */
+  errors: readonly ErrorCode[];
   /**
    * Counted right after validation, before any database read, per user (per address for
    * guests), so that a flood is refused at almost no cost and stores and relays nothing.
    */
   limiter?: LimiterName;
+  /** Checked by `invoke` once the account is read, before the handler runs. */
+  access: Access;
   /** Over HTTP, a suspended account may still call it: to read why, appeal and take its data (due process). */
   allowSuspended?: true;
-  handle(ctx: Context<any>, input: unknown): Promise<object> | object;
+  /** Called for a guest or a signed-in caller, as `access` says; `operation()` has tied each handler to its own schemas. */
+  handle(ctx: Context<Guest | Caller>, input: unknown): Promise<object> | object;
 }
 
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Who a handler is called for: nobody signed in, or a signed-in account. */
+type CallerOf<A extends Access> = A extends 'guest' ? Guest : Caller;
 
-interface Definition<S extends z.ZodType, R, A extends 'guest' | 'user', E extends ClientEventName> {
-  name: string;
-  summary: string;
-  /** The schema must accept exactly what handlers/protocol.ts says the event takes. */
-  event?: E & (Same<EventInput<E>, z.input<S>> extends true ? unknown : never);
-  http?: Omit<HttpRoute, 'schema'> & { schema?: z.ZodType<z.output<S>> };
-  schema: S;
+/** A record as written in the table: the compiler ties its handler to its schemas and its access. */
+interface Definition<I extends z.ZodType, R extends z.ZodType, A extends Access, E extends string> extends Omit<Operation, 'event' | 'http' | 'input' | 'result' | 'access' | 'handle'> {
+  event?: E;
+  http?: HttpRoute & { input?: z.ZodType<z.output<I>> };
+  input: I;
+  result: R;
   access: A;
-  limiter?: LimiterName;
-  allowSuspended?: true;
-  /** An event's handler returns exactly its ack's result. */
-  handle(ctx: Context<A extends 'guest' ? Guest : Context['caller']>, input: z.output<S>): Promise<R> | R;
+  /** Takes what `input` gives, answers what `result` describes. */
+  handle: (ctx: Context<CallerOf<A>>, input: z.output<I>) => Promise<z.output<R>> | z.output<R>;
 }
 
-/** Declares one operation; the compiler ties its schema, its event's contract and its handler together. */
-function operation<S extends z.ZodType, R extends [E] extends [never] ? object : AckResult<E>, A extends 'guest' | 'user' = 'user', E extends ClientEventName = never>(
-  definition: Definition<S, R, A, E>,
-): Operation {
-  return { ...definition, access: definition.access } as unknown as Operation;
+/** A record with its schemas' and event's own types kept, for server/protocol.ts to derive the client's types from. */
+export type Declared<I extends z.ZodType, R extends z.ZodType, E extends string> = Operation & { input: I; result: R } & ([E] extends [never] ? { event?: undefined } : { event: E });
+
+function operation<I extends z.ZodType, R extends z.ZodType, A extends Access, E extends string = never>(definition: Definition<I, R, A, E>): Declared<I, R, E> {
+  // Checked above; the transports call every handler through the same untyped door.
+  return definition as unknown as Declared<I, R, E>;
 }
 
-export const operations: Operation[] = [
-  operation({ name: 'register', summary: 'Create an account and sign in', access: 'guest', schema: schemas.registerInput, limiter: 'registrations', http: { method: 'post', path: '/api/auth/register', status: 201, from: 'body' }, handle: auth.register }),
-  operation({ name: 'login', summary: 'Sign in with a username and password', access: 'guest', schema: schemas.loginInput, http: { method: 'post', path: '/api/auth/login', status: 200, from: 'body' }, handle: auth.login }),
-  operation({ name: 'me', summary: 'The signed-in account', access: 'user', schema: schemas.emptyInput, http: { method: 'get', path: '/api/me', status: 200, from: 'none' }, handle: auth.me }),
-  operation({ name: 'refresh', summary: 'A fresh token for the signed-in account', access: 'user', schema: schemas.emptyInput, http: { method: 'post', path: '/api/auth/refresh', status: 200, from: 'none' }, handle: auth.refresh }),
-  operation({ name: 'logout', summary: 'Revoke every token of the account and close its sockets', access: 'user', schema: schemas.emptyInput, http: { method: 'post', path: '/api/auth/logout', status: 204, from: 'none' }, handle: auth.logout }),
-  operation({ name: 'updateProfile', summary: 'Change my display name; the people I share a chat with hear user:updated', access: 'user', schema: schemas.profileUpdateInput, http: { method: 'patch', path: '/api/me', status: 200, from: 'body' }, handle: people.updateProfile }),
-  operation({ name: 'getUsers', summary: 'Public profiles of people I share a chat with (staff: anyone); other ids are left out', access: 'user', event: 'users:get', schema: schemas.usersGetInput, handle: people.getUsers }),
-  operation({ name: 'getUser', summary: 'A public profile of someone I share a chat with (staff: anyone)', access: 'user', schema: schemas.userIdInput, http: { method: 'get', path: '/api/users/:userId', status: 200, from: 'none' }, handle: people.getUser }),
-  operation({ name: 'setRole', summary: "Change a user's platform role (platform admins)", access: 'user', schema: schemas.setRoleInput, http: { method: 'put', path: '/api/users/:userId/role', status: 200, from: 'body' }, handle: auth.setRole }),
+/** Every code an operation may answer, in the catalogue's order: its own, and those that come with its access and limiter. */
+export function errorsOf(operation: Operation): ErrorCode[] {
+  const signedIn = operation.access !== 'guest';
+  const answers = new Set<ErrorCode>(['invalid_input', 'internal', ...operation.errors]);
+  if (signedIn) answers.add('unauthorized');
+  if (signedIn && !operation.allowSuspended) answers.add('suspended');
+  if (operation.access === 'staff' || operation.access === 'admin') answers.add('forbidden');
+  if (operation.limiter) answers.add('rate_limited');
+  return ERROR_CODES.filter((code) => answers.has(code));
+}
 
-  operation({ name: 'createChat', summary: 'Create a group or channel; the caller owns it', access: 'user', event: 'chat:create', schema: schemas.chatCreateInput, limiter: 'chat_creations', handle: chats.createChat }),
-  operation({ name: 'joinChat', summary: 'Join a public chat, or a private one by invite code', access: 'user', event: 'chat:join', schema: schemas.chatJoinInput, limiter: 'joins', handle: chats.joinChat }),
-  operation({ name: 'leaveChat', summary: 'Leave a chat', access: 'user', event: 'chat:leave', schema: schemas.chatIdInput, handle: chats.leaveChat }),
-  operation({ name: 'listChats', summary: 'My chats, newest first, each with its latest message, my read position and my standing', access: 'user', event: 'chat:list', schema: schemas.chatListInput, handle: chatList.listChats }),
-  operation({ name: 'searchChats', summary: 'Public chats by title word or prefix, with member counts', access: 'user', event: 'chat:search', schema: schemas.chatSearchInput, limiter: 'history', handle: chatList.searchChats }),
-  operation({ name: 'markRead', summary: 'Move my read position in a chat forward (never back)', access: 'user', event: 'chat:read', schema: schemas.chatReadInput, handle: readPositions.markRead }),
-  operation({ name: 'inviteToChat', summary: "A chat's invite code (chat admins)", access: 'user', event: 'chat:invite', schema: schemas.chatIdInput, handle: chats.inviteToChat }),
-  operation({ name: 'updateChat', summary: "Change a chat's title, description or slow mode (chat admins)", access: 'user', event: 'chat:update', schema: schemas.chatUpdateInput, handle: chats.updateChat }),
-  operation({ name: 'promoteMember', summary: "Change a member's chat role (owner)", access: 'user', event: 'chat:promote', schema: schemas.chatPromoteInput, handle: chats.promoteMember }),
+/** An ack with nothing but `ok: true`; over HTTP, a 204. */
+const nothing = z.object({});
+const anAction = z.object({ action: wire.actionView });
+const aChat = z.object({ chat: wire.chatView });
+const aMessage = z.object({ message: wire.messageView });
+const anAppeal = z.object({ appeal: wire.appealView });
 
-  operation({ name: 'startTyping', summary: 'Tell a group that I am typing', access: 'user', event: 'typing:start', schema: schemas.chatIdInput, limiter: 'typing', handle: chats.startTyping }),
-  operation({ name: 'sendMessage', summary: 'Send a message (idempotent on clientMsgId)', access: 'user', event: 'message:send', schema: schemas.messageSendInput, limiter: 'messages', handle: messages.sendMessage }),
+export const operations = [
+  operation({
+    name: 'register',
+    summary: 'Create an account and sign in',
+    http: { method: 'post', path: '/api/auth/register', status: 201, from: 'body' },
+    input: schemas.registerInput,
+    result: wire.session,
+    errors: ['conflict'],
+    limiter: 'registrations',
+    access: 'guest',
+    handle: auth.register,
+  }),
+  operation({
+    name: 'login',
+    summary: 'Sign in with a username and password',
+    http: { method: 'post', path: '/api/auth/login', status: 200, from: 'body' },
+    input: schemas.loginInput,
+    result: wire.session,
+    // Logins have limits of their own: failures per username and address, and per address.
+    errors: ['unauthorized', 'suspended', 'rate_limited'],
+    access: 'guest',
+    handle: auth.login,
+  }),
+  operation({
+    name: 'me',
+    summary: 'The signed-in account',
+    http: { method: 'get', path: '/api/me', status: 200, from: 'none' },
+    input: schemas.emptyInput,
+    result: z.object({ user: wire.userView }),
+    errors: [],
+    access: 'user',
+    handle: auth.me,
+  }),
+  operation({
+    name: 'refresh',
+    summary: 'A fresh token for the signed-in account',
+    http: { method: 'post', path: '/api/auth/refresh', status: 200, from: 'none' },
+    input: schemas.emptyInput,
+    result: z.object({ token: z.string() }),
+    errors: [],
+    access: 'user',
+    handle: auth.refresh,
+  }),
+  operation({
+    name: 'logout',
+    summary: 'Revoke every token of the account and close its sockets',
+    http: { method: 'post', path: '/api/auth/logout', status: 204, from: 'none' },
+    input: schemas.emptyInput,
+    result: nothing,
+    errors: [],
+    access: 'user',
+    handle: auth.logout,
+  }),
+  operation({
+    name: 'updateProfile',
+    summary: 'Change my display name; the people I share a chat with hear user:updated',
+    http: { method: 'patch', path: '/api/me', status: 200, from: 'body' },
+    input: schemas.profileUpdateInput,
+    result: z.object({ user: wire.userView }),
+    errors: [],
+    access: 'user',
+    handle: people.updateProfile,
+  }),
+  operation({
+    name: 'getUsers',
+    summary: 'Public profiles of people I share a chat with (staff: anyone), in the order asked; other ids are left out',
+    event: 'users:get',
+    input: schemas.usersGetInput,
+    result: z.object({ users: z.array(wire.publicUserView) }),
+    errors: [],
+    access: 'user',
+    handle: people.getUsers,
+  }),
+  operation({
+    name: 'getUser',
+    summary: 'A public profile of someone I share a chat with (staff: anyone)',
+    http: { method: 'get', path: '/api/users/:userId', status: 200, from: 'none' },
+    input: schemas.userIdInput,
+    result: z.object({ user: wire.publicUserView }),
+    errors: ['not_found'],
+    access: 'user',
+    handle: people.getUser,
+  }),
+  operation({
+    name: 'setRole',
+    summary: "Change a user's platform role",
+    http: { method: 'put', path: '/api/users/:userId/role', status: 200, from: 'body' },
+    input: schemas.setRoleInput,
+    result: z.object({ user: wire.userView }),
+    errors: ['not_found'],
+    access: 'admin',
+    handle: auth.setRole,
+  }),
+
+  operation({
+    name: 'createChat',
+    summary: 'Create a group or channel; the caller owns it',
+    event: 'chat:create',
+    input: schemas.chatCreateInput,
+    result: aChat,
+    errors: [],
+    limiter: 'chat_creations',
+    access: 'user',
+    handle: chats.createChat,
+  }),
+  operation({
+    name: 'getChat',
+    summary: 'A chat I may see (a private one: its members, banned members and staff), with its member count and my role',
+    event: 'chat:get',
+    input: schemas.chatIdInput,
+    result: aChat,
+    errors: ['not_found'],
+    limiter: 'history',
+    access: 'user',
+    handle: chats.getChat,
+  }),
+  operation({
+    name: 'joinChat',
+    summary: 'Join a public chat, or a private one by invite code',
+    event: 'chat:join',
+    input: schemas.chatJoinInput,
+    result: z.object({ chat: wire.chatView, membership: wire.membershipView }),
+    errors: ['not_found', 'forbidden', 'banned'],
+    limiter: 'joins',
+    access: 'user',
+    handle: chats.joinChat,
+  }),
+  operation({
+    name: 'leaveChat',
+    summary: 'Leave a chat (an owner hands ownership over first)',
+    event: 'chat:leave',
+    input: schemas.chatIdInput,
+    result: nothing,
+    errors: ['not_found', 'forbidden', 'banned'],
+    access: 'user',
+    handle: chats.leaveChat,
+  }),
+  operation({
+    name: 'listChats',
+    summary: 'My chats, newest first (at most 100 a page), each with its latest message, my read position and my standing',
+    event: 'chat:list',
+    input: schemas.chatListInput,
+    result: z.object({ chats: z.array(wire.chatListEntry), hasMore: z.boolean() }),
+    errors: [],
+    access: 'user',
+    handle: chatList.listChats,
+  }),
+  operation({
+    name: 'searchChats',
+    summary: 'Public chats with a title word starting with each word of q, newest first, with member counts',
+    event: 'chat:search',
+    input: schemas.chatSearchInput,
+    result: z.object({ chats: z.array(wire.chatView), hasMore: z.boolean() }),
+    errors: [],
+    limiter: 'history',
+    access: 'user',
+    handle: chatList.searchChats,
+  }),
+  operation({
+    name: 'markRead',
+    summary: 'Move my read position in a chat forward; a lower seq changes nothing and acks the stored one',
+    event: 'chat:read',
+    input: schemas.chatReadInput,
+    result: z.object({ chatId: z.string(), seq: z.number() }),
+    errors: ['not_found', 'forbidden', 'banned'],
+    access: 'user',
+    handle: readPositions.markRead,
+  }),
+  operation({
+    name: 'inviteToChat',
+    summary: "A chat's invite code (chat admins)",
+    event: 'chat:invite',
+    input: schemas.chatIdInput,
+    result: z.object({ inviteCode: z.string() }),
+    errors: ['not_found', 'forbidden', 'banned'],
+    access: 'user',
+    handle: chats.inviteToChat,
+  }),
+  operation({
+    name: 'updateChat',
+    summary: "Change a chat's title, description or slow mode (chat admins)",
+    event: 'chat:update',
+    input: schemas.chatUpdateInput,
+    result: aChat,
+    errors: ['not_found', 'forbidden', 'banned'],
+    access: 'user',
+    handle: chats.updateChat,
+  }),
+  operation({
+    name: 'promoteMember',
+    summary: "Change a member's chat role, or hand ownership over (owner)",
+    event: 'chat:promote',
+    input: schemas.chatPromoteInput,
+    result: z.object({ membership: wire.membershipView }),
+    errors: ['not_found', 'forbidden', 'banned'],
+    access: 'user',
+    handle: chats.promoteMember,
+  }),
+
+  operation({
+    name: 'startTyping',
+    summary: 'Tell a group that I am typing',
+    event: 'typing:start',
+    input: schemas.chatIdInput,
+    result: nothing,
+    errors: ['not_found', 'forbidden', 'banned', 'muted'],
+    limiter: 'typing',
+    access: 'user',
+    handle: chats.startTyping,
+  }),
+  operation({
+    name: 'sendMessage',
+    summary: 'Send a message (idempotent on clientMsgId)',
+    event: 'message:send',
+    input: schemas.messageSendInput,
+    result: aMessage,
+    errors: ['not_found', 'forbidden', 'banned', 'muted', 'slow_mode'],
+    limiter: 'messages',
+    access: 'user',
+    handle: messages.sendMessage,
+  }),
   operation({
     name: 'messageHistory',
-    summary: "A page of a chat's messages, in ascending seq",
-    access: 'user',
+    summary: "A page of a chat's messages, in ascending seq; deleted and hidden ones as tombstones, so pages are gap-free",
     event: 'message:history',
-    schema: schemas.messageHistoryInput,
+    http: { method: 'get', path: '/api/chats/:chatId/messages', status: 200, from: 'query', input: schemas.messageHistoryQuery },
+    input: schemas.messageHistoryInput,
+    result: z.object({ messages: z.array(wire.historyEntry), hasMore: z.boolean() }),
+    errors: ['not_found', 'forbidden', 'banned'],
     limiter: 'history',
-    http: { method: 'get', path: '/api/chats/:chatId/messages', status: 200, from: 'query', schema: schemas.messageHistoryQuery },
+    access: 'user',
     // Platform moderators' reads of hidden messages and of private chats they are not in are audited.
     handle: accessLog.auditedHistory,
   }),
-  operation({ name: 'editMessage', summary: 'Edit my own message within the edit window', access: 'user', event: 'message:edit', schema: schemas.messageEditInput, limiter: 'messages', handle: messages.editMessage }),
-  operation({ name: 'readCount', summary: 'In a group, how many members have read up to a seq', access: 'user', event: 'message:reads', schema: schemas.messageReadsInput, handle: readPositions.readCount }),
-  operation({ name: 'deleteMessage', summary: 'Delete my own message', access: 'user', event: 'message:delete', schema: schemas.messageIdInput, handle: messages.deleteMessage }),
+  operation({
+    name: 'editMessage',
+    summary: 'Edit my own message within the edit window',
+    event: 'message:edit',
+    input: schemas.messageEditInput,
+    result: aMessage,
+    errors: ['not_found', 'forbidden', 'banned', 'muted'],
+    limiter: 'messages',
+    access: 'user',
+    handle: messages.editMessage,
+  }),
+  operation({
+    name: 'readCount',
+    summary: 'In a group, how many members have read up to a seq',
+    event: 'message:reads',
+    input: schemas.messageReadsInput,
+    result: z.object({ count: z.number() }),
+    errors: ['not_found', 'forbidden', 'banned'],
+    access: 'user',
+    handle: readPositions.readCount,
+  }),
+  operation({
+    name: 'deleteMessage',
+    summary: 'Delete my own message',
+    event: 'message:delete',
+    input: schemas.messageIdInput,
+    result: nothing,
+    errors: ['not_found', 'forbidden', 'banned'],
+    access: 'user',
+    handle: messages.deleteMessage,
+  }),
 
-  operation({ name: 'createReport', summary: 'Report a message, a user or a chat', access: 'user', event: 'report:create', schema: schemas.reportCreateInput, limiter: 'reports', handle: reports.createReport }),
+  operation({
+    name: 'createReport',
+    summary: 'Report a message, a user or a chat',
+    event: 'report:create',
+    input: schemas.reportCreateInput,
+    result: z.object({ report: wire.reportView }),
+    errors: ['not_found', 'conflict'],
+    limiter: 'reports',
+    access: 'user',
+    handle: reports.createReport,
+  }),
   operation({
     name: 'listCases',
-    summary: 'The moderation queue, as the caller may see it',
-    access: 'user',
+    summary: 'The moderation queue, as the caller may see it (chat admins: the cases of their chats)',
     event: 'mod:cases',
-    schema: schemas.caseListInput,
+    http: { method: 'get', path: '/api/moderation/cases', status: 200, from: 'query', input: schemas.caseListQuery },
+    input: schemas.caseListInput,
+    result: z.object({ cases: z.array(wire.caseView) }),
+    errors: ['not_found', 'forbidden'],
     limiter: 'moderation_reads',
-    http: { method: 'get', path: '/api/moderation/cases', status: 200, from: 'query', schema: schemas.caseListQuery },
+    access: 'user',
     handle: reports.listCases,
   }),
   operation({
     name: 'getCase',
     summary: 'One case with its reports and its target as it is now',
-    access: 'user',
     event: 'mod:case',
-    schema: schemas.caseIdInput,
-    limiter: 'moderation_reads',
     http: { method: 'get', path: '/api/moderation/cases/:caseId', status: 200, from: 'none' },
+    input: schemas.caseIdInput,
+    result: z.object({
+      case: wire.caseView,
+      reports: z.array(wire.reportView),
+      target: wire.caseTarget,
+      notes: z.array(wire.userNoteView).optional().describe('Platform moderators only: the notes on the account the case is about.'),
+    }),
+    errors: ['not_found', 'forbidden'],
+    limiter: 'moderation_reads',
+    access: 'user',
     handle: reports.getCase,
   }),
 
-  operation({ name: 'hideMessage', summary: 'Hide a message from members', access: 'user', event: 'mod:hide', schema: schemas.hideInput, handle: moderation.hideMessage }),
-  operation({ name: 'unhideMessage', summary: 'Show a hidden message again', access: 'user', event: 'mod:unhide', schema: schemas.hideInput, handle: moderation.unhideMessage }),
-  operation({ name: 'banMember', summary: 'Ban a member from a chat; without chatId, suspend the account', access: 'user', event: 'mod:ban', schema: schemas.banInput, handle: moderation.banMember }),
-  operation({ name: 'unbanMember', summary: 'Lift a ban; without chatId, lift a suspension', access: 'user', event: 'mod:unban', schema: schemas.unbanInput, handle: moderation.unbanMember }),
-  operation({ name: 'muteMember', summary: 'Mute a member in a chat (until lifted without durationSec)', access: 'user', event: 'mod:mute', schema: schemas.muteInput, handle: moderation.muteMember }),
-  operation({ name: 'unmuteMember', summary: 'Lift a mute', access: 'user', event: 'mod:unmute', schema: schemas.unmuteInput, handle: moderation.unmuteMember }),
-  operation({ name: 'dismissCase', summary: 'Close a case with no action', access: 'user', event: 'mod:dismiss', schema: schemas.dismissInput, handle: moderation.dismissCase }),
-  operation({ name: 'takeAction', summary: 'Any moderation action, by type (the mod:* events over HTTP)', access: 'user', schema: schemas.moderationActionInput, http: { method: 'post', path: '/api/moderation/actions', status: 201, from: 'body' }, handle: moderation.takeAction }),
+  // Moderation: chat admins in their chats and platform staff; `can` decides on the target (docs/ARCHITECTURE.md §6).
+  operation({
+    name: 'hideMessage',
+    summary: 'Hide a message from members',
+    event: 'mod:hide',
+    input: schemas.hideInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden'],
+    access: 'user',
+    handle: moderation.hideMessage,
+  }),
+  operation({
+    name: 'unhideMessage',
+    summary: 'Show a hidden message again',
+    event: 'mod:unhide',
+    input: schemas.hideInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden', 'conflict'],
+    access: 'user',
+    handle: moderation.unhideMessage,
+  }),
+  operation({
+    name: 'banMember',
+    summary: 'Ban a member from a chat; without chatId, suspend the account (platform staff)',
+    event: 'mod:ban',
+    input: schemas.banInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden'],
+    access: 'user',
+    handle: moderation.banMember,
+  }),
+  operation({
+    name: 'unbanMember',
+    summary: 'Lift a ban; without chatId, lift a suspension (platform staff)',
+    event: 'mod:unban',
+    input: schemas.unbanInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden', 'conflict'],
+    access: 'user',
+    handle: moderation.unbanMember,
+  }),
+  operation({
+    name: 'muteMember',
+    summary: 'Mute a member in a chat (until mod:unmute without durationSec)',
+    event: 'mod:mute',
+    input: schemas.muteInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden'],
+    access: 'user',
+    handle: moderation.muteMember,
+  }),
+  operation({
+    name: 'unmuteMember',
+    summary: 'Lift a mute',
+    event: 'mod:unmute',
+    input: schemas.unmuteInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden', 'conflict'],
+    access: 'user',
+    handle: moderation.unmuteMember,
+  }),
+  operation({
+    name: 'dismissCase',
+    summary: 'Close a case with no action',
+    event: 'mod:dismiss',
+    input: schemas.dismissInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden'],
+    access: 'user',
+    handle: moderation.dismissCase,
+  }),
+  operation({
+    name: 'takeAction',
+    summary: 'Any moderation action, by type (the mod:* events over HTTP)',
+    http: { method: 'post', path: '/api/moderation/actions', status: 201, from: 'body' },
+    input: schemas.moderationActionInput,
+    result: anAction,
+    errors: ['not_found', 'forbidden', 'conflict'],
+    access: 'user',
+    handle: moderation.takeAction,
+  }),
   operation({
     name: 'moderationLog',
-    summary: 'The audit log, newest first, as the caller may see it',
-    access: 'user',
+    summary: 'The audit log, newest first, as the caller may see it (chat admins: their chats, without who acted)',
     event: 'mod:log',
-    schema: schemas.logInput,
+    http: { method: 'get', path: '/api/moderation/log', status: 200, from: 'query', input: schemas.logQuery },
+    input: schemas.logInput,
+    result: z.object({ actions: z.array(wire.actionView) }),
+    errors: ['forbidden'],
     limiter: 'moderation_reads',
-    http: { method: 'get', path: '/api/moderation/log', status: 200, from: 'query', schema: schemas.logQuery },
+    access: 'user',
     handle: moderation.moderationLog,
   }),
 
-  operation({ name: 'rateLimits', summary: 'Limiter settings, refusals and blocked keys (platform admins)', access: 'user', schema: schemas.emptyInput, http: { method: 'get', path: '/api/ops/rate-limits', status: 200, from: 'none' }, handle: ops.rateLimitView }),
+  operation({
+    name: 'rateLimits',
+    summary: 'Limiter settings, refusals and blocked keys',
+    http: { method: 'get', path: '/api/ops/rate-limits', status: 200, from: 'none' },
+    input: schemas.emptyInput,
+    result: z.object({ limiters: z.array(wire.limiterView) }),
+    errors: [],
+    access: 'admin',
+    handle: ops.rateLimitView,
+  }),
 
   // Due process (docs/ARCHITECTURE.md §9): statements of reasons, my reports, appeals, my data, transparency, audited access.
   operation({
-    name: 'listNotices', allowSuspended: true,
+    name: 'listNotices',
     summary: 'My statements of reasons, newest first',
-    access: 'user',
     event: 'notices:list',
-    schema: schemas.noticeListInput,
-    http: { method: 'get', path: '/api/me/notices', status: 200, from: 'query', schema: schemas.noticeListQuery },
+    http: { method: 'get', path: '/api/me/notices', status: 200, from: 'query', input: schemas.noticeListQuery },
+    input: schemas.noticeListInput,
+    result: z.object({ notices: z.array(wire.noticeView), hasMore: z.boolean() }),
+    errors: [],
+    access: 'user',
+    allowSuspended: true,
     handle: notices.listNotices,
   }),
-  operation({ name: 'markNoticesRead', summary: 'Mark my statements of reasons read', access: 'user', event: 'notices:read', schema: schemas.noticeReadInput, http: { method: 'post', path: '/api/me/notices/read', status: 200, from: 'body' }, handle: notices.markNoticesRead }),
+  operation({
+    name: 'markNoticesRead',
+    summary: 'Mark my statements of reasons read; ids not mine or already read are left alone',
+    event: 'notices:read',
+    http: { method: 'post', path: '/api/me/notices/read', status: 200, from: 'body' },
+    input: schemas.noticeReadInput,
+    result: z.object({ read: z.number().describe('How many were unread.') }),
+    errors: [],
+    access: 'user',
+    handle: notices.markNoticesRead,
+  }),
   operation({
     name: 'myReports',
-    summary: 'The reports I filed, with their outcome',
-    access: 'user',
+    summary: 'The reports I filed, newest first, with their outcome',
     event: 'reports:mine',
-    schema: schemas.myReportsInput,
-    http: { method: 'get', path: '/api/me/reports', status: 200, from: 'query', schema: schemas.myReportsQuery },
+    http: { method: 'get', path: '/api/me/reports', status: 200, from: 'query', input: schemas.myReportsQuery },
+    input: schemas.myReportsInput,
+    result: z.object({ reports: z.array(wire.reportView), hasMore: z.boolean() }),
+    errors: [],
+    access: 'user',
     handle: accountData.myReports,
   }),
-  operation({ name: 'createAppeal', allowSuspended: true, summary: 'Appeal an action taken against me, once, within APPEAL_WINDOW', access: 'user', event: 'appeal:create', schema: schemas.appealCreateInput, limiter: 'reports', http: { method: 'post', path: '/api/appeals', status: 201, from: 'body' }, handle: appeals.createAppeal }),
+  operation({
+    name: 'createAppeal',
+    summary: 'Appeal an action taken against me, once, within APPEAL_WINDOW',
+    event: 'appeal:create',
+    http: { method: 'post', path: '/api/appeals', status: 201, from: 'body' },
+    input: schemas.appealCreateInput,
+    result: anAppeal,
+    errors: ['not_found', 'forbidden', 'conflict'],
+    limiter: 'reports',
+    access: 'user',
+    allowSuspended: true,
+    handle: appeals.createAppeal,
+  }),
   operation({
     name: 'listAppeals',
-    summary: 'Appeals to decide (platform moderators; none on their own actions)',
-    access: 'user',
+    summary: 'Appeals to decide, oldest first, each with the action appealed; none on my own actions, nor my own appeals',
     event: 'mod:appeals',
-    schema: schemas.appealListInput,
+    http: { method: 'get', path: '/api/moderation/appeals', status: 200, from: 'query', input: schemas.appealListQuery },
+    input: schemas.appealListInput,
+    result: z.object({ appeals: z.array(wire.appealView) }),
+    errors: [],
     limiter: 'moderation_reads',
-    http: { method: 'get', path: '/api/moderation/appeals', status: 200, from: 'query', schema: schemas.appealListQuery },
+    access: 'staff',
     handle: appeals.listAppeals,
   }),
   operation({
     name: 'getAppeal',
-    summary: 'One appeal to decide, with what the action appealed acted on as it is now (platform moderators other than the one who acted)',
-    access: 'user',
+    summary: 'One appeal to decide, with what the action appealed acted on as it is now (not for the one who acted); audited',
     event: 'mod:appeal-get',
-    schema: schemas.appealIdInput,
-    limiter: 'moderation_reads',
     http: { method: 'get', path: '/api/moderation/appeals/:appealId', status: 200, from: 'none' },
+    input: schemas.appealIdInput,
+    result: z.object({ appeal: wire.appealView, target: wire.caseTarget }),
+    errors: ['not_found', 'forbidden'],
+    limiter: 'moderation_reads',
+    access: 'staff',
     handle: appeals.getAppeal,
   }),
-  operation({ name: 'decideAppeal', summary: 'Uphold or reverse an appeal (platform moderators other than the one who acted)', access: 'user', event: 'mod:appeal-decide', schema: schemas.appealDecideInput, http: { method: 'post', path: '/api/moderation/appeals/:appealId/decision', status: 200, from: 'body' }, handle: appeals.decideAppeal }),
-  operation({ name: 'exportMyData', allowSuspended: true, summary: 'Everything stored about me, as JSON', access: 'user', schema: schemas.emptyInput, limiter: 'moderation_reads', http: { method: 'get', path: '/api/me/export', status: 200, from: 'none' }, handle: accountData.exportMyData }),
-  operation({ name: 'deleteAccount', summary: 'Delete my account (my messages stay, by "Deleted account")', access: 'user', schema: schemas.emptyInput, http: { method: 'delete', path: '/api/me', status: 204, from: 'none' }, handle: accountData.deleteAccount }),
-  operation({ name: 'transparencyReport', summary: 'Reports, actions, time to action and appeals over a period of at most a year (platform admins)', access: 'user', schema: schemas.transparencyQuery, http: { method: 'get', path: '/api/transparency', status: 200, from: 'query' }, handle: transparency.transparencyReport }),
-  operation({ name: 'exportStatements', summary: 'Statements of reasons in the EU transparency database schema, without personal data, over at most a year (platform admins)', access: 'user', schema: schemas.transparencyQuery, http: { method: 'get', path: '/api/transparency/statements', status: 200, from: 'query' }, handle: statements.exportStatements }),
-  operation({ name: 'addUserNote', summary: 'A private note on an account (platform moderators)', access: 'user', event: 'mod:note-add', schema: schemas.noteAddInput, handle: userNotes.addNote }),
-  operation({ name: 'userNotes', summary: 'The private notes on an account, newest first; audited (platform moderators)', access: 'user', event: 'mod:notes', schema: schemas.userIdInput, limiter: 'moderation_reads', handle: userNotes.listNotes }),
-  operation({ name: 'accessLog', summary: 'Who read hidden content, private chats or case evidence (platform admins)', access: 'user', schema: schemas.accessLogQuery, http: { method: 'get', path: '/api/moderation/access-log', status: 200, from: 'query' }, handle: accessLog.listAccessLog }),
-];
+  operation({
+    name: 'decideAppeal',
+    summary: 'Uphold or reverse an appeal (not for the one who acted)',
+    event: 'mod:appeal-decide',
+    http: { method: 'post', path: '/api/moderation/appeals/:appealId/decision', status: 200, from: 'body' },
+    input: schemas.appealDecideInput,
+    result: anAppeal,
+    errors: ['not_found', 'forbidden', 'conflict'],
+    access: 'staff',
+    handle: appeals.decideAppeal,
+  }),
+  operation({
+    name: 'exportMyData',
+    summary: 'Everything stored about me, as JSON',
+    http: { method: 'get', path: '/api/me/export', status: 200, from: 'none' },
+    input: schemas.emptyInput,
+    result: wire.accountExport,
+    errors: [],
+    limiter: 'moderation_reads',
+    access: 'user',
+    allowSuspended: true,
+    handle: accountData.exportMyData,
+  }),
+  operation({
+    name: 'deleteAccount',
+    summary: 'Delete my account (my messages stay, by "Deleted account"); refused while I own a chat',
+    http: { method: 'delete', path: '/api/me', status: 204, from: 'none' },
+    input: schemas.emptyInput,
+    result: nothing,
+    errors: ['conflict'],
+    access: 'user',
+    handle: accountData.deleteAccount,
+  }),
+  operation({
+    name: 'transparencyReport',
+    summary: 'Reports, actions, time to action and appeals over a period of at most a year',
+    http: { method: 'get', path: '/api/transparency', status: 200, from: 'query' },
+    input: schemas.transparencyQuery,
+    result: wire.transparencyReport,
+    errors: [],
+    access: 'admin',
+    handle: transparency.transparencyReport,
+  }),
+  operation({
+    name: 'exportStatements',
+    summary: 'Statements of reasons in the EU transparency database schema, without personal data, over at most a year',
+    http: { method: 'get', path: '/api/transparency/statements', status: 200, from: 'query' },
+    input: schemas.transparencyQuery,
+    result: z.object({ from: z.string(), to: z.string(), statements: z.array(wire.statement) }),
+    errors: [],
+    access: 'admin',
+    handle: statements.exportStatements,
+  }),
+  operation({
+    name: 'addUserNote',
+    summary: 'A private note on an account',
+    event: 'mod:note-add',
+    input: schemas.noteAddInput,
+    result: z.object({ note: wire.userNoteView }),
+    errors: ['not_found'],
+    access: 'staff',
+    handle: userNotes.addNote,
+  }),
+  operation({
+    name: 'userNotes',
+    summary: 'The private notes on an account, newest first; each read is audited',
+    event: 'mod:notes',
+    input: schemas.userIdInput,
+    result: z.object({ notes: z.array(wire.userNoteView) }),
+    errors: ['not_found'],
+    limiter: 'moderation_reads',
+    access: 'staff',
+    handle: userNotes.listNotes,
+  }),
+  operation({
+    name: 'accessLog',
+    summary: 'Who read hidden content, private chats, case evidence or notes on accounts, newest first',
+    http: { method: 'get', path: '/api/moderation/access-log', status: 200, from: 'query' },
+    input: schemas.accessLogQuery,
+    result: z.object({ entries: z.array(wire.accessEntryView) }),
+    errors: [],
+    access: 'admin',
+    handle: accessLog.listAccessLog,
+  }),
+] as const;
 
 /** The operations with a socket event, by event name. */
-export const socketOperations = new Map(operations.flatMap((op) => (op.event ? [[op.event as string, op] as const] : [])));
+export const socketOperations = new Map<string, Operation>(operations.flatMap((op) => (op.event ? [[op.event, op] as const] : [])));

@@ -7,7 +7,7 @@ import { unreadNotices } from '../../handlers/notices';
 import { forgetAuthorization } from '../../handlers/store/authorization-cache';
 import type { Limits, Realtime, Services } from '../../handlers/context';
 import { StoaError, toStoaError, type ErrorCode } from '../../handlers/contract/errors';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../handlers/contract/protocol';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol';
 import { clientAddress, type TrustProxy } from './client-address';
 import type { Config } from '../config';
 import { budgetedParser, OVER_BUDGET_EVENT, type OverBudget } from './event-budget';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 import { Server } from 'socket.io';
 
-import { rooms, type ClientToServerEvents, type MessageView, type ServerToClientEvents } from '../../handlers/contract/protocol';
+import { rooms, type ClientToServerEvents, type MessageView, type ServerToClientEvents } from '../../server/protocol';
 
 export interface Relay {
   url: string;

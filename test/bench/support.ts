@@ -11,7 +11,7 @@ import mongoose from 'mongoose';
 import pino from 'pino';
 import { io as connectClient, type Socket } from 'socket.io-client';
 
-import type { ClientToServerEvents, ServerToClientEvents } from '../../handlers/contract/protocol';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../server/protocol';
 import { createStoa, type Stoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { connectDatabase } from '../../handlers/store/connection';

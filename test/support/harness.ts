@@ -9,7 +9,7 @@ import mongoose from 'mongoose';
 import type { Browser, Page } from 'playwright-core';
 import { io as connectClient, type Socket } from 'socket.io-client';
 
-import type { ClientEventName, ClientToServerEvents, ServerEventName, ServerEventPayload, ServerToClientEvents } from '../../handlers/contract/protocol';
+import type { ClientEventName, ClientToServerEvents, ServerEventName, ServerEventPayload, ServerToClientEvents } from '../../server/protocol';
 import { createStoa, type Stoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { connectDatabase } from '../../handlers/store/connection';
