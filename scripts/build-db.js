@@ -42,7 +42,7 @@ console.log(`stoa: embedded database built at ${output.startsWith(root + path.se
 if (runTests) {
   // FerretDB's own tests refuse to start without the version file its release build generates.
   fs.writeFileSync(path.join(sourceDir, 'build', 'version', 'version.txt'), `${version()}\n`);
-  const patched = ['internal/backends/sqlite/...', 'internal/handler/sjson/...', 'internal/handler/common/...', 'internal/util/resource/...'];
+  const patched = ['internal/backends/sqlite/...', 'internal/handler', 'internal/handler/sjson/...', 'internal/handler/common/...', 'internal/util/resource/...'];
   run('go', ['test', `-modfile=${modFile}`, '-count=1', ...patched.map((pkg) => `${FERRETDB}/${pkg}`)], 'testing the patched FerretDB');
 }
 
