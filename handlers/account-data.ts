@@ -20,6 +20,7 @@ import type { Context, Services } from './context';
 import { toAppealView, toNoticeView } from './due-process-views';
 import { StoaError } from './contract/errors';
 import { rooms, type AppealView, type MembershipView, type MessageView, type NoticeView, type ReportView, type UserView } from './contract/protocol';
+import { memberNews } from './member-news';
 import { toMembershipView, toMessageView, toReportView, toUserView } from './views';
 
 /** The reports I filed, newest first; their `status` is the outcome. No other reporter, no evidence. */
@@ -100,11 +101,13 @@ export async function deleteAccount({ services, caller }: Context): Promise<Reco
 async function finishDeletion(services: Services, userId: Id): Promise<void> {
   const id = userId.toString();
   await services.realtime.disconnect(rooms.user(id));
-  const active = await memberships.activeChatIds(userId);
-  if (active.length > 0) {
-    await memberships.leaveEvery(userId);
-    await services.realtime.invalidate(active.map((chatId) => cacheKeys.membership(chatId.toString(), id)));
-    for (const chatId of await chats.groupIdsAmong(active)) services.realtime.emit(rooms.chat(chatId), 'member:left', { chatId, userId: id });
+  const left = await memberships.leaveEvery(userId);
+  if (left.length > 0) {
+    await services.realtime.invalidate(left.map(({ chatId }) => cacheKeys.membership(chatId.toString(), id)));
+    const groups = new Set(await chats.groupIdsAmong(left.map(({ chatId }) => chatId)));
+    for (const { chatId, memberCount } of left) {
+      if (groups.has(chatId.toString())) await memberNews(services, { id: chatId.toString(), type: 'group' }, 'member:left', id, memberCount);
+    }
   }
   await notices.eraseAllOf(userId);
   await users.deletionFinished(userId);

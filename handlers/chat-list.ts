@@ -21,7 +21,7 @@ export async function listChats({ caller }: Context, input: { before?: string | 
   const mine = found.slice(0, limit);
   const chatIds = mine.map((m) => m.chatId);
 
-  const [listed, counts, latest] = await Promise.all([chats.byIds(chatIds), memberships.memberCounts(chatIds), Promise.all(chatIds.map((chatId) => messages.latest(chatId)))]);
+  const [listed, latest] = await Promise.all([chats.byIds(chatIds), Promise.all(chatIds.map((chatId) => messages.latest(chatId)))]);
   const chatById = new Map(listed.map((chat) => [chat.id as string, chat]));
   const moderator = isPlatformModerator(caller.user);
   const entries = mine.flatMap((m, i): ChatListEntry[] => {
@@ -33,7 +33,7 @@ export async function listChats({ caller }: Context, input: { before?: string | 
     const muted = isMuted(m);
     return [
       {
-        ...toChatView(chat, counts.get(chat.id) ?? 0, m.role),
+        ...toChatView(chat, m.role),
         role: m.role,
         lastSeq,
         lastMessage: last && toHistoryEntry(last, moderator),
@@ -52,6 +52,5 @@ export async function searchChats(_ctx: Context, input: { q: string; limit?: num
   const limit = input.limit ?? 20;
   const found = await chats.searchPublic(input.q, input.before, limit + 1);
   const page = found.slice(0, limit);
-  const counts = await memberships.memberCounts(page.map((chat) => chat._id));
-  return { chats: page.map((chat) => toChatView(chat, counts.get(chat.id) ?? 0)), hasMore: found.length > limit };
+  return { chats: page.map((chat) => toChatView(chat)), hasMore: found.length > limit };
 }

@@ -9,6 +9,7 @@ import type { Caller, Context } from './context';
 import { StoaError } from './contract/errors';
 import { actorOf, chatAccess, chatFacts, chatView, type ChatAccess } from './facts';
 import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './contract/protocol';
+import { memberNews, typingNews } from './member-news';
 import { toChatView, toMembershipView } from './views';
 
 export async function createChat(
@@ -22,10 +23,23 @@ export async function createChat(
     visibility: input.visibility ?? 'public',
     ownerId: caller.user._id,
   });
-  await memberships.create(chat._id, caller.user._id, 'owner');
+  const owner = await memberships.create(chat._id, caller.user._id, 'owner');
   await services.realtime.invalidate([cacheKeys.chat(chat.id), cacheKeys.membership(chat.id, caller.user.id)]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
-  return { chat: toChatView(chat, 1, 'owner') };
+  return { chat: toChatView(chat, 'owner', owner?.memberCount ?? 1) };
+}
+
+/**
+ * Counts the members of chats stored before counts were kept, once, at start-up: one count of
+ * memberships per such chat; a database with none costs one indexed read.
+ */
+export async function countUncountedChats(): Promise<number> {
+  let counted = 0;
+  for (let batch = await chats.uncounted(100); batch.length > 0; batch = await chats.uncounted(100)) {
+    for (const chatId of batch) await chats.setMemberCount(chatId, await memberships.countActive(chatId));
+    counted += batch.length;
+  }
+  return counted;
 }
 
 export async function joinChat(
@@ -34,14 +48,14 @@ export async function joinChat(
 ): Promise<{ chat: ChatView; membership: MembershipView }> {
   const viaInvite = 'inviteCode' in input;
   const { chat, membership: existing } = viaInvite ? await inviteAccess(input.inviteCode, caller) : await chatAccess(input.chatId, caller.user._id);
-  authorize(actorOf(caller, existing), 'chat.join', { chat: chatFacts(chat), viaInvite });
-  const membership = await activateMembership(chat, caller.user._id, existing);
-  if (membership.isNew) await services.realtime.invalidate([cacheKeys.membership(chat.id, caller.user.id)]);
+  const join = (membership: SharedMembership | null) => authorize(actorOf(caller, membership), 'chat.join', { chat: chatFacts(chat), viaInvite });
+  join(existing);
+  const membership = await activateMembership(chat, caller.user._id, existing, join);
+  if (membership.memberCount !== null) await services.realtime.invalidate([cacheKeys.membership(chat.id, caller.user.id)]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
-  if (chat.type === 'group' && membership.isNew) {
-    services.realtime.emit(rooms.chat(chat.id), 'member:joined', { chatId: chat.id, userId: caller.user.id });
-  }
-  return { chat: await chatView(chat, membership.doc.role), membership: toMembershipView(membership.doc) };
+  if (membership.memberCount !== null) await memberNews(services, chat, 'member:joined', caller.user.id, membership.memberCount);
+  const memberCount = membership.memberCount ?? (await chats.memberCount(chat._id));
+  return { chat: toChatView(chat, membership.doc.role, memberCount), membership: toMembershipView(membership.doc) };
 }
 
 async function inviteAccess(inviteCode: string, caller: Caller): Promise<ChatAccess> {
@@ -50,30 +64,36 @@ async function inviteAccess(inviteCode: string, caller: Caller): Promise<ChatAcc
   return chatAccess(chatId, caller.user._id);
 }
 
-/** Makes the caller an active member (`can` has refused the banned); `isNew` is false when they already were one. */
-async function activateMembership(chat: SharedChat, userId: SharedChat['_id'], existing: SharedMembership | null): Promise<{ doc: SharedMembership; isNew: boolean }> {
-  if (existing) {
-    if (existing.status === 'active') return { doc: existing, isNew: false };
-    // Someone who left, or whose ban ran out, comes back as a plain member.
-    return { doc: { ...existing, ...(await memberships.rejoin(existing._id)) }, isNew: true };
+/**
+ * Makes the caller an active member (`join` has refused the banned), counted once: `memberCount`
+ * is the chat's count after this join, null when they already were a member. When their row
+ * changed meanwhile (a concurrent join, or a ban), it is read again and judged again.
+ */
+async function activateMembership(
+  chat: SharedChat,
+  userId: SharedChat['_id'],
+  existing: SharedMembership | null,
+  join: (membership: SharedMembership | null) => void,
+): Promise<{ doc: SharedMembership; memberCount: number | null }> {
+  let current = existing;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    if (current?.status === 'active') return { doc: current, memberCount: null };
+    // Someone who left, or whose ban ran out, comes back as a plain member; anyone else gets a row.
+    const done = current ? await memberships.rejoin(current) : await memberships.create(chat._id, userId);
+    if (done) return 'back' in done ? { doc: { ...current!, ...done.back }, memberCount: done.memberCount } : { doc: done.membership, memberCount: done.memberCount };
+    current = await memberships.of(chat._id, userId);
+    join(current);
   }
-  const created = await memberships.create(chat._id, userId);
-  if (created) return { doc: created, isNew: true };
-  // A concurrent join of the same user won the unique (chatId, userId) insert.
-  const doc = await memberships.of(chat._id, userId);
-  if (!doc) throw new Error('a membership is neither new nor stored');
-  return { doc, isNew: false };
+  throw new StoaError('conflict', 'Your membership of this chat keeps changing; try again.');
 }
 
 export async function leaveChat({ services, caller }: Context, input: { chatId: string }): Promise<Record<string, never>> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
-  await memberships.leave(access.membership!._id);
+  const memberCount = await memberships.leave(access.membership!);
   await services.realtime.invalidate([cacheKeys.membership(access.chat.id, caller.user.id)]);
   await services.realtime.leave(rooms.user(caller.user.id), rooms.chat(access.chat.id));
-  if (access.chat.type === 'group') {
-    services.realtime.emit(rooms.chat(access.chat.id), 'member:left', { chatId: access.chat.id, userId: caller.user.id });
-  }
+  if (memberCount !== null) await memberNews(services, access.chat, 'member:left', caller.user.id, memberCount);
   return {};
 }
 
@@ -85,7 +105,7 @@ export async function startTyping({ services, caller }: Context, input: { chatId
   const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, membership), 'chat.send', { chat: chatFacts(chat) });
   if (chat.type !== 'group') throw new StoaError('forbidden', 'Channels show no typing.');
-  services.realtime.emit(rooms.chat(chat.id), 'typing', { chatId: chat.id, userId: caller.user.id });
+  typingNews(services, chat, caller.user.id);
   return {};
 }
 

@@ -55,6 +55,16 @@ export interface ReporterTrustConfig {
   restrictSec: number;
 }
 
+/** What changes when a group grows large: member events to its admins only, counts and typing coalesced. */
+export interface LargeChatSettings {
+  /** Above this many members a group is large (LARGE_GROUP_MEMBERS). */
+  groupMembers: number;
+  /** At most one `chat:members` per large group per interval (MEMBER_COUNT_INTERVAL). */
+  memberCountIntervalMs: number;
+  /** At most one `typing` per large group per interval, naming its typists (TYPING_INTERVAL). */
+  typingIntervalMs: number;
+}
+
 export interface Services {
   log: Logger;
   realtime: Realtime;
@@ -74,6 +84,7 @@ export interface Services {
   editWindowSec: number;
   /** How long after an action the person it concerns may appeal it (APPEAL_WINDOW). */
   appealWindowSec: number;
+  largeChats: LargeChatSettings;
 }
 
 /** Someone not signed in (registering, logging in), on either transport. */

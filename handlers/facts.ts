@@ -117,9 +117,9 @@ export async function namedCase(caseId: string | undefined): Promise<{ doc: case
   return { doc, facts: await caseFacts(doc) };
 }
 
+/** A chat as the wire shows it, with its member count as kept now (the cached record's may be older). */
 export async function chatView(chat: SharedChat, role?: ChatRole): Promise<ChatView> {
-  const counts = await memberships.memberCounts([chat._id]);
-  return toChatView(chat, counts.get(chat.id) ?? 0, role);
+  return toChatView(chat, role, await chats.memberCount(chat._id));
 }
 
 /**

@@ -3,6 +3,7 @@ import { authorize } from './policy/access';
 import type { Context } from './context';
 import { StoaError } from './contract/errors';
 import { actorOf, chatAccess, chatFacts } from './facts';
+import { isLargeGroup } from './member-news';
 import * as memberships from './store/memberships';
 import { latestSeq } from './store/messages';
 import { rooms } from './contract/protocol';
@@ -20,9 +21,11 @@ export async function markRead({ services, caller }: Context, input: { chatId: s
 }
 
 /** In a group, how many members have read up to `seq` or beyond; channels tell nobody who read what. */
-export async function readCount({ caller }: Context, input: { chatId: string; seq: number }): Promise<{ count: number }> {
+export async function readCount({ services, caller }: Context, input: { chatId: string; seq: number }): Promise<{ count: number }> {
   const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, membership), 'chat.read', { chat: chatFacts(chat) });
   if (chat.type !== 'group') throw new StoaError('forbidden', 'Channels do not show who read what.');
+  // As in Telegram, "seen by" is for small groups: counting readers would cost a read of every member.
+  if (isLargeGroup(services, chat, chat.memberCount ?? 0)) throw new StoaError('forbidden', 'Large groups do not show who read what.');
   return { count: await memberships.readersAtLeast(chat._id, input.seq) };
 }

@@ -4,7 +4,6 @@
  */
 import * as userNotes from './store/user-notes';
 import * as users from './store/users';
-import { isPlatformModerator } from './policy/access';
 import { recordAccess } from './access-log';
 import type { Caller, Context } from './context';
 import { StoaError } from './contract/errors';
@@ -18,19 +17,13 @@ const toNoteView = (note: userNotes.UserNote): UserNoteView => ({
   createdAt: note.createdAt.toISOString(),
 });
 
-function requirePlatformModerator(caller: Caller): void {
-  if (!isPlatformModerator(caller.user)) throw new StoaError('forbidden', 'Only platform moderators keep notes on accounts.');
-}
-
 export async function addNote({ caller }: Context, input: { userId: string; text: string }): Promise<{ note: UserNoteView }> {
-  requirePlatformModerator(caller);
   if (!(await users.exists(input.userId))) throw new StoaError('not_found', 'No such user.');
   const note = await userNotes.add(input.userId, caller.user._id, input.text);
   return { note: toNoteView(note) };
 }
 
 export async function listNotes({ caller }: Context, input: { userId: string }): Promise<{ notes: UserNoteView[] }> {
-  requirePlatformModerator(caller);
   if (!(await users.exists(input.userId))) throw new StoaError('not_found', 'No such user.');
   return { notes: await notesOn(caller, input.userId) };
 }

@@ -29,7 +29,8 @@ export function toPublicUserView(user: WithId<Pick<User, 'username' | 'displayNa
   return { id: user._id.toString(), username: user.username, displayName: user.displayName, createdAt: user.createdAt.toISOString() };
 }
 
-export function toChatView(chat: WithId<Chat>, memberCount: number, role?: ChatRole): ChatView {
+/** `memberCount`: the chat's kept count, unless the caller has a fresher one (a join's own). */
+export function toChatView(chat: WithId<Chat>, role?: ChatRole, memberCount = chat.memberCount ?? 0): ChatView {
   const view: ChatView = {
     id: chat._id.toString(),
     type: chat.type,

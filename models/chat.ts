@@ -2,8 +2,9 @@ import { Schema, Types, model, type HydratedDocument, type InferSchemaType } fro
 
 import { CHAT_TYPES, CHAT_VISIBILITIES } from './vocabulary';
 
-// No stored lastSeq or memberCount: FerretDB updates are not atomic, so both are derived when needed
-// (seq from the unique (chatId, seq) index of messages, memberCount from active memberships).
+// No stored lastSeq: a chat's seq comes from the unique (chatId, seq) index of messages. The member
+// count is kept: every change of a membership to or from `active` moves it by one with $inc, which
+// the embedded database's patch set makes atomic (embedded-db/patches), as MongoDB's is.
 const chatSchema = new Schema({
   type: { type: String, enum: CHAT_TYPES, required: true },
   title: { type: String, required: true },
@@ -14,9 +15,15 @@ const chatSchema = new Schema({
   /** Private chats are joined with this code; null until an admin asks for one. */
   inviteCode: { type: String, default: null },
   createdAt: { type: Date, required: true, default: () => new Date() },
+  /** Active members; null on a chat stored before the count was kept, until the start-up backfill counts it. */
+  memberCount: { type: Number, default: null },
+  /** The count last announced as `chat:members` in a large group, and when: one node announces per interval. */
+  announcedCount: { type: Number, default: null },
+  announcedAt: { type: Date, default: null },
 });
 
 chatSchema.index({ inviteCode: 1 });
+chatSchema.index({ memberCount: 1 });
 
 export type Chat = InferSchemaType<typeof chatSchema> & { _id: Types.ObjectId };
 export type ChatDocument = HydratedDocument<Chat>;

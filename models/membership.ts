@@ -22,6 +22,8 @@ const membershipSchema = new Schema({
 
 membershipSchema.index({ chatId: 1, userId: 1 }, { unique: true });
 membershipSchema.index({ userId: 1, status: 1 });
+// A chat's owner and admins, read without touching its other members (a chat may have 200,000).
+membershipSchema.index({ chatId: 1, role: 1, status: 1 });
 
 export type Membership = InferSchemaType<typeof membershipSchema> & { _id: Types.ObjectId };
 export type MembershipDocument = HydratedDocument<Membership>;

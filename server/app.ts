@@ -7,6 +7,7 @@ import mongoose from 'mongoose';
 
 import { finishPendingDeletions } from '../handlers/account-data';
 import { bootstrapAdmin } from '../handlers/auth';
+import { countUncountedChats } from '../handlers/chats';
 import type { Services } from '../handlers/context';
 import type { Config } from './config';
 import { createHttpApp } from './transport/http';
@@ -65,6 +66,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     reporterTrust: config.reporterTrust,
     editWindowSec: config.editWindowSec,
     appealWindowSec: config.appealWindowSec,
+    largeChats: config.largeChats,
   };
   const onFailure = (err: unknown) => {
     if (isDatabaseError(err)) metrics.databaseErrors.inc();
@@ -72,6 +74,8 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   httpApp = createHttpApp(services, { metrics, limits, onFailure, trustProxy: config.trustProxy, requestBudget: config.rateLimits.http_requests });
   const sockets = attachSocketHandlers(io, services, { metrics, limits, onFailure, trustProxy: config.trustProxy, maxSocketsPerUser: config.maxSocketsPerUser });
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
+  const counted = await countUncountedChats();
+  if (counted > 0) log.info({ chats: counted }, 'member counts of older chats counted');
   const retention = startRetentionSweeper({ evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays }, log, [() => finishPendingDeletions(services)]);
 
   let closing: Promise<void> | undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { ReporterTrustConfig } from '../handlers/context';
+import type { LargeChatSettings, ReporterTrustConfig } from '../handlers/context';
 import { parseTrustProxy, type TrustProxy } from './transport/client-address';
 import { parseDuration, parseRate, RATE_LIMIT_DEFAULTS, type RateLimitName, type RateSetting } from './durations';
 
@@ -38,6 +38,8 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Open sockets one account may hold on one node. */
   maxSocketsPerUser: number;
+  /** Large chats (LARGE_GROUP_MEMBERS, MEMBER_COUNT_INTERVAL, TYPING_INTERVAL). */
+  largeChats: LargeChatSettings;
   rateLimits: Record<RateLimitName, RateSetting>;
 }
 
@@ -77,6 +79,11 @@ export function loadConfig(env: Env = process.env): Config {
     retentionAuditDays: integer('RETENTION_AUDIT_DAYS', read('RETENTION_AUDIT_DAYS'), 730, 1, 36_500),
     trustProxy: trustProxy(read('TRUST_PROXY')),
     maxSocketsPerUser: integer('MAX_SOCKETS_PER_USER', read('MAX_SOCKETS_PER_USER'), 20, 1, 10_000),
+    largeChats: {
+      groupMembers: integer('LARGE_GROUP_MEMBERS', read('LARGE_GROUP_MEMBERS'), 1000, 2, 10_000_000),
+      memberCountIntervalMs: intervalMs('MEMBER_COUNT_INTERVAL', read('MEMBER_COUNT_INTERVAL') ?? '5s'),
+      typingIntervalMs: intervalMs('TYPING_INTERVAL', read('TYPING_INTERVAL') ?? '3s'),
+    },
     rateLimits: rateLimits(read),
   };
 
@@ -127,6 +134,13 @@ function reporterTrust(read: (name: string) => string | undefined): ReporterTrus
   if (trust.trustedWeight < 1) throw new ConfigError(`REPORT_WEIGHT_TRUSTED must be at least 1 (an established reporter), not "${trust.trustedWeight}"`);
   if (trust.restrictAfter <= trust.warnAfter) throw new ConfigError(`REPORT_RESTRICT_AFTER (${trust.restrictAfter}) must be greater than REPORT_WARN_AFTER (${trust.warnAfter}): a warning comes first`);
   return trust;
+}
+
+/** A short interval: a duration, or milliseconds (`250ms`). */
+function intervalMs(name: string, raw: string): number {
+  const ms = /^(\d+)ms$/.exec(raw.trim());
+  if (ms && Number(ms[1]) > 0) return Number(ms[1]);
+  return duration(name, raw) * 1000;
 }
 
 function duration(name: string, raw: string): number {

@@ -41,7 +41,7 @@ test('when leaving the chats fails after the deleting write, the account is dele
   ok(await emit(owner.socket, 'mod:mute', { userId: leaving.id, chatId: chat.id, durationSec: 60, reason: 'cool down' }));
   expect(await NoticeModel.countDocuments({ userId: leaving.id })).toBe(1);
 
-  const failure = jest.spyOn(MembershipModel, 'updateMany').mockRejectedValueOnce(new Error('the database went away'));
+  const failure = jest.spyOn(MembershipModel, 'updateOne').mockRejectedValueOnce(new Error('the database went away'));
   const gone = disconnected(leaving.socket);
   try {
     expect((await server.http('DELETE', '/api/me', { token: leaving.token })).status).toBe(204);

@@ -228,10 +228,16 @@ export const serverEvents = {
   'chat:read': z.object({ chatId: id, seq: z.number() }),
   /** To the members of the person's chats, and to the person: a profile changed. */
   'user:updated': z.object({ user: publicUserView }),
-  /** Groups only; ephemeral: show it for about 5 s unless it comes again. */
-  typing: member,
+  /**
+   * Groups only; ephemeral: show it for about 5 s unless it comes again. In a large group (above
+   * LARGE_GROUP_MEMBERS) it comes at most once per TYPING_INTERVAL, `userIds` naming up to 3 typists.
+   */
+  typing: member.extend({ userIds: z.array(id).optional().describe('in a large group only: up to 3 typists, `userId` first') }),
+  /** Groups only; in a large group (above LARGE_GROUP_MEMBERS) to its owner and admins only. */
   'member:joined': member,
   'member:left': member,
+  /** A large group's member count, at most once per MEMBER_COUNT_INTERVAL and only when it changed (its members no longer hear each join). */
+  'chat:members': z.object({ chatId: id, memberCount: z.number() }),
   'member:banned': sanction,
   'member:muted': sanction,
   'chat:removed': z.object({ chatId: id, reason: z.string() }),

@@ -1,5 +1,5 @@
 /** Chats: named reads and writes. */
-import { trusted } from 'mongoose';
+import { trusted, type Types } from 'mongoose';
 
 import { ChatModel, type Chat, type ChatDocument, type ChatType, type ChatVisibility } from '../../models';
 import { isId, objectId, type Id } from './db';
@@ -14,8 +14,49 @@ export function byIds(chatIds: Id[]): Promise<ChatDocument[]> {
   return ChatModel.find({ _id: trusted({ $in: chatIds.map(objectId) }) }).exec();
 }
 
+/** A new chat with no members yet: its owner's membership counts the first. */
 export function create(fields: { type: ChatType; title: string; description: string; visibility: ChatVisibility; ownerId: Id }): Promise<ChatDocument> {
-  return ChatModel.create(fields);
+  return ChatModel.create({ ...fields, memberCount: 0 });
+}
+
+/**
+ * Moves a chat's member count by `delta` and returns the count after: one atomic $inc on MongoDB
+ * and on the embedded database (its patch set makes updates atomic), whatever the chat's size.
+ */
+export async function countMembers(chatId: Id, delta: 1 | -1): Promise<number> {
+  const after = await ChatModel.findOneAndUpdate({ _id: objectId(chatId) }, { $inc: { memberCount: delta } }, { new: true }).lean();
+  return after?.memberCount ?? 0;
+}
+
+/** The kept member count of a chat. */
+export async function memberCount(chatId: Id): Promise<number> {
+  return (await ChatModel.findById(chatId, { memberCount: 1 }).lean())?.memberCount ?? 0;
+}
+
+/** Chats stored before their count was kept (a count of null). */
+export async function uncounted(limit: number): Promise<Types.ObjectId[]> {
+  return (await ChatModel.find({ memberCount: null }, { _id: 1 }).limit(limit).lean()).map((c) => c._id);
+}
+
+export async function setMemberCount(chatId: Id, memberCount: number): Promise<void> {
+  await ChatModel.updateOne({ _id: chatId, memberCount: null }, { $set: { memberCount } });
+}
+
+/**
+ * Claims the right to announce `memberCount` in a large group: true for the one caller (on any
+ * node) whose count differs from the last announced and whose interval has passed.
+ */
+export async function claimAnnouncement(chatId: Id, memberCount: number, intervalMs: number, now = new Date()): Promise<boolean> {
+  const { modifiedCount } = await ChatModel.updateOne(
+    {
+      _id: objectId(chatId),
+      announcedCount: trusted({ $ne: memberCount }),
+      // `$not: {$gt}` also matches a chat never announced (null).
+      announcedAt: trusted({ $not: { $gt: new Date(now.getTime() - intervalMs) } }),
+    },
+    { $set: { announcedCount: memberCount, announcedAt: now } },
+  );
+  return modifiedCount > 0;
 }
 
 export async function idByInviteCode(inviteCode: string): Promise<string | null> {

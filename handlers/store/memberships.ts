@@ -1,7 +1,13 @@
-/** Memberships: who is in which chat, with what role and standing, and how far they have read. */
+/**
+ * Memberships: who is in which chat, with what role and standing, and how far they have read.
+ * Every change to or from `active` is a conditional update (or a unique insert) that moves the
+ * chat's kept member count by one only when it took effect, so racing joins, leaves and bans
+ * count once each and the count stays exact.
+ */
 import { trusted, type Types } from 'mongoose';
 
 import { MembershipModel, type ActorRole, type ChatRole, type Membership, type MembershipDocument } from '../../models';
+import * as chats from './chats';
 import { insertUnlessDuplicate, isId, objectId, type Id } from './db';
 
 export type { Membership, MembershipDocument };
@@ -19,31 +25,50 @@ export function activeOf(chatId: Id, userId: string): Promise<MembershipDocument
   return MembershipModel.findOne({ chatId: objectId(chatId), userId: objectId(userId), status: 'active' }).exec();
 }
 
-/** A new active membership; null when the person already has a row in the chat (a concurrent join won). */
-export function create(chatId: Id, userId: Id, role: ChatRole = 'member'): Promise<MembershipDocument | null> {
-  return insertUnlessDuplicate(() => MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), role }));
+/** A new active membership, counted, with the chat's count after; null when the person already has a row in the chat. */
+export async function create(chatId: Id, userId: Id, role: ChatRole = 'member'): Promise<{ membership: MembershipDocument; memberCount: number } | null> {
+  const membership = await insertUnlessDuplicate(() => MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), role }));
+  return membership && { membership, memberCount: await chats.countMembers(chatId, 1) };
 }
 
-/** Someone who left, or whose ban ran out, comes back as a plain member. */
-export async function rejoin(membershipId: Id): Promise<Partial<Membership>> {
+/**
+ * Someone who left, or whose ban ran out, comes back as a plain member, counted; null when their
+ * row is no longer `from` (a ban or another join got there first).
+ */
+export async function rejoin(membership: Pick<Membership, '_id' | 'chatId' | 'status'>): Promise<{ back: Partial<Membership>; memberCount: number } | null> {
   const back: Partial<Membership> = { status: 'active', role: 'member', bannedUntil: null, bannedByRole: null, joinedAt: new Date() };
-  await MembershipModel.updateOne({ _id: membershipId }, { $set: back });
-  return back;
+  const { modifiedCount } = await MembershipModel.updateOne({ _id: membership._id, status: membership.status }, { $set: back });
+  return modifiedCount > 0 ? { back, memberCount: await chats.countMembers(membership.chatId, 1) } : null;
 }
 
-export async function leave(membershipId: Id): Promise<void> {
-  await MembershipModel.updateOne({ _id: membershipId }, { $set: { status: 'left' } });
+/** An active member leaves; the chat's count after, or null when they were no longer active. */
+export async function leave(membership: Pick<Membership, '_id' | 'chatId'>, changes: Partial<Membership> = {}): Promise<number | null> {
+  const { modifiedCount } = await MembershipModel.updateOne({ _id: membership._id, status: 'active' }, { $set: { ...changes, status: 'left' } });
+  return modifiedCount > 0 ? chats.countMembers(membership.chatId, -1) : null;
 }
 
 export async function setRole(membershipId: Id, role: ChatRole): Promise<void> {
   await MembershipModel.updateOne({ _id: membershipId }, { $set: { role } });
 }
 
-/** Bans someone from a chat, with a row of their own if they never joined: it keeps them out. */
+/**
+ * Bans someone from a chat, with a row of their own if they never joined: it keeps them out. An
+ * active member stops counting; a join racing the ban ends banned and uncounted either way.
+ */
 export async function ban(chatId: Id, userId: Id, until: Date | null, byRole: ActorRole): Promise<void> {
+  const row = { chatId: objectId(chatId), userId: objectId(userId) };
   const banned = { status: 'banned', bannedUntil: until, bannedByRole: byRole, role: 'member' };
-  const created = await insertUnlessDuplicate(() => MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), ...banned }));
-  if (!created) await MembershipModel.updateOne({ chatId: objectId(chatId), userId: objectId(userId) }, { $set: banned });
+  const { modifiedCount } = await MembershipModel.updateOne({ ...row, status: 'active' }, { $set: banned });
+  if (modifiedCount > 0) {
+    await chats.countMembers(chatId, -1);
+    return;
+  }
+  const created = await insertUnlessDuplicate(() => MembershipModel.create({ ...row, ...banned }));
+  if (created) return;
+  // Left, or banned already: no count moves. Active again meanwhile: the conditional update counts it out.
+  const again = await MembershipModel.updateOne({ ...row, status: 'active' }, { $set: banned });
+  if (again.modifiedCount > 0) await chats.countMembers(chatId, -1);
+  else await MembershipModel.updateOne({ ...row, status: trusted({ $ne: 'active' }) }, { $set: banned });
 }
 
 /** Lifts a ban: the person may join again. */
@@ -94,9 +119,20 @@ export async function ownsAChat(userId: Id): Promise<boolean> {
   return (await MembershipModel.exists({ userId: objectId(userId), status: 'active', role: 'owner' })) !== null;
 }
 
-/** Someone leaves every chat at once (their account is being deleted). */
-export async function leaveEvery(userId: Id): Promise<void> {
-  await MembershipModel.updateMany({ userId: objectId(userId), status: 'active' }, { $set: { status: 'left', role: 'member' } });
+/** Someone leaves every chat at once (their account is being deleted), each counted out; returns the chats they left, with each count after. */
+export async function leaveEvery(userId: Id): Promise<Array<{ chatId: Types.ObjectId; memberCount: number }>> {
+  const active = await MembershipModel.find({ userId: objectId(userId), status: 'active' }, { _id: 1, chatId: 1 }).lean();
+  const left: Array<{ chatId: Types.ObjectId; memberCount: number }> = [];
+  for (const membership of active) {
+    const memberCount = await leave(membership, { role: 'member' });
+    if (memberCount !== null) left.push({ chatId: membership.chatId, memberCount });
+  }
+  return left;
+}
+
+/** Active members of a chat, counted from the memberships themselves: the start-up backfill's count, and the tests' check on the kept one. */
+export function countActive(chatId: Id): Promise<number> {
+  return MembershipModel.countDocuments({ chatId: objectId(chatId), status: 'active' }).exec();
 }
 
 /** Of `others`, those who are active members of a chat `userId` is active in. */
@@ -110,15 +146,6 @@ export async function sharingAChatWith(userId: Id, others: string[]): Promise<st
     { userId: 1 },
   ).lean();
   return [...new Set(common.map((m) => m.userId.toString()))];
-}
-
-/** Active members per chat. */
-export async function memberCounts(chatIds: Id[]): Promise<Map<string, number>> {
-  const rows = await MembershipModel.aggregate<{ _id: Types.ObjectId; n: number }>([
-    { $match: { chatId: { $in: chatIds.map(objectId) }, status: 'active' } },
-    { $group: { _id: '$chatId', n: { $sum: 1 } } },
-  ]);
-  return new Map(rows.map((row) => [row._id.toString(), row.n]));
 }
 
 /** In a chat, how many active members have read up to `seq` or beyond. */
