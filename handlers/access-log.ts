@@ -27,20 +27,35 @@ export function recordAccess(caller: Caller, what: AccessKind, targetId: string,
 type HistoryInput = Parameters<typeof messages.messageHistory>[1];
 
 /** `message:history`, plus an access entry when a platform moderator read hidden messages or a private chat they are not in. */
-export async function auditedHistory(ctx: Context, input: HistoryInput): Promise<{ messages: HistoryEntry[]; hasMore: boolean }> {
+export async function auditedHistory(
+  ctx: Context,
+  input: HistoryInput,
+): Promise<{ messages: HistoryEntry[]; hasMore: boolean }> {
   const page = await messages.messageHistory(ctx, input);
   if (!isPlatformModerator(ctx.caller.user)) return page;
-  if (page.messages.some((m) => 'hidden' in m && typeof m.hidden === 'object')) await recordAccess(ctx.caller, 'hidden_messages', input.chatId, input.chatId);
+  if (page.messages.some((m) => 'hidden' in m && typeof m.hidden === 'object'))
+    await recordAccess(ctx.caller, 'hidden_messages', input.chatId, input.chatId);
   // The chat and membership the page was authorized on, from this node's cache: no second read.
   const { chat, membership } = await chatAccess(input.chatId, ctx.caller.user._id);
-  if (chat.visibility === 'private' && membership?.status !== 'active') await recordAccess(ctx.caller, 'private_history', input.chatId, input.chatId);
+  if (chat.visibility === 'private' && membership?.status !== 'active')
+    await recordAccess(ctx.caller, 'private_history', input.chatId, input.chatId);
   return page;
 }
 
 /** Who read what, newest first (platform admins). */
-export async function listAccessLog({ caller }: Context, input: { actorId?: string | undefined; before?: string | undefined; limit?: number | undefined }): Promise<{ entries: AccessEntryView[] }> {
+export async function listAccessLog(
+  _ctx: Context,
+  input: { actorId?: string | undefined; before?: string | undefined; limit?: number | undefined },
+): Promise<{ entries: AccessEntryView[] }> {
   const entries = await accessLog.page({ ...input, limit: input.limit ?? 50 });
   return {
-    entries: entries.map((e) => ({ id: e.id, actorId: e.actorId.toString(), what: e.what, targetId: e.targetId, chatId: e.chatId?.toString() ?? null, at: e.at.toISOString() })),
+    entries: entries.map((e) => ({
+      id: e.id,
+      actorId: e.actorId.toString(),
+      what: e.what,
+      targetId: e.targetId,
+      chatId: e.chatId?.toString() ?? null,
+      at: e.at.toISOString(),
+    })),
   };
 }

@@ -19,15 +19,29 @@ import * as users from './store/users';
 import type { Context, Services } from './context';
 import { toAppealView, toNoticeView } from './due-process-views';
 import { StoaError } from './contract/errors';
-import { rooms, type AppealView, type MembershipView, type MessageView, type NoticeView, type ReportView, type UserView } from './contract/protocol';
+import {
+  rooms,
+  type AppealView,
+  type MembershipView,
+  type MessageView,
+  type NoticeView,
+  type ReportView,
+  type UserView,
+} from './contract/protocol';
 import { memberNews } from './member-news';
 import { toMembershipView, toMessageView, toReportView, toUserView } from './views';
 
 /** The reports I filed, newest first; their `status` is the outcome. No other reporter, no evidence. */
-export async function myReports({ caller }: Context, input: { before?: string | undefined; limit?: number | undefined }): Promise<{ reports: ReportView[]; hasMore: boolean }> {
+export async function myReports(
+  { caller }: Context,
+  input: { before?: string | undefined; limit?: number | undefined },
+): Promise<{ reports: ReportView[]; hasMore: boolean }> {
   const limit = input.limit ?? 50;
   const page = await reports.filedBy(caller.user._id, input.before, limit);
-  return { reports: page.slice(0, limit).map((r) => toReportView(r, { withReporter: false, withEvidence: false })), hasMore: page.length > limit };
+  return {
+    reports: page.slice(0, limit).map((r) => toReportView(r, { withReporter: false, withEvidence: false })),
+    hasMore: page.length > limit,
+  };
 }
 
 export interface AccountExport {
@@ -53,10 +67,17 @@ export async function exportMyData({ caller }: Context): Promise<AccountExport> 
   const suspended = caller.user.suspended;
   return {
     exportedAt: new Date().toISOString(),
-    account: { ...toUserView(caller.user), suspended: suspended ? { until: suspended.until?.toISOString() ?? null, reason: suspended.reason } : null },
+    account: {
+      ...toUserView(caller.user),
+      suspended: suspended ? { until: suspended.until?.toISOString() ?? null, reason: suspended.reason } : null,
+    },
     memberships: rows.map(toMembershipView),
     // Their own words, hidden or deleted ones included: it is data about them.
-    messages: written.map((m) => ({ ...toMessageView(m), deletedAt: m.deletedAt?.toISOString() ?? null, hidden: m.hidden !== null })),
+    messages: written.map((m) => ({
+      ...toMessageView(m),
+      deletedAt: m.deletedAt?.toISOString() ?? null,
+      hidden: m.hidden !== null,
+    })),
     reports: filed.map((r) => toReportView(r, { withReporter: false, withEvidence: false })),
     notices: kept.map(toNoticeView),
     appeals: appealed.map((a) => toAppealView(a)),
@@ -85,14 +106,22 @@ export async function deleteAccount({ services, caller }: Context): Promise<Reco
   }
   // An unguessable password nobody holds: the account can never sign in again.
   const passwordHash = await bcrypt.hash(randomBytes(32).toString('base64url'), services.bcryptRounds);
-  await users.anonymise(user._id, { username: deletedUsername(user.id), displayName: DELETED_DISPLAY_NAME, passwordHash, tokenVersion: user.tokenVersion + 1 });
+  await users.anonymise(user._id, {
+    username: deletedUsername(user.id),
+    displayName: DELETED_DISPLAY_NAME,
+    passwordHash,
+    tokenVersion: user.tokenVersion + 1,
+  });
   await services.realtime.invalidate([cacheKeys.account(user.id)]);
   services.log.info({ userId: user.id }, 'account deleted');
   try {
     await finishDeletion(services, user._id);
   } catch (err) {
     // The account is deleted; the sweep finishes the rest.
-    services.log.error({ err, userId: user.id }, 'account deleted, but leaving its chats failed; the next sweep finishes it');
+    services.log.error(
+      { err, userId: user.id },
+      'account deleted, but leaving its chats failed; the next sweep finishes it',
+    );
   }
   return {};
 }
@@ -106,7 +135,8 @@ async function finishDeletion(services: Services, userId: Id): Promise<void> {
     await services.realtime.invalidate(left.map(({ chatId }) => cacheKeys.membership(chatId.toString(), id)));
     const groups = new Set(await chats.groupIdsAmong(left.map(({ chatId }) => chatId)));
     for (const { chatId, memberCount } of left) {
-      if (groups.has(chatId.toString())) await memberNews(services, { id: chatId.toString(), type: 'group' }, 'member:left', id, memberCount);
+      if (groups.has(chatId.toString()))
+        await memberNews(services, { id: chatId.toString(), type: 'group' }, 'member:left', id, memberCount);
     }
   }
   await notices.eraseAllOf(userId);

@@ -20,13 +20,20 @@ import * as effects from './moderation-effects';
 import type { AppealOutcome, AppealStatus, AppealView, CaseTarget } from './contract/protocol';
 import { toActionView } from './views';
 
-export async function createAppeal({ services, caller }: Context, input: { actionId: string; text: string }): Promise<{ appeal: AppealView }> {
+export async function createAppeal(
+  { services, caller }: Context,
+  input: { actionId: string; text: string },
+): Promise<{ appeal: AppealView }> {
   const action = await actions.byId(input.actionId);
   if (!action) throw new StoaError('not_found', 'No such action.');
   // The stored statement of reasons is what makes someone the person an action concerns.
   const notice = await notices.of(caller.user._id, action._id);
   if (!notice) throw new StoaError('forbidden', 'Only the person an action concerns may appeal it.');
-  if (!isAppealable(action.type)) throw new StoaError('invalid_input', 'Only an action that restricted you can be appealed, not a dismissal, a lifting or an appeal decision.');
+  if (!isAppealable(action.type))
+    throw new StoaError(
+      'invalid_input',
+      'Only an action that restricted you can be appealed, not a dismissal, a lifting or an appeal decision.',
+    );
   if (notice.appealDeadline && notice.appealDeadline.getTime() < Date.now()) {
     throw new StoaError('forbidden', `The time to appeal this action ended at ${notice.appealDeadline.toISOString()}.`);
   }
@@ -49,16 +56,24 @@ export async function createAppeal({ services, caller }: Context, input: { actio
  * `mod:appeal` to the platform moderators who may decide the appeal, in their `mod:appeals` view:
  * as that list does, it leaves out the one who took the action and the appellant.
  */
-async function publishAppeal(services: Services, appeal: appeals.AppealDocument, action: actions.ModerationActionDocument): Promise<void> {
+async function publishAppeal(
+  services: Services,
+  appeal: appeals.AppealDocument,
+  action: actions.ModerationActionDocument,
+): Promise<void> {
   const { staff } = await audienceOf(null, [appeal.actionActorId, appeal.appellantId.toString()]);
   services.realtime.emit(staff, 'mod:appeal', { appeal: moderatorsView(appeal, action) });
 }
 
 /** An appeal as platform moderators see it: with the action appealed and who took it. */
-const moderatorsView = (appeal: appeals.AppealDocument, action: actions.ModerationActionDocument): AppealView => toAppealView(appeal, { action: toActionView(action, { withActorId: true }) });
+const moderatorsView = (appeal: appeals.AppealDocument, action: actions.ModerationActionDocument): AppealView =>
+  toAppealView(appeal, { action: toActionView(action, { withActorId: true }) });
 
 /** The queue of appeals, oldest first; nobody sees appeals on their own actions, nor their own appeals. */
-export async function listAppeals({ caller }: Context, input: { status?: AppealStatus | undefined; limit?: number | undefined }): Promise<{ appeals: AppealView[] }> {
+export async function listAppeals(
+  { caller }: Context,
+  input: { status?: AppealStatus | undefined; limit?: number | undefined },
+): Promise<{ appeals: AppealView[] }> {
   const queue = await appeals.queueFor(caller.user.id as string, input.status, input.limit ?? 50);
   const appealed = await actions.byIds(queue.map((a) => a.actionId));
   const byId = new Map(appealed.map((a) => [a.id as string, toActionView(a, { withActorId: true })]));
@@ -66,19 +81,30 @@ export async function listAppeals({ caller }: Context, input: { status?: AppealS
 }
 
 /** One appeal for a platform moderator who may decide it, with what the action acted on as it is now. */
-export async function getAppeal({ caller }: Context, input: { appealId: string }): Promise<{ appeal: AppealView; target: CaseTarget }> {
+export async function getAppeal(
+  { caller }: Context,
+  input: { appealId: string },
+): Promise<{ appeal: AppealView; target: CaseTarget }> {
   const { appeal, action } = await appealToDecide(caller, input.appealId);
   // A hidden or deleted message's text is evidence here too: reading it is audited.
-  if (action.targetType === 'message') await recordAccess(caller, 'appeal_target', action.targetId, action.chatId ?? null);
-  const target = action.targetType === 'message' || action.targetType === 'user' ? await currentTarget(action.targetType, action.targetId) : null;
+  if (action.targetType === 'message')
+    await recordAccess(caller, 'appeal_target', action.targetId, action.chatId ?? null);
+  const target =
+    action.targetType === 'message' || action.targetType === 'user'
+      ? await currentTarget(action.targetType, action.targetId)
+      : null;
   return { appeal: moderatorsView(appeal, action), target };
 }
 
 /** The appeal and the action it contests, for a platform moderator other than the one who acted and the appellant. */
-async function appealToDecide(caller: Context['caller'], appealId: string): Promise<{ appeal: appeals.AppealDocument; action: actions.ModerationActionDocument }> {
+async function appealToDecide(
+  caller: Context['caller'],
+  appealId: string,
+): Promise<{ appeal: appeals.AppealDocument; action: actions.ModerationActionDocument }> {
   const appeal = await appeals.byId(appealId);
   if (!appeal) throw new StoaError('not_found', 'No such appeal.');
-  if (appeal.actionActorId === caller.user.id) throw new StoaError('forbidden', 'Nobody decides the appeal against their own action.');
+  if (appeal.actionActorId === caller.user.id)
+    throw new StoaError('forbidden', 'Nobody decides the appeal against their own action.');
   if (appeal.appellantId.equals(caller.user._id)) throw new StoaError('forbidden', 'Nobody decides their own appeal.');
   const action = await actions.byId(appeal.actionId.toString());
   if (!action) throw new StoaError('not_found', 'No such action.');
@@ -92,11 +118,14 @@ export async function decideAppeal(
   const { appeal, action } = await appealToDecide(caller, input.appealId);
   if (appeal.status !== 'open') throw new StoaError('conflict', 'That appeal is already decided.');
   const level = actorRoleOf(actorOf(caller, null))!;
-  if (!isAtLeast(level, action.actorRole)) throw new StoaError('forbidden', `Only a ${action.actorRole.replace('_', ' ')} or above decides this appeal.`);
+  if (!isAtLeast(level, action.actorRole))
+    throw new StoaError('forbidden', `Only a ${action.actorRole.replace('_', ' ')} or above decides this appeal.`);
 
   const decision: Decision = { actorId: caller.user.id, actorRole: level, reason: input.reason, case: null };
   const reversal: Decision = { ...decision, reason: `appeal reversed: ${input.reason}`, appealId: appeal._id };
-  const decided = await effects.decideAppeal(services, decision, appeal, input.outcome, () => reverseAction(services, action, reversal));
+  const decided = await effects.decideAppeal(services, decision, appeal, input.outcome, () =>
+    reverseAction(services, action, reversal),
+  );
   if (!decided) throw new StoaError('conflict', 'That appeal is already decided.');
   services.metrics.appealsDecided.inc({ outcome: input.outcome });
   // Other open consoles drop it from their open appeals.
@@ -106,7 +135,11 @@ export async function decideAppeal(
 }
 
 /** Lifts what the action imposed, if it is still in force (handlers/moderation-effects.ts LIFTS); null when nothing is left to lift. */
-function reverseAction(services: Services, action: actions.ModerationActionDocument, decision: Decision): Promise<actions.ModerationActionDocument | null> {
+function reverseAction(
+  services: Services,
+  action: actions.ModerationActionDocument,
+  decision: Decision,
+): Promise<actions.ModerationActionDocument | null> {
   const lift = ACTION_KINDS[action.type].liftedBy ? effects.LIFTS[action.type] : undefined;
   return lift ? lift(services, action, decision) : Promise.resolve(null);
 }

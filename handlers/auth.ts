@@ -55,7 +55,12 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
     throw new StoaError('unauthorized');
   }
   // jsonwebtoken accepts a token without `exp` as never expiring; Stoa issues none such and takes none.
-  if (typeof claims.sub !== 'string' || !isId(claims.sub) || typeof claims.tv !== 'number' || typeof claims.exp !== 'number') {
+  if (
+    typeof claims.sub !== 'string' ||
+    !isId(claims.sub) ||
+    typeof claims.tv !== 'number' ||
+    typeof claims.exp !== 'number'
+  ) {
     throw new StoaError('unauthorized');
   }
   return claims;
@@ -98,7 +103,11 @@ export async function register(
   input: { username: string; password: string; displayName?: string | undefined },
 ): Promise<Session> {
   const passwordHash = await bcrypt.hash(input.password, services.bcryptRounds);
-  const user = await users.create({ username: input.username, passwordHash, displayName: input.displayName ?? input.username });
+  const user = await users.create({
+    username: input.username,
+    passwordHash,
+    displayName: input.displayName ?? input.username,
+  });
   if (!user) throw new StoaError('conflict', 'That username is taken.');
   return { user: toUserView(user), token: issueToken(services, user) };
 }
@@ -107,7 +116,10 @@ export async function register(
 let dummyHash: Promise<string> | undefined;
 
 /** Checks a username and password; throws `unauthorized` on either being wrong and `suspended` after a right one. */
-export async function verifyCredentials(services: Services, input: { username: string; password: string }): Promise<users.UserDocument> {
+export async function verifyCredentials(
+  services: Services,
+  input: { username: string; password: string },
+): Promise<users.UserDocument> {
   const user = await users.byUsername(input.username);
   const hash = user?.passwordHash ?? (await (dummyHash ??= bcrypt.hash('not a password', services.bcryptRounds)));
   const matches = await bcrypt.compare(input.password, hash);
@@ -126,7 +138,10 @@ export async function verifyCredentials(services: Services, input: { username: s
  * Login behind the brute-force limits: a blocked username+IP pair (or IP) is refused before the
  * password is even compared, so the right password does not get through a block either.
  */
-export async function login({ services, caller }: Context<Guest>, input: { username: string; password: string }): Promise<Session> {
+export async function login(
+  { services, caller }: Context<Guest>,
+  input: { username: string; password: string },
+): Promise<Session> {
   const { ip } = caller;
   await services.limits.checkLogin(input.username, ip);
   const user = await verifyCredentials(services, input).catch(async (err: unknown) => {
@@ -155,12 +170,16 @@ export async function logout({ services, caller }: Context): Promise<Record<stri
   return {};
 }
 
-export async function setRole({ services, caller }: Context, input: { userId: string; role: PlatformRole }): Promise<{ user: UserView }> {
+export async function setRole(
+  { services, caller }: Context,
+  input: { userId: string; role: PlatformRole },
+): Promise<{ user: UserView }> {
   const user = await users.setRole(input.userId, input.role);
   if (!user) throw new StoaError('not_found', 'No such user.');
   await services.realtime.invalidate([cacheKeys.account(user.id)]);
   // Open sockets follow the new role: moderators and admins are in the moderators room.
-  if (input.role === 'user' || input.role === 'trusted_flagger') await services.realtime.leave(rooms.user(user.id), rooms.moderators);
+  if (input.role === 'user' || input.role === 'trusted_flagger')
+    await services.realtime.leave(rooms.user(user.id), rooms.moderators);
   else await services.realtime.join(rooms.user(user.id), rooms.moderators);
   services.log.info({ actorId: caller.user.id, userId: user.id, role: input.role }, 'platform role changed');
   return { user: toUserView(user) };

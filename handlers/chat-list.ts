@@ -15,13 +15,19 @@ export const CHAT_PAGE_MAX = 100;
  * latest message and my read position. Costs one indexed read of the latest message per chat on
  * the page, never a scan of a chat's messages; clients order the list by activity themselves.
  */
-export async function listChats({ caller }: Context, input: { before?: string | undefined; limit?: number | undefined }): Promise<{ chats: ChatListEntry[]; hasMore: boolean }> {
+export async function listChats(
+  { caller }: Context,
+  input: { before?: string | undefined; limit?: number | undefined },
+): Promise<{ chats: ChatListEntry[]; hasMore: boolean }> {
   const limit = input.limit ?? CHAT_PAGE_MAX;
   const found = await memberships.activePage(caller.user._id, input.before, limit + 1);
   const mine = found.slice(0, limit);
   const chatIds = mine.map((m) => m.chatId);
 
-  const [listed, latest] = await Promise.all([chats.byIds(chatIds), Promise.all(chatIds.map((chatId) => messages.latest(chatId)))]);
+  const [listed, latest] = await Promise.all([
+    chats.byIds(chatIds),
+    Promise.all(chatIds.map((chatId) => messages.latest(chatId))),
+  ]);
   const chatById = new Map(listed.map((chat) => [chat.id as string, chat]));
   const moderator = isPlatformModerator(caller.user);
   const entries = mine.flatMap((m, i): ChatListEntry[] => {
@@ -48,7 +54,10 @@ export async function listChats({ caller }: Context, input: { before?: string | 
 }
 
 /** Public chats whose title has, for each word of `q`, a word starting with it (any case), newest first, with member counts. */
-export async function searchChats(_ctx: Context, input: { q: string; limit?: number | undefined; before?: string | undefined }): Promise<{ chats: ChatView[]; hasMore: boolean }> {
+export async function searchChats(
+  _ctx: Context,
+  input: { q: string; limit?: number | undefined; before?: string | undefined },
+): Promise<{ chats: ChatView[]; hasMore: boolean }> {
   const limit = input.limit ?? 20;
   const found = await chats.searchPublic(input.q, input.before, limit + 1);
   const page = found.slice(0, limit);

@@ -47,13 +47,18 @@ export async function joinChat(
   input: { chatId: string } | { inviteCode: string },
 ): Promise<{ chat: ChatView; membership: MembershipView }> {
   const viaInvite = 'inviteCode' in input;
-  const { chat, membership: existing } = viaInvite ? await inviteAccess(input.inviteCode, caller) : await chatAccess(input.chatId, caller.user._id);
-  const join = (membership: SharedMembership | null) => authorize(actorOf(caller, membership), 'chat.join', { chat: chatFacts(chat), viaInvite });
+  const { chat, membership: existing } = viaInvite
+    ? await inviteAccess(input.inviteCode, caller)
+    : await chatAccess(input.chatId, caller.user._id);
+  const join = (membership: SharedMembership | null) =>
+    authorize(actorOf(caller, membership), 'chat.join', { chat: chatFacts(chat), viaInvite });
   join(existing);
   const membership = await activateMembership(chat, caller.user._id, existing, join);
-  if (membership.memberCount !== null) await services.realtime.invalidate([cacheKeys.membership(chat.id, caller.user.id)]);
+  if (membership.memberCount !== null)
+    await services.realtime.invalidate([cacheKeys.membership(chat.id, caller.user.id)]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
-  if (membership.memberCount !== null) await memberNews(services, chat, 'member:joined', caller.user.id, membership.memberCount);
+  if (membership.memberCount !== null)
+    await memberNews(services, chat, 'member:joined', caller.user.id, membership.memberCount);
   const memberCount = membership.memberCount ?? (await chats.memberCount(chat._id));
   return { chat: toChatView(chat, membership.doc.role, memberCount), membership: toMembershipView(membership.doc) };
 }
@@ -80,14 +85,20 @@ async function activateMembership(
     if (current?.status === 'active') return { doc: current, memberCount: null };
     // Someone who left, or whose ban ran out, comes back as a plain member; anyone else gets a row.
     const done = current ? await memberships.rejoin(current) : await memberships.create(chat._id, userId);
-    if (done) return 'back' in done ? { doc: { ...current!, ...done.back }, memberCount: done.memberCount } : { doc: done.membership, memberCount: done.memberCount };
+    if (done)
+      return 'back' in done
+        ? { doc: { ...current!, ...done.back }, memberCount: done.memberCount }
+        : { doc: done.membership, memberCount: done.memberCount };
     current = await memberships.of(chat._id, userId);
     join(current);
   }
   throw new StoaError('conflict', 'Your membership of this chat keeps changing; try again.');
 }
 
-export async function leaveChat({ services, caller }: Context, input: { chatId: string }): Promise<Record<string, never>> {
+export async function leaveChat(
+  { services, caller }: Context,
+  input: { chatId: string },
+): Promise<Record<string, never>> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
   const memberCount = await memberships.leave(access.membership!);
@@ -101,7 +112,10 @@ export async function leaveChat({ services, caller }: Context, input: { chatId: 
  * "Someone is typing" in a group: ephemeral, never stored; clients show it for about 5 s unless it
  * comes again. Refused in channels and to the muted; the typist's own sockets hear it too and ignore it.
  */
-export async function startTyping({ services, caller }: Context, input: { chatId: string }): Promise<Record<string, never>> {
+export async function startTyping(
+  { services, caller }: Context,
+  input: { chatId: string },
+): Promise<Record<string, never>> {
   const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, membership), 'chat.send', { chat: chatFacts(chat) });
   if (chat.type !== 'group') throw new StoaError('forbidden', 'Channels show no typing.');
@@ -109,7 +123,10 @@ export async function startTyping({ services, caller }: Context, input: { chatId
   return {};
 }
 
-export async function inviteToChat({ services, caller }: Context, input: { chatId: string }): Promise<{ inviteCode: string }> {
+export async function inviteToChat(
+  { services, caller }: Context,
+  input: { chatId: string },
+): Promise<{ inviteCode: string }> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
   if (access.chat.inviteCode) return { inviteCode: access.chat.inviteCode };
@@ -121,7 +138,12 @@ export async function inviteToChat({ services, caller }: Context, input: { chatI
 
 export async function updateChat(
   { services, caller }: Context,
-  input: { chatId: string; title?: string | undefined; description?: string | undefined; slowModeSec?: number | undefined },
+  input: {
+    chatId: string;
+    title?: string | undefined;
+    description?: string | undefined;
+    slowModeSec?: number | undefined;
+  },
 ): Promise<{ chat: ChatView }> {
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.manage', { chat: chatFacts(access.chat) });
@@ -155,7 +177,11 @@ export async function promoteMember(
     await memberships.setRole(target._id, input.role);
   }
   const chatId = access.chat.id;
-  await services.realtime.invalidate([cacheKeys.chat(chatId), cacheKeys.membership(chatId, target.userId.toString()), cacheKeys.membership(chatId, caller.user.id)]);
+  await services.realtime.invalidate([
+    cacheKeys.chat(chatId),
+    cacheKeys.membership(chatId, target.userId.toString()),
+    cacheKeys.membership(chatId, caller.user.id),
+  ]);
   target.role = input.role;
   return { membership: toMembershipView(target) };
 }

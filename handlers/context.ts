@@ -106,7 +106,17 @@ export interface Context<C extends Guest = Caller> {
 }
 
 /** Limiter names, each with its own key prefix and RATE_<NAME> override (docs/ARCHITECTURE.md §8). */
-export type LimiterName = 'messages' | 'reports' | 'reports_restricted' | 'connections' | 'joins' | 'registrations' | 'chat_creations' | 'history' | 'moderation_reads' | 'typing';
+export type LimiterName =
+  | 'messages'
+  | 'reports'
+  | 'reports_restricted'
+  | 'connections'
+  | 'joins'
+  | 'registrations'
+  | 'chat_creations'
+  | 'history'
+  | 'moderation_reads'
+  | 'typing';
 
 /** One limiter as operators see it (`GET /api/ops/rate-limits`). */
 export interface LimiterView {

@@ -47,4 +47,3 @@ export function toAppealView(a: WithId<Appeal>, forStaff?: { action?: ActionView
   }
   return view;
 }
-

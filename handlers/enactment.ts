@@ -49,12 +49,17 @@ export interface Audience {
  * admins; never the people it is about (`except`), who get the statement of reasons instead.
  */
 export async function audienceOf(chatId: Id | null | undefined, except: string[] = []): Promise<Audience> {
-  const [staffConcerned, admins] = await Promise.all([users.anyStaffAmong(except), chatId ? memberships.chatAdmins(chatId) : []]);
+  const [staffConcerned, admins] = await Promise.all([
+    users.anyStaffAmong(except),
+    chatId ? memberships.chatAdmins(chatId) : [],
+  ]);
   const adminIds = admins.filter((id) => !except.includes(id));
   // The moderators room holds every staff socket; when one of them is concerned, each other one is addressed instead.
   // Chat admins who are platform staff are in the moderators room already, and see the full view there.
   const [staff, plain] = await Promise.all([
-    staffConcerned ? users.staffIds().then((ids) => ids.filter((id) => !except.includes(id)).map(rooms.user)) : [rooms.moderators],
+    staffConcerned
+      ? users.staffIds().then((ids) => ids.filter((id) => !except.includes(id)).map(rooms.user))
+      : [rooms.moderators],
     users.plainUsersAmong(adminIds),
   ]);
   return { staff, chatAdmins: plain.map(rooms.user) };
@@ -64,16 +69,32 @@ export async function audienceOf(chatId: Id | null | undefined, except: string[]
  * Closes a case and its open reports, and tells each of those reporters the outcome. Runs in the
  * case's queue: a report that lands meanwhile is recounted after, and reopens the case.
  */
-export async function resolveCase(services: Services, resolvedBy: string, moderationCase: ModerationCaseDocument | null, outcome: 'actioned' | 'dismissed'): Promise<void> {
+export async function resolveCase(
+  services: Services,
+  resolvedBy: string,
+  moderationCase: ModerationCaseDocument | null,
+  outcome: 'actioned' | 'dismissed',
+): Promise<void> {
   if (!moderationCase) return;
   const open = await inCaseQueue(moderationCase.id as string, async () => {
     const pending = await reports.openOf(moderationCase._id);
-    await Promise.all([cases.setStatus(moderationCase._id, outcome), reports.resolve(pending.map((r) => r._id), outcome, resolvedBy)]);
+    await Promise.all([
+      cases.setStatus(moderationCase._id, outcome),
+      reports.resolve(
+        pending.map((r) => r._id),
+        outcome,
+        resolvedBy,
+      ),
+    ]);
     return pending;
   });
   moderationCase.status = outcome;
   for (const report of open) {
-    services.realtime.emit(rooms.user(report.reporterId.toString()), 'report:resolved', { reportId: report._id.toString(), caseId: moderationCase.id as string, outcome });
+    services.realtime.emit(rooms.user(report.reporterId.toString()), 'report:resolved', {
+      reportId: report._id.toString(),
+      caseId: moderationCase.id as string,
+      outcome,
+    });
   }
 }
 
@@ -103,12 +124,23 @@ export interface Effect {
 }
 
 /** Enacts one effect of `decision`; null when `onceKey` lost the race. */
-export async function enact(services: Services, decision: Decision, effect: Effect): Promise<ModerationActionDocument | null> {
+export async function enact(
+  services: Services,
+  decision: Decision,
+  effect: Effect,
+): Promise<ModerationActionDocument | null> {
   // Who hears of it does not depend on the write: read while it is claimed and written.
   const audience = audienceOf(effect.entry.chatId, effect.concerns);
   audience.catch(() => undefined);
   await effect.first?.run();
-  const entry = { ...effect.entry, actorId: decision.actorId, actorRole: decision.actorRole, reason: decision.reason, caseId: decision.case?._id ?? null, appealId: decision.appealId === undefined ? null : objectId(decision.appealId) };
+  const entry = {
+    ...effect.entry,
+    actorId: decision.actorId,
+    actorRole: decision.actorRole,
+    reason: decision.reason,
+    caseId: decision.case?._id ?? null,
+    appealId: decision.appealId === undefined ? null : objectId(decision.appealId),
+  };
   let action: ModerationActionDocument | null;
   try {
     action = await actions.append(entry, effect.onceKey);
@@ -123,12 +155,21 @@ export async function enact(services: Services, decision: Decision, effect: Effe
   await writeWithStatement(services, action, decision, effect);
 
   if (effect.invalidates) await services.realtime.invalidate(effect.invalidates);
-  const [heard, notice] = await Promise.all([audience, effect.noticeTo ? storeNotice(services, effect.noticeTo, action, decision.case) : null]);
+  const [heard, notice] = await Promise.all([
+    audience,
+    effect.noticeTo ? storeNotice(services, effect.noticeTo, action, decision.case) : null,
+  ]);
   announce(services, action, heard);
   if (effect.noticeTo && notice) {
-    services.realtime.emit(rooms.user(effect.noticeTo), 'moderation:notice', { action: toActionView(action, { withActorId: false }), notice });
+    services.realtime.emit(rooms.user(effect.noticeTo), 'moderation:notice', {
+      action: toActionView(action, { withActorId: false }),
+      notice,
+    });
   }
-  await Promise.all([effect.publish?.(action), effect.closes ? resolveCase(services, decision.actorId, decision.case, effect.closes) : undefined]);
+  await Promise.all([
+    effect.publish?.(action),
+    effect.closes ? resolveCase(services, decision.actorId, decision.case, effect.closes) : undefined,
+  ]);
   return action;
 }
 
@@ -136,8 +177,16 @@ export async function enact(services: Services, decision: Decision, effect: Effe
  * The write and the statement of reasons, together. A failed write withdraws the audit entry and
  * the statement; a statement that failed beside a write that held is logged: the effect stands.
  */
-async function writeWithStatement(services: Services, action: ModerationActionDocument, decision: Decision, effect: Effect): Promise<void> {
-  const [written, recorded] = await Promise.allSettled([effect.write(action), recordStatement(action, decision.case, effect.contentDate ?? null)]);
+async function writeWithStatement(
+  services: Services,
+  action: ModerationActionDocument,
+  decision: Decision,
+  effect: Effect,
+): Promise<void> {
+  const [written, recorded] = await Promise.allSettled([
+    effect.write(action),
+    recordStatement(action, decision.case, effect.contentDate ?? null),
+  ]);
   if (written.status === 'rejected') {
     try {
       await Promise.all([actions.withdraw(action._id), statements.withdraw(action._id)]);
@@ -147,7 +196,8 @@ async function writeWithStatement(services: Services, action: ModerationActionDo
     await undoFirst(services, effect, written.reason);
     throw written.reason;
   }
-  if (recorded.status === 'rejected') services.log.error({ err: recorded.reason, actionId: action.id }, 'statement of reasons not recorded');
+  if (recorded.status === 'rejected')
+    services.log.error({ err: recorded.reason, actionId: action.id }, 'statement of reasons not recorded');
 }
 
 async function undoFirst(services: Services, effect: Effect, cause: unknown): Promise<void> {
@@ -159,18 +209,42 @@ async function undoFirst(services: Services, effect: Effect, cause: unknown): Pr
 }
 
 /** The statement of reasons of a restricting action, in the transparency database's fields; once (its puid is the action's id). */
-async function recordStatement(action: ModerationActionDocument, moderationCase: ModerationCaseDocument | null, contentDate: Date | null): Promise<void> {
+async function recordStatement(
+  action: ModerationActionDocument,
+  moderationCase: ModerationCaseDocument | null,
+  contentDate: Date | null,
+): Promise<void> {
   if (!ACTION_KINDS[action.type].restricts) return;
-  const trustedFlagged = moderationCase ? (moderationCase.trustedReports ?? (await reports.trustedFlaggerIn(moderationCase._id) ? 1 : 0)) > 0 : false;
-  const fields = { id: action.id as string, type: action.type, reason: action.reason, actorRole: action.actorRole, until: action.until ?? null, createdAt: action.createdAt };
-  const statement = statementOf(fields, { reasons: reasonsOf(moderationCase), fromCase: moderationCase !== null, trustedFlagged, contentDate });
+  const trustedFlagged = moderationCase
+    ? (moderationCase.trustedReports ?? ((await reports.trustedFlaggerIn(moderationCase._id)) ? 1 : 0)) > 0
+    : false;
+  const fields = {
+    id: action.id as string,
+    type: action.type,
+    reason: action.reason,
+    actorRole: action.actorRole,
+    until: action.until ?? null,
+    createdAt: action.createdAt,
+  };
+  const statement = statementOf(fields, {
+    reasons: reasonsOf(moderationCase),
+    fromCase: moderationCase !== null,
+    trustedFlagged,
+    contentDate,
+  });
   await statements.record(action._id, action.createdAt, statement);
 }
 
-const reasonsOf = (moderationCase: ModerationCaseDocument | null): ReportReason[] => (moderationCase?.reasons ? ([...moderationCase.reasons.keys()] as ReportReason[]) : []);
+const reasonsOf = (moderationCase: ModerationCaseDocument | null): ReportReason[] =>
+  moderationCase?.reasons ? ([...moderationCase.reasons.keys()] as ReportReason[]) : [];
 
 /** Stores the statement of reasons for `userId` (once per action): what, why, until when, at what level, how to appeal. */
-async function storeNotice(services: Services, userId: string, action: ModerationActionDocument, moderationCase: ModerationCaseDocument | null): Promise<NoticeView> {
+async function storeNotice(
+  services: Services,
+  userId: string,
+  action: ModerationActionDocument,
+  moderationCase: ModerationCaseDocument | null,
+): Promise<NoticeView> {
   const appealable = ACTION_KINDS[action.type].appealable;
   const notice = await notices.storeOnce({
     userId: objectId(userId),
@@ -194,7 +268,16 @@ async function storeNotice(services: Services, userId: string, action: Moderatio
 /** Counts and logs an action and tells moderators and the chat's admins, each in their view. */
 function announce(services: Services, action: ModerationActionDocument, audience: Audience): void {
   services.metrics.moderationActions.inc({ type: action.type });
-  services.log.info({ actionId: action.id, type: action.type, actorId: action.actorId, targetId: action.targetId, chatId: action.chatId?.toString() }, 'moderation action');
+  services.log.info(
+    {
+      actionId: action.id,
+      type: action.type,
+      actorId: action.actorId,
+      targetId: action.targetId,
+      chatId: action.chatId?.toString(),
+    },
+    'moderation action',
+  );
   services.realtime.emit(audience.staff, 'mod:action', { action: toActionView(action, { withActorId: true }) });
   services.realtime.emit(audience.chatAdmins, 'mod:action', { action: toActionView(action, { withActorId: false }) });
 }

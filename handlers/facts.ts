@@ -2,7 +2,13 @@
 import type { ChatRole, TargetType } from '../models/vocabulary';
 import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './policy/access';
 import { activeSuspension } from './policy/standing';
-import { cachedChat, cachedMembership, type SharedAccount, type SharedChat, type SharedMembership } from './store/authorization-cache';
+import {
+  cachedChat,
+  cachedMembership,
+  type SharedAccount,
+  type SharedChat,
+  type SharedMembership,
+} from './store/authorization-cache';
 import * as cases from './store/cases';
 import * as chats from './store/chats';
 import type { Id } from './store/db';
@@ -65,16 +71,34 @@ export function membershipOf(chatId: Id, userId: Id): Promise<memberships.Member
   return memberships.of(chatId, userId);
 }
 
-export const chatFacts = (chat: SharedChat): ChatFacts => ({ id: chat.id, type: chat.type, visibility: chat.visibility });
+export const chatFacts = (chat: SharedChat): ChatFacts => ({
+  id: chat.id,
+  type: chat.type,
+  visibility: chat.visibility,
+});
 
 export function standing(m: SharedMembership | null): Standing | null {
   if (!m) return null;
-  return { role: m.role, status: m.status, bannedUntil: m.bannedUntil ?? null, mutedUntil: m.mutedUntil ?? null, mutedByRole: m.mutedByRole ?? null };
+  return {
+    role: m.role,
+    status: m.status,
+    bannedUntil: m.bannedUntil ?? null,
+    mutedUntil: m.mutedUntil ?? null,
+    mutedByRole: m.mutedByRole ?? null,
+  };
 }
 
-export const actorOf = (caller: Caller, membership: SharedMembership | null): Actor => ({ id: caller.user.id, role: caller.user.role, membership: standing(membership) });
+export const actorOf = (caller: Caller, membership: SharedMembership | null): Actor => ({
+  id: caller.user.id,
+  role: caller.user.role,
+  membership: standing(membership),
+});
 
-export const personOf = (user: SharedAccount, membership: SharedMembership | null): Person => ({ id: user.id, role: user.role, membership: standing(membership) });
+export const personOf = (user: SharedAccount, membership: SharedMembership | null): Person => ({
+  id: user.id,
+  role: user.role,
+  membership: standing(membership),
+});
 
 /** The chats where the caller is owner or admin. */
 export function adminChatIds(caller: Caller): ReturnType<typeof memberships.administeredChatIds> {
@@ -91,7 +115,9 @@ export async function shareAChat(userId: Id, otherId: string): Promise<boolean> 
  * reported message lives in. None for a reported user, and none for a reported
  * chat, whose admins are the very people reported.
  */
-export function moderatingChatOf<C extends Pick<cases.ModerationCase, 'targetType' | 'chatId'>>(moderationCase: C): NonNullable<C['chatId']> | null {
+export function moderatingChatOf<C extends Pick<cases.ModerationCase, 'targetType' | 'chatId'>>(
+  moderationCase: C,
+): NonNullable<C['chatId']> | null {
   return moderationCase.targetType === 'chat' ? null : (moderationCase.chatId ?? null);
 }
 
@@ -100,7 +126,11 @@ export async function caseFacts(moderationCase: cases.ModerationCaseDocument): P
   const chatId = moderatingChatOf(moderationCase);
   // A reported chat concerns the people who run it; anything else, the person reported.
   const concerns =
-    moderationCase.targetType === 'chat' ? await memberships.chatAdmins(moderationCase.targetId) : moderationCase.reportedUserId ? [moderationCase.reportedUserId] : [];
+    moderationCase.targetType === 'chat'
+      ? await memberships.chatAdmins(moderationCase.targetId)
+      : moderationCase.reportedUserId
+        ? [moderationCase.reportedUserId]
+        : [];
   return {
     targetType: moderationCase.targetType,
     targetId: moderationCase.targetId,
@@ -111,7 +141,9 @@ export async function caseFacts(moderationCase: cases.ModerationCaseDocument): P
 }
 
 /** The case an action names, with its facts and the caller's row in the case's chat; null without a caseId. */
-export async function namedCase(caseId: string | undefined): Promise<{ doc: cases.ModerationCaseDocument; facts: CaseFacts } | null> {
+export async function namedCase(
+  caseId: string | undefined,
+): Promise<{ doc: cases.ModerationCaseDocument; facts: CaseFacts } | null> {
   if (caseId === undefined) return null;
   const doc = await findCase(caseId);
   return { doc, facts: await caseFacts(doc) };
@@ -131,12 +163,24 @@ export async function chatView(chat: SharedChat, role?: ChatRole): Promise<ChatV
 export async function currentTarget(targetType: TargetType, targetId: string): Promise<CaseTarget> {
   if (targetType === 'message') {
     const message = await messages.byId(targetId);
-    return message && { type: 'message', message: toMessageView(message, true, true), deletedAt: message.deletedAt?.toISOString() ?? null };
+    return (
+      message && {
+        type: 'message',
+        message: toMessageView(message, true, true),
+        deletedAt: message.deletedAt?.toISOString() ?? null,
+      }
+    );
   }
   if (targetType === 'user') {
     const user = await users.byId(targetId);
     const suspension = user && activeSuspension(user);
-    return user && { type: 'user', user: toUserView(user), suspended: suspension ? { until: suspension.until?.toISOString() ?? null, reason: suspension.reason } : null };
+    return (
+      user && {
+        type: 'user',
+        user: toUserView(user),
+        suspended: suspension ? { until: suspension.until?.toISOString() ?? null, reason: suspension.reason } : null,
+      }
+    );
   }
   const chat = await chats.byId(targetId);
   return chat && { type: 'chat', chat: await chatView(chat) };

@@ -23,7 +23,13 @@ export const isLargeGroup = (services: Services, chat: { type: string }, memberC
   chat.type === 'group' && memberCount > services.largeChats.groupMembers;
 
 /** Tells a group that `userId` joined or left; `memberCount` is the chat's count after. */
-export async function memberNews(services: Services, chat: ChatRef, event: 'member:joined' | 'member:left', userId: string, memberCount: number): Promise<void> {
+export async function memberNews(
+  services: Services,
+  chat: ChatRef,
+  event: 'member:joined' | 'member:left',
+  userId: string,
+  memberCount: number,
+): Promise<void> {
   if (chat.type !== 'group') return;
   const chatId = String(chat.id);
   const payload = { chatId, userId };
@@ -44,7 +50,9 @@ function countChanged(services: Services, chatId: string): void {
   const interval = services.largeChats.memberCountIntervalMs;
   const timer = setTimeout(() => {
     countsDue.delete(chatId);
-    void announceCount(services, chatId, interval).catch((err: unknown) => services.log.error({ err, chatId }, 'could not announce a member count'));
+    void announceCount(services, chatId, interval).catch((err: unknown) =>
+      services.log.error({ err, chatId }, 'could not announce a member count'),
+    );
   }, interval);
   timer.unref();
   countsDue.set(chatId, timer);
@@ -53,7 +61,8 @@ function countChanged(services: Services, chatId: string): void {
 async function announceCount(services: Services, chatId: string, intervalMs: number): Promise<void> {
   const memberCount = await chats.memberCount(chatId);
   // Every node with joins to tell schedules one; the first to claim the count announces it.
-  if (await chats.claimAnnouncement(chatId, memberCount, intervalMs)) services.realtime.emit(rooms.chat(chatId), 'chat:members', { chatId, memberCount });
+  if (await chats.claimAnnouncement(chatId, memberCount, intervalMs))
+    services.realtime.emit(rooms.chat(chatId), 'chat:members', { chatId, memberCount });
 }
 
 /** Typists of large groups gathered on this node since the last `typing` each was sent. */
@@ -75,7 +84,8 @@ export function typingNews(services: Services, chat: ChatRef & { memberCount?: n
   const timer = setTimeout(() => {
     const userIds = [...(typists.get(chatId) ?? [])];
     typists.delete(chatId);
-    if (userIds.length > 0) services.realtime.emit(rooms.chat(chatId), 'typing', { chatId, userId: userIds[0]!, userIds });
+    if (userIds.length > 0)
+      services.realtime.emit(rooms.chat(chatId), 'typing', { chatId, userId: userIds[0]!, userIds });
   }, services.largeChats.typingIntervalMs);
   timer.unref();
 }

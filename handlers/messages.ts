@@ -11,7 +11,6 @@ import { resolveCase } from './enactment';
 import { storeMessage } from './store/group-commit';
 import { toHistoryEntry, toMessageView } from './views';
 
-
 export { seqClaimStats } from './store/group-commit';
 
 export function sendMessage(
@@ -33,7 +32,12 @@ async function authorizeAndStore(
     await services.limits.slowMode(chat.id, caller.user.id, chat.slowModeSec);
   }
 
-  const { message, replay } = await storeMessage({ chatId: chat._id, senderId: caller.user._id, text: input.text, clientMsgId: input.clientMsgId });
+  const { message, replay } = await storeMessage({
+    chatId: chat._id,
+    senderId: caller.user._id,
+    text: input.text,
+    clientMsgId: input.clientMsgId,
+  });
   const view = toMessageView(message);
   if (!replay) {
     services.metrics.messagesStored.inc();
@@ -59,7 +63,10 @@ export async function messageHistory(
   return { messages: shown.map((m) => toHistoryEntry(m, moderator)), hasMore };
 }
 
-export async function deleteMessage({ services, caller }: Context, input: { messageId: string }): Promise<Record<string, never>> {
+export async function deleteMessage(
+  { services, caller }: Context,
+  input: { messageId: string },
+): Promise<Record<string, never>> {
   const message = await messages.byId(input.messageId);
   if (!message || message.deletedAt) throw new StoaError('not_found', 'No such message.');
   if (!message.senderId.equals(caller.user._id)) {
@@ -78,7 +85,10 @@ export async function deleteMessage({ services, caller }: Context, input: { mess
 }
 
 /** The author rewrites their message within the edit window; the earlier text is kept for those who review reports. */
-export async function editMessage({ services, caller }: Context, input: { messageId: string; text: string }): Promise<{ message: MessageView }> {
+export async function editMessage(
+  { services, caller }: Context,
+  input: { messageId: string; text: string },
+): Promise<{ message: MessageView }> {
   const message = await messages.byId(input.messageId);
   // What members no longer see cannot be changed, by its author either.
   if (!message || message.deletedAt || message.hidden) throw new StoaError('not_found', 'No such message.');
@@ -93,8 +103,12 @@ export async function editMessage({ services, caller }: Context, input: { messag
   if (message.text === input.text) return { message: toMessageView(message) };
 
   const editedAt = new Date();
-  const edits = [...(message.edits ?? []).map((e) => ({ text: e.text, editedAt: e.editedAt })), { text: message.text, editedAt }];
-  if (!(await messages.rewrite(message._id, input.text, editedAt, edits))) throw new StoaError('not_found', 'No such message.');
+  const edits = [
+    ...(message.edits ?? []).map((e) => ({ text: e.text, editedAt: e.editedAt })),
+    { text: message.text, editedAt },
+  ];
+  if (!(await messages.rewrite(message._id, input.text, editedAt, edits)))
+    throw new StoaError('not_found', 'No such message.');
   message.set({ text: input.text, editedAt, edits });
   const view = toMessageView(message);
   services.realtime.emit(rooms.chat(chat.id), 'message:edited', { message: view });

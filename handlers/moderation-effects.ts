@@ -22,7 +22,8 @@ import { toMessageView } from './views';
 
 type Action = Awaited<ReturnType<typeof enact>> & object;
 
-const untilFrom = (durationSec: number | undefined, now = Date.now()): Date | null => (durationSec ? new Date(now + durationSec * 1000) : null);
+const untilFrom = (durationSec: number | undefined, now = Date.now()): Date | null =>
+  durationSec ? new Date(now + durationSec * 1000) : null;
 const isoOrNull = (date: Date | null): string | null => date?.toISOString() ?? null;
 
 /** Channels keep their subscribers out of each other's business: there only the chat's admins hear of a ban or mute. */
@@ -36,7 +37,12 @@ async function memberNewsRooms(chat: SharedChat): Promise<string | string[]> {
  * its case; an automatic one (`automatic`) happens once however many reports race, leaves the
  * case open for review, and a caller that lost the race gets null.
  */
-export function hideMessage(services: Services, message: messages.MessageDocument, decision: Decision, automatic?: { onceKey: string }): Promise<Action | null> {
+export function hideMessage(
+  services: Services,
+  message: messages.MessageDocument,
+  decision: Decision,
+  automatic?: { onceKey: string },
+): Promise<Action | null> {
   const authorId = message.senderId.toString();
   const chatId = message.chatId.toString();
   return enact(services, decision, {
@@ -48,17 +54,31 @@ export function hideMessage(services: Services, message: messages.MessageDocumen
       // Confirming a hide (e.g. an automatic one) never lowers the level needed to undo it.
       const current = message.hidden;
       if (current && !isAtLeast(decision.actorRole, decidedLevel(current.byRole))) return;
-      await messages.hide(message._id, { at: action.createdAt, by: decision.actorId, byRole: decision.actorRole, reason: decision.reason, actionId: action._id });
+      await messages.hide(message._id, {
+        at: action.createdAt,
+        by: decision.actorId,
+        byRole: decision.actorRole,
+        reason: decision.reason,
+        actionId: action._id,
+      });
     },
     noticeTo: authorId,
     async publish() {
-      services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId: message.id as string, seq: message.seq });
+      services.realtime.emit(rooms.chat(chatId), 'message:hidden', {
+        chatId,
+        messageId: message.id as string,
+        seq: message.seq,
+      });
     },
   });
 }
 
 /** Shows a hidden message again; the case it names closes as dismissed. */
-export async function unhideMessage(services: Services, message: messages.MessageDocument, decision: Decision): Promise<Action> {
+export async function unhideMessage(
+  services: Services,
+  message: messages.MessageDocument,
+  decision: Decision,
+): Promise<Action> {
   const authorId = message.senderId.toString();
   const action = await enact(services, decision, {
     entry: { type: 'unhide_message', targetType: 'message', targetId: message.id as string, chatId: message.chatId },
@@ -69,7 +89,10 @@ export async function unhideMessage(services: Services, message: messages.Messag
     },
     noticeTo: authorId,
     async publish() {
-      if (!message.deletedAt) services.realtime.emit(rooms.chat(message.chatId.toString()), 'message:unhidden', { message: toMessageView(message) });
+      if (!message.deletedAt)
+        services.realtime.emit(rooms.chat(message.chatId.toString()), 'message:unhidden', {
+          message: toMessageView(message),
+        });
     },
     closes: 'dismissed',
   });
@@ -87,11 +110,23 @@ export interface MemberTarget {
  * Bans from a chat: out of its room on every node before anything else, so that nothing said
  * while the ban is enacted reaches them; back in it if the ban cannot be written.
  */
-export async function banMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<Action> {
+export async function banMember(
+  services: Services,
+  decision: Decision,
+  { chat, userId, membership }: MemberTarget,
+  durationSec: number | undefined,
+): Promise<Action> {
   const until = untilFrom(durationSec);
   const wasMember = membership?.status === 'active';
   const action = await enact(services, decision, {
-    entry: { type: 'ban_member', targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
+    entry: {
+      type: 'ban_member',
+      targetType: 'user',
+      targetId: userId,
+      chatId: chat._id,
+      durationSec: durationSec ?? null,
+      until,
+    },
     concerns: [userId],
     first: {
       run: () => services.realtime.leave(rooms.user(userId), rooms.chat(chat.id)),
@@ -104,7 +139,11 @@ export async function banMember(services: Services, decision: Decision, { chat, 
     noticeTo: userId,
     async publish() {
       services.realtime.emit(rooms.user(userId), 'chat:removed', { chatId: chat.id, reason: decision.reason });
-      services.realtime.emit(await memberNewsRooms(chat), 'member:banned', { chatId: chat.id, userId, until: isoOrNull(until) });
+      services.realtime.emit(await memberNewsRooms(chat), 'member:banned', {
+        chatId: chat.id,
+        userId,
+        until: isoOrNull(until),
+      });
     },
     closes: 'actioned',
   });
@@ -112,7 +151,11 @@ export async function banMember(services: Services, decision: Decision, { chat, 
 }
 
 /** Lifts a ban: the member may join again. */
-export async function unbanMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<Action> {
+export async function unbanMember(
+  services: Services,
+  decision: Decision,
+  { chat, userId, membership }: MemberTarget,
+): Promise<Action> {
   const action = await enact(services, decision, {
     entry: { type: 'unban_member', targetType: 'user', targetId: userId, chatId: chat._id },
     concerns: [userId],
@@ -124,16 +167,32 @@ export async function unbanMember(services: Services, decision: Decision, { chat
 }
 
 /** Mutes a member; without `durationSec`, until lifted. */
-export async function muteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget, durationSec: number | undefined): Promise<Action> {
+export async function muteMember(
+  services: Services,
+  decision: Decision,
+  { chat, userId, membership }: MemberTarget,
+  durationSec: number | undefined,
+): Promise<Action> {
   const until = untilFrom(durationSec);
   const action = await enact(services, decision, {
-    entry: { type: 'mute_member', targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
+    entry: {
+      type: 'mute_member',
+      targetType: 'user',
+      targetId: userId,
+      chatId: chat._id,
+      durationSec: durationSec ?? null,
+      until,
+    },
     concerns: [userId],
     write: () => memberships.mute(membership!._id, until, decision.actorRole),
     invalidates: [cacheKeys.membership(chat.id, userId)],
     noticeTo: userId,
     async publish() {
-      services.realtime.emit(await memberNewsRooms(chat), 'member:muted', { chatId: chat.id, userId, until: isoOrNull(until) });
+      services.realtime.emit(await memberNewsRooms(chat), 'member:muted', {
+        chatId: chat.id,
+        userId,
+        until: isoOrNull(until),
+      });
     },
     closes: 'actioned',
   });
@@ -141,7 +200,11 @@ export async function muteMember(services: Services, decision: Decision, { chat,
 }
 
 /** Lifts a mute. */
-export async function unmuteMember(services: Services, decision: Decision, { chat, userId, membership }: MemberTarget): Promise<Action> {
+export async function unmuteMember(
+  services: Services,
+  decision: Decision,
+  { chat, userId, membership }: MemberTarget,
+): Promise<Action> {
   const action = await enact(services, decision, {
     entry: { type: 'unmute_member', targetType: 'user', targetId: userId, chatId: chat._id },
     concerns: [userId],
@@ -153,16 +216,25 @@ export async function unmuteMember(services: Services, decision: Decision, { cha
 }
 
 /** Suspends an account everywhere: told why, then every socket of it is disconnected. */
-export async function suspendAccount(services: Services, decision: Decision, userId: string, durationSec: number | undefined): Promise<Action> {
+export async function suspendAccount(
+  services: Services,
+  decision: Decision,
+  userId: string,
+  durationSec: number | undefined,
+): Promise<Action> {
   const until = untilFrom(durationSec);
   const action = await enact(services, decision, {
     entry: { type: 'suspend_account', targetType: 'user', targetId: userId, durationSec: durationSec ?? null, until },
     concerns: [userId],
-    write: () => users.suspend(userId, { until, reason: decision.reason, by: decision.actorId, byRole: decision.actorRole }),
+    write: () =>
+      users.suspend(userId, { until, reason: decision.reason, by: decision.actorId, byRole: decision.actorRole }),
     invalidates: [cacheKeys.account(userId)],
     noticeTo: userId,
     async publish() {
-      services.realtime.emit(rooms.user(userId), 'account:suspended', { reason: decision.reason, until: isoOrNull(until) });
+      services.realtime.emit(rooms.user(userId), 'account:suspended', {
+        reason: decision.reason,
+        until: isoOrNull(until),
+      });
       await services.realtime.disconnect(rooms.user(userId));
     },
     closes: 'actioned',
@@ -187,9 +259,19 @@ export async function unsuspendAccount(services: Services, decision: Decision, u
  * reporters. A message the system hid on the strength of those reports is shown again, and its
  * author told why: review disagreed with the automatic decision.
  */
-export async function dismissCase(services: Services, decision: Decision & { case: NonNullable<Decision['case']> }, chatId: Id | null, concerns: string[]): Promise<Action> {
+export async function dismissCase(
+  services: Services,
+  decision: Decision & { case: NonNullable<Decision['case']> },
+  chatId: Id | null,
+  concerns: string[],
+): Promise<Action> {
   const action = await enact(services, decision, {
-    entry: { type: 'dismiss_case', targetType: 'case', targetId: decision.case.id as string, chatId: chatId === null ? null : objectId(chatId) },
+    entry: {
+      type: 'dismiss_case',
+      targetType: 'case',
+      targetId: decision.case.id as string,
+      chatId: chatId === null ? null : objectId(chatId),
+    },
     concerns,
     async write() {},
     closes: 'dismissed',
@@ -197,7 +279,10 @@ export async function dismissCase(services: Services, decision: Decision & { cas
   if (decision.case.targetType === 'message') {
     const message = await messages.byId(decision.case.targetId);
     if (message?.hidden?.byRole === 'system') {
-      await unhideMessage(services, message, { ...decision, reason: `restored: on review the reports were dismissed (${decision.reason})` });
+      await unhideMessage(services, message, {
+        ...decision,
+        reason: `restored: on review the reports were dismissed (${decision.reason})`,
+      });
     }
   }
   return action!;
@@ -207,25 +292,45 @@ const SYSTEM = { actorId: 'system', actorRole: 'system' as const, case: null };
 
 /** Tells a reporter that their reports keep being dismissed (the first step, DSA Art. 23); once per `step`. */
 export function warnReporter(services: Services, userId: string, step: string, reason: string): Promise<Action | null> {
-  return enact(services, { ...SYSTEM, reason }, {
-    entry: { type: 'warn_reporter', targetType: 'user', targetId: userId },
-    concerns: [userId],
-    onceKey: `warn_reporter:${userId}:${step}`,
-    async write() {},
-    noticeTo: userId,
-  });
+  return enact(
+    services,
+    { ...SYSTEM, reason },
+    {
+      entry: { type: 'warn_reporter', targetType: 'user', targetId: userId },
+      concerns: [userId],
+      onceKey: `warn_reporter:${userId}:${step}`,
+      async write() {},
+      noticeTo: userId,
+    },
+  );
 }
 
 /** Takes away a reporter's power to trigger automatic actions, and limits their reports harder, until `until`. */
-export function restrictReporter(services: Services, userId: string, step: string, reason: string, until: Date): Promise<Action | null> {
-  return enact(services, { ...SYSTEM, reason }, {
-    entry: { type: 'restrict_reporter', targetType: 'user', targetId: userId, until, durationSec: Math.round((until.getTime() - Date.now()) / 1000) },
-    concerns: [userId],
-    onceKey: `restrict_reporter:${userId}:${step}`,
-    write: (action) => users.restrictReporting(userId, { until, actionId: action._id }),
-    invalidates: [cacheKeys.account(userId)],
-    noticeTo: userId,
-  });
+export function restrictReporter(
+  services: Services,
+  userId: string,
+  step: string,
+  reason: string,
+  until: Date,
+): Promise<Action | null> {
+  return enact(
+    services,
+    { ...SYSTEM, reason },
+    {
+      entry: {
+        type: 'restrict_reporter',
+        targetType: 'user',
+        targetId: userId,
+        until,
+        durationSec: Math.round((until.getTime() - Date.now()) / 1000),
+      },
+      concerns: [userId],
+      onceKey: `restrict_reporter:${userId}:${step}`,
+      write: (action) => users.restrictReporting(userId, { until, actionId: action._id }),
+      invalidates: [cacheKeys.account(userId)],
+      noticeTo: userId,
+    },
+  );
 }
 
 /** Lifts a reporting restriction (an appeal reversed it). */
@@ -245,7 +350,9 @@ export async function unrestrictReporter(services: Services, decision: Decision,
  * through the same effect as a manual lifting. The table of handlers/policy/moderation-kinds.ts
  * names the lifting action; this is its effect. Null when nothing is left to lift.
  */
-export const LIFTS: Partial<Record<ActionType, (services: Services, action: Action, decision: Decision) => Promise<Action | null>>> = {
+export const LIFTS: Partial<
+  Record<ActionType, (services: Services, action: Action, decision: Decision) => Promise<Action | null>>
+> = {
   async hide_message(services, action, decision) {
     const message = await messages.byId(action.targetId);
     return message?.hidden ? unhideMessage(services, message, decision) : null;
@@ -271,7 +378,10 @@ export const LIFTS: Partial<Record<ActionType, (services: Services, action: Acti
 /** The chat and membership a ban or mute acted on, as they are now. */
 async function memberOf(action: Action): Promise<MemberTarget | null> {
   if (!action.chatId) return null;
-  const [chat, membership] = await Promise.all([chats.byId(action.chatId.toString()), memberships.of(action.chatId, action.targetId)]);
+  const [chat, membership] = await Promise.all([
+    chats.byId(action.chatId.toString()),
+    memberships.of(action.chatId, action.targetId),
+  ]);
   return chat && membership ? { chat, userId: action.targetId, membership } : null;
 }
 
@@ -288,21 +398,30 @@ export function decideAppeal(
   reverse: () => Promise<Action | null>,
 ): Promise<Action | null> {
   const appellantId = appeal.appellantId.toString();
-  return enact(services, { ...decision, appealId: appeal._id }, {
-    entry: { type: 'decide_appeal', targetType: 'appeal', targetId: appeal.id as string, chatId: appeal.chatId },
-    concerns: [appellantId],
-    onceKey: `decide_appeal:${appeal.id as string}`,
-    async write(action) {
-      const reversal = outcome === 'reversed' ? await reverse() : null;
-      const decided = { status: outcome, decidedBy: decision.actorId, decisionReason: decision.reason, decidedAt: action.createdAt, decisionActionId: action._id, reversalActionId: reversal?._id ?? null };
-      await appeals.decide(appeal._id, decided);
-      appeal.set(decided);
+  return enact(
+    services,
+    { ...decision, appealId: appeal._id },
+    {
+      entry: { type: 'decide_appeal', targetType: 'appeal', targetId: appeal.id as string, chatId: appeal.chatId },
+      concerns: [appellantId],
+      onceKey: `decide_appeal:${appeal.id as string}`,
+      async write(action) {
+        const reversal = outcome === 'reversed' ? await reverse() : null;
+        const decided = {
+          status: outcome,
+          decidedBy: decision.actorId,
+          decisionReason: decision.reason,
+          decidedAt: action.createdAt,
+          decisionActionId: action._id,
+          reversalActionId: reversal?._id ?? null,
+        };
+        await appeals.decide(appeal._id, decided);
+        appeal.set(decided);
+      },
+      noticeTo: appellantId,
+      async publish() {
+        services.realtime.emit(rooms.user(appellantId), 'appeal:decided', { appeal: toAppealView(appeal) });
+      },
     },
-    noticeTo: appellantId,
-    async publish() {
-      services.realtime.emit(rooms.user(appellantId), 'appeal:decided', { appeal: toAppealView(appeal) });
-    },
-  });
+  );
 }
-
-

@@ -11,7 +11,21 @@ import type { Id } from './store/db';
 import { actorRoleOf, authorize, can, decidedLevel, isPlatformModerator, type Actor } from './policy/access';
 import type { Caller, Context } from './context';
 import { StoaError } from './contract/errors';
-import { actorOf, adminChatIds, asMessageNotFound, caseFacts, chatAccess, chatFacts, findCase, findMessage, findUser, membershipOf, moderatingChatOf, namedCase, personOf } from './facts';
+import {
+  actorOf,
+  adminChatIds,
+  asMessageNotFound,
+  caseFacts,
+  chatAccess,
+  chatFacts,
+  findCase,
+  findMessage,
+  findUser,
+  membershipOf,
+  moderatingChatOf,
+  namedCase,
+  personOf,
+} from './facts';
 import type { Decision } from './enactment';
 import * as effects from './moderation-effects';
 import { holdReportersToAccount } from './reporter-accountability';
@@ -22,7 +36,12 @@ import { toActionView } from './views';
 /** The level the caller acts at, once `authorize` has let them act. */
 const levelOfActor = (actor: Actor): Decision['actorRole'] => actorRoleOf(actor) ?? 'chat_admin';
 
-const decisionOf = (caller: Caller, actor: Actor, reason: string, moderationCase: Decision['case'] = null): Decision => ({
+const decisionOf = (
+  caller: Caller,
+  actor: Actor,
+  reason: string,
+  moderationCase: Decision['case'] = null,
+): Decision => ({
   actorId: caller.user.id,
   actorRole: levelOfActor(actor),
   reason,
@@ -30,7 +49,10 @@ const decisionOf = (caller: Caller, actor: Actor, reason: string, moderationCase
 });
 
 /** The ack, once the action's effects have reached the sockets of every node; platform staff see who acted. */
-async function published({ services, caller }: Context, action: actions.ModerationActionDocument): Promise<{ action: ActionView }> {
+async function published(
+  { services, caller }: Context,
+  action: actions.ModerationActionDocument,
+): Promise<{ action: ActionView }> {
   await services.realtime.flush();
   return { action: toActionView(action, { withActorId: isPlatformModerator(caller.user) }) };
 }
@@ -69,7 +91,12 @@ async function decidedCase(actor: Actor, { named, open }: CaseInReach): Promise<
 const NO_CASE: CaseInReach = { named: null, open: null };
 
 /** A member to act on in a chat the caller moderates; with `decides`, read together with the case in reach. */
-async function moderatedMember(caller: Caller, chatId: string, userId: string, decides?: { caseId: string | undefined }) {
+async function moderatedMember(
+  caller: Caller,
+  chatId: string,
+  userId: string,
+  decides?: { caseId: string | undefined },
+) {
   const { chat, actor } = await moderatedChat(caller, chatId);
   const [target, membership, reach] = await Promise.all([
     findUser(userId),
@@ -97,8 +124,17 @@ type HideInput = { messageId: string; reason: string; caseId?: string | undefine
 
 export async function hideMessage(ctx: Context, input: HideInput): Promise<{ action: ActionView }> {
   const { message, chat, actor, author, reach } = await moderatedMessage(ctx.caller, input.messageId, input.caseId);
-  authorize(actor, 'message.hide', { chat: chatFacts(chat), messageId: message.id, author, case: reach.named?.facts ?? null });
-  const action = await effects.hideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach)));
+  authorize(actor, 'message.hide', {
+    chat: chatFacts(chat),
+    messageId: message.id,
+    author,
+    case: reach.named?.facts ?? null,
+  });
+  const action = await effects.hideMessage(
+    ctx.services,
+    message,
+    decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach)),
+  );
   return published(ctx, action!);
 }
 
@@ -106,9 +142,19 @@ export async function unhideMessage(ctx: Context, input: HideInput): Promise<{ a
   const { message, chat, actor, author, reach } = await moderatedMessage(ctx.caller, input.messageId, input.caseId);
   const named = reach.named;
   const hiddenBy = message.hidden ? decidedLevel(message.hidden.byRole) : null;
-  authorize(actor, 'message.unhide', { chat: chatFacts(chat), messageId: message.id, author, hiddenBy, case: named?.facts ?? null });
+  authorize(actor, 'message.unhide', {
+    chat: chatFacts(chat),
+    messageId: message.id,
+    author,
+    hiddenBy,
+    case: named?.facts ?? null,
+  });
   if (!message.hidden) throw new StoaError('conflict', 'That message is not hidden.');
-  const action = await effects.unhideMessage(ctx.services, message, decisionOf(ctx.caller, actor, input.reason, named?.doc));
+  const action = await effects.unhideMessage(
+    ctx.services,
+    message,
+    decisionOf(ctx.caller, actor, input.reason, named?.doc),
+  );
   // Showing it again dismisses the case it names, and so its reports.
   if (named) await holdReportersToAccount(ctx.services, named.doc);
   return published(ctx, action);
@@ -117,67 +163,132 @@ export async function unhideMessage(ctx: Context, input: HideInput): Promise<{ a
 /** Without `chatId`, a ban is a suspension of the account. */
 export async function banMember(
   ctx: Context,
-  input: { userId: string; chatId?: string | undefined; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
+  input: {
+    userId: string;
+    chatId?: string | undefined;
+    durationSec?: number | undefined;
+    reason: string;
+    caseId?: string | undefined;
+  },
 ): Promise<{ action: ActionView }> {
   if (input.chatId === undefined) return suspendAccount(ctx, input);
-  const { chat, actor, target, membership, member, reach } = await moderatedMember(ctx.caller, input.chatId, input.userId, { caseId: input.caseId });
+  const { chat, actor, target, membership, member, reach } = await moderatedMember(
+    ctx.caller,
+    input.chatId,
+    input.userId,
+    { caseId: input.caseId },
+  );
   const bannedBy = membership && isBanned(membership) ? decidedLevel(membership.bannedByRole) : null;
-  authorize(actor, 'member.ban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy, case: reach.named?.facts ?? null });
+  authorize(actor, 'member.ban', {
+    chat: chatFacts(chat),
+    person: personOf(target, membership),
+    bannedBy,
+    case: reach.named?.facts ?? null,
+  });
   const decision = decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach));
   return published(ctx, await effects.banMember(ctx.services, decision, member, input.durationSec));
 }
 
-export async function unbanMember(ctx: Context, input: { userId: string; chatId?: string | undefined; reason: string }): Promise<{ action: ActionView }> {
+export async function unbanMember(
+  ctx: Context,
+  input: { userId: string; chatId?: string | undefined; reason: string },
+): Promise<{ action: ActionView }> {
   if (input.chatId === undefined) return unsuspendAccount(ctx, input);
   const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const isBannedNow = membership?.status === 'banned';
-  authorize(actor, 'member.unban', { chat: chatFacts(chat), person: personOf(target, membership), bannedBy: isBannedNow ? decidedLevel(membership.bannedByRole) : null });
+  authorize(actor, 'member.unban', {
+    chat: chatFacts(chat),
+    person: personOf(target, membership),
+    bannedBy: isBannedNow ? decidedLevel(membership.bannedByRole) : null,
+  });
   if (!isBannedNow) throw new StoaError('conflict', 'That user is not banned from this chat.');
   return published(ctx, await effects.unbanMember(ctx.services, decisionOf(ctx.caller, actor, input.reason), member));
 }
 
 export async function muteMember(
   ctx: Context,
-  input: { userId: string; chatId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
+  input: {
+    userId: string;
+    chatId: string;
+    durationSec?: number | undefined;
+    reason: string;
+    caseId?: string | undefined;
+  },
 ): Promise<{ action: ActionView }> {
   // A mute closes only a case it names.
   const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const named = await namedCase(input.caseId);
   const mutedBy = membership && isMuted(membership) ? decidedLevel(membership.mutedByRole) : null;
-  authorize(actor, 'member.mute', { chat: chatFacts(chat), person: personOf(target, membership), mutedBy, case: named?.facts ?? null });
+  authorize(actor, 'member.mute', {
+    chat: chatFacts(chat),
+    person: personOf(target, membership),
+    mutedBy,
+    case: named?.facts ?? null,
+  });
   if (membership?.status !== 'active') throw new StoaError('not_found', 'That user is not a member of this chat.');
-  return published(ctx, await effects.muteMember(ctx.services, decisionOf(ctx.caller, actor, input.reason, named?.doc), member, input.durationSec));
+  return published(
+    ctx,
+    await effects.muteMember(
+      ctx.services,
+      decisionOf(ctx.caller, actor, input.reason, named?.doc),
+      member,
+      input.durationSec,
+    ),
+  );
 }
 
-export async function unmuteMember(ctx: Context, input: { userId: string; chatId: string; reason: string }): Promise<{ action: ActionView }> {
+export async function unmuteMember(
+  ctx: Context,
+  input: { userId: string; chatId: string; reason: string },
+): Promise<{ action: ActionView }> {
   const { chat, actor, target, membership, member } = await moderatedMember(ctx.caller, input.chatId, input.userId);
   const mutedNow = membership !== null && isMuted(membership);
-  authorize(actor, 'member.unmute', { chat: chatFacts(chat), person: personOf(target, membership), mutedBy: mutedNow ? decidedLevel(membership.mutedByRole) : null });
+  authorize(actor, 'member.unmute', {
+    chat: chatFacts(chat),
+    person: personOf(target, membership),
+    mutedBy: mutedNow ? decidedLevel(membership.mutedByRole) : null,
+  });
   if (!mutedNow) throw new StoaError('conflict', 'That user is not muted in this chat.');
   return published(ctx, await effects.unmuteMember(ctx.services, decisionOf(ctx.caller, actor, input.reason), member));
 }
 
-async function suspendAccount(ctx: Context, input: { userId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined }): Promise<{ action: ActionView }> {
+async function suspendAccount(
+  ctx: Context,
+  input: { userId: string; durationSec?: number | undefined; reason: string; caseId?: string | undefined },
+): Promise<{ action: ActionView }> {
   const actor = actorOf(ctx.caller, null);
   authorize(actor, 'account.moderate', {});
   const [target, reach] = await Promise.all([findUser(input.userId), caseInReach(input.caseId, 'user', input.userId)]);
   const suspension = activeSuspension(target);
-  authorize(actor, 'account.suspend', { person: personOf(target, null), suspendedBy: suspension ? decidedLevel(suspension.byRole) : null, case: reach.named?.facts ?? null });
+  authorize(actor, 'account.suspend', {
+    person: personOf(target, null),
+    suspendedBy: suspension ? decidedLevel(suspension.byRole) : null,
+    case: reach.named?.facts ?? null,
+  });
   const decision = decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach));
   return published(ctx, await effects.suspendAccount(ctx.services, decision, target.id as string, input.durationSec));
 }
 
-async function unsuspendAccount(ctx: Context, input: { userId: string; reason: string }): Promise<{ action: ActionView }> {
+async function unsuspendAccount(
+  ctx: Context,
+  input: { userId: string; reason: string },
+): Promise<{ action: ActionView }> {
   const actor = actorOf(ctx.caller, null);
   authorize(actor, 'account.moderate', {});
   const target = await findUser(input.userId);
   const suspendedBy = target.suspended ? decidedLevel(target.suspended.byRole) : null;
   authorize(actor, 'account.unsuspend', { person: personOf(target, null), suspendedBy });
   if (!target.suspended) throw new StoaError('conflict', 'That account is not suspended.');
-  return published(ctx, await effects.unsuspendAccount(ctx.services, decisionOf(ctx.caller, actor, input.reason), target.id));
+  return published(
+    ctx,
+    await effects.unsuspendAccount(ctx.services, decisionOf(ctx.caller, actor, input.reason), target.id),
+  );
 }
 
-export async function dismissCase(ctx: Context, input: { caseId: string; reason: string }): Promise<{ action: ActionView }> {
+export async function dismissCase(
+  ctx: Context,
+  input: { caseId: string; reason: string },
+): Promise<{ action: ActionView }> {
   const moderationCase = await findCase(input.caseId);
   const facts = await caseFacts(moderationCase);
   const chatId = moderatingChatOf(moderationCase);
@@ -192,7 +303,9 @@ export async function dismissCase(ctx: Context, input: { caseId: string; reason:
 type Request<T extends ModerationActionInput['type']> = Extract<ModerationActionInput, { type: T }>;
 
 /** Each `type` of `POST /api/moderation/actions` and the socket event's action it is. */
-const BY_TYPE: { [T in ModerationActionInput['type']]: (ctx: Context, input: Request<T>) => Promise<{ action: ActionView }> } = {
+const BY_TYPE: {
+  [T in ModerationActionInput['type']]: (ctx: Context, input: Request<T>) => Promise<{ action: ActionView }>;
+} = {
   hide: hideMessage,
   unhide: unhideMessage,
   ban: banMember,
@@ -204,7 +317,10 @@ const BY_TYPE: { [T in ModerationActionInput['type']]: (ctx: Context, input: Req
 
 /** `POST /api/moderation/actions {type, ...}`: the socket event's action under its type. */
 export function takeAction(ctx: Context, input: ModerationActionInput): Promise<{ action: ActionView }> {
-  return (BY_TYPE[input.type] as (ctx: Context, input: ModerationActionInput) => Promise<{ action: ActionView }>)(ctx, input);
+  return (BY_TYPE[input.type] as (ctx: Context, input: ModerationActionInput) => Promise<{ action: ActionView }>)(
+    ctx,
+    input,
+  );
 }
 
 /**
@@ -213,11 +329,19 @@ export function takeAction(ctx: Context, input: ModerationActionInput): Promise<
  */
 export async function moderationLog(
   { caller }: Context,
-  input: { targetId?: string | undefined; actorId?: string | undefined; before?: string | undefined; limit?: number | undefined },
+  input: {
+    targetId?: string | undefined;
+    actorId?: string | undefined;
+    before?: string | undefined;
+    limit?: number | undefined;
+  },
 ): Promise<{ actions: ActionView[] }> {
   const staff = isPlatformModerator(caller.user);
   const chats = staff ? [] : await adminChatIds(caller);
-  authorize(actorOf(caller, null), 'log.read', { administersAnyChat: chats.length > 0, actorFilter: input.actorId ?? null });
+  authorize(actorOf(caller, null), 'log.read', {
+    administersAnyChat: chats.length > 0,
+    actorFilter: input.actorId ?? null,
+  });
   const entries = await actions.page({ ...input, chatIds: staff ? undefined : chats, limit: input.limit ?? 50 });
   return { actions: entries.map((a) => toActionView(a, { withActorId: staff })) };
 }

@@ -36,14 +36,19 @@ async function sharingAChat(caller: Caller, ids: string[]): Promise<string[]> {
  * Changes my display name; my own sockets and the groups I am in hear `user:updated`, and so do
  * channels only where I post (their admins): a subscriber's channels are nobody else's business.
  */
-export async function updateProfile({ services, caller }: Context, input: { displayName: string }): Promise<{ user: UserView }> {
+export async function updateProfile(
+  { services, caller }: Context,
+  input: { displayName: string },
+): Promise<{ user: UserView }> {
   await users.setDisplayName(caller.user._id, input.displayName);
   await services.realtime.invalidate([cacheKeys.account(caller.user.id)]);
   const user = { ...caller.user, displayName: input.displayName };
 
   const mine = await memberships.activeMemberships(caller.user._id);
   const groups = new Set(await chats.groupIdsAmong(mine.map((m) => m.chatId)));
-  const heard = mine.filter((m) => groups.has(m.chatId.toString()) || isChatAdmin(m)).map((m) => rooms.chat(m.chatId.toString()));
+  const heard = mine
+    .filter((m) => groups.has(m.chatId.toString()) || isChatAdmin(m))
+    .map((m) => rooms.chat(m.chatId.toString()));
   services.realtime.emit([rooms.user(caller.user.id), ...heard], 'user:updated', { user: toPublicUserView(user) });
   return { user: toUserView(user) };
 }

@@ -12,7 +12,10 @@ import type { Services } from './context';
 import { restrictReporter, warnReporter } from './moderation-effects';
 import { reportingRestricted, reportRecord } from './reporter-trust';
 
-export async function holdReportersToAccount(services: Services, moderationCase: ModerationCaseDocument): Promise<void> {
+export async function holdReportersToAccount(
+  services: Services,
+  moderationCase: ModerationCaseDocument,
+): Promise<void> {
   for (const reporterId of await reports.dismissedReporters(moderationCase._id)) await answerFor(services, reporterId);
 }
 
@@ -29,8 +32,20 @@ async function answerFor(services: Services, reporterId: Id): Promise<void> {
     if (!user || reportingRestricted(user)) return;
     const until = new Date(Date.now() + trust.restrictSec * 1000);
     // Keyed by the count, so racing dismissals restrict once, and a later run of dismissals again.
-    await restrictReporter(services, userId, String(dismissed), `${record}: until this restriction ends your reports cannot trigger automatic actions and are limited harder`, until);
+    await restrictReporter(
+      services,
+      userId,
+      String(dismissed),
+      `${record}: until this restriction ends your reports cannot trigger automatic actions and are limited harder`,
+      until,
+    );
     return;
   }
-  if (!(await actions.takenSince('warn_reporter', userId, since))) await warnReporter(services, userId, String(dismissed), `${record}: if this goes on your reports will no longer trigger automatic actions`);
+  if (!(await actions.takenSince('warn_reporter', userId, since)))
+    await warnReporter(
+      services,
+      userId,
+      String(dismissed),
+      `${record}: if this goes on your reports will no longer trigger automatic actions`,
+    );
 }

@@ -28,7 +28,12 @@ export function reportRecord(reporterId: Id, since?: Date): Promise<{ upheld: nu
  * The weight of a report by `user` from `chatId` (null for a report on a user): the first rule
  * that applies, in this order: restricted or inaccurate 0; sanctioned; trusted flagger; new; established 1.
  */
-export async function reporterWeight(trust: ReporterTrustConfig, user: SharedAccount, chatId: Id | null, now = new Date()): Promise<number> {
+export async function reporterWeight(
+  trust: ReporterTrustConfig,
+  user: SharedAccount,
+  chatId: Id | null,
+  now = new Date(),
+): Promise<number> {
   if (reportingRestricted(user, now)) return 0;
   const record = await reportRecord(user._id);
   const decided = record.upheld + record.dismissed;

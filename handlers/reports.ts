@@ -8,7 +8,18 @@ import * as reports from './store/reports';
 import * as users from './store/users';
 import type { Caller, Context, Services } from './context';
 import { StoaError } from './contract/errors';
-import { actorOf, adminChatIds, caseFacts, chatAccess, chatFacts, currentTarget, findCase, membershipOf, moderatingChatOf, shareAChat } from './facts';
+import {
+  actorOf,
+  adminChatIds,
+  caseFacts,
+  chatAccess,
+  chatFacts,
+  currentTarget,
+  findCase,
+  membershipOf,
+  moderatingChatOf,
+  shareAChat,
+} from './facts';
 import { audienceOf } from './enactment';
 import { hideMessage } from './moderation-effects';
 import type { CaseTarget, CaseView, ReportView, UserNoteView } from './contract/protocol';
@@ -48,11 +59,21 @@ async function visibleTarget(caller: Caller, targetType: TargetType, targetId: s
     const message = await messages.byId(targetId);
     if (!message || message.deletedAt) throw notFound;
     const { chat, membership } = await chatAccess(message.chatId.toString(), caller.user._id);
-    authorize(actorOf(caller, membership), 'report.message', { chat: chatFacts(chat), authorId: message.senderId.toString(), hidden: message.hidden !== null });
+    authorize(actorOf(caller, membership), 'report.message', {
+      chat: chatFacts(chat),
+      authorId: message.senderId.toString(),
+      hidden: message.hidden !== null,
+    });
     return {
       chatId: message.chatId,
       reportedUserId: message.senderId.toString(),
-      evidence: { text: message.text, senderId: message.senderId.toString(), seq: message.seq, chatId: message.chatId.toString(), createdAt: message.createdAt },
+      evidence: {
+        text: message.text,
+        senderId: message.senderId.toString(),
+        seq: message.seq,
+        chatId: message.chatId.toString(),
+        createdAt: message.createdAt,
+      },
     };
   }
   if (targetType === 'user') {
@@ -60,12 +81,20 @@ async function visibleTarget(caller: Caller, targetType: TargetType, targetId: s
     if (!user) throw notFound;
     const sharesChat = await shareAChat(caller.user._id, targetId);
     authorize(actorOf(caller, null), 'report.user', { userId: user.id, sharesChat });
-    return { chatId: null, reportedUserId: user.id, evidence: { username: user.username, displayName: user.displayName, createdAt: user.createdAt } };
+    return {
+      chatId: null,
+      reportedUserId: user.id,
+      evidence: { username: user.username, displayName: user.displayName, createdAt: user.createdAt },
+    };
   }
   const chat = await chats.byId(targetId);
   if (!chat) throw notFound;
   authorize(actorOf(caller, await membershipOf(chat._id, caller.user._id)), 'report.chat', { chat: chatFacts(chat) });
-  return { chatId: chat._id, reportedUserId: null, evidence: { title: chat.title, chatId: chat.id, createdAt: chat.createdAt } };
+  return {
+    chatId: chat._id,
+    reportedUserId: null,
+    evidence: { title: chat.title, chatId: chat.id, createdAt: chat.createdAt },
+  };
 }
 
 export async function createReport(
@@ -76,7 +105,12 @@ export async function createReport(
   if (reportingRestricted(caller.user)) await services.limits.consume('reports_restricted', caller.user.id);
   const target = await visibleTarget(caller, input.targetType, input.targetId);
   const weight = await reporterWeight(services.reporterTrust, caller.user, target.chatId);
-  const moderationCase = await cases.openFor({ targetType: input.targetType, targetId: input.targetId, chatId: target.chatId, reportedUserId: target.reportedUserId });
+  const moderationCase = await cases.openFor({
+    targetType: input.targetType,
+    targetId: input.targetId,
+    chatId: target.chatId,
+    reportedUserId: target.reportedUserId,
+  });
   const report = await reports.create({
     reporterId: caller.user._id,
     targetType: input.targetType,
@@ -98,7 +132,9 @@ export async function createReport(
   services.realtime.emit([...audience.staff, ...audience.chatAdmins], 'report:new', { case: toCaseView(updated) });
   // The report stands whatever becomes of the hide it may earn: a failed hide claimed nothing, and the next report tries again.
   if (input.targetType === 'message') {
-    await autoHideIfDue(services, updated).catch((err: unknown) => services.log.error({ err, caseId: updated.id }, 'automatic hide failed'));
+    await autoHideIfDue(services, updated).catch((err: unknown) =>
+      services.log.error({ err, caseId: updated.id }, 'automatic hide failed'),
+    );
   }
   // The reporter's copy leaves out the evidence snapshot: it is for those who review the case.
   return { report: toReportView(report, { withReporter: isPlatformModerator(caller.user), withEvidence: false }) };
@@ -116,8 +152,18 @@ async function recountCase(moderationCase: cases.ModerationCaseDocument): Promis
   const trustedReports = tally.filter((r) => r.trustedFlagger).length;
   const priority = casePriority(Object.keys(reasons) as ReportReason[], tally.length, trustedReports);
   // A report still open reopens a closed case; one that the case's closing already resolved does not.
-  const status = tally.some((r) => r.status === 'open') ? 'open' : ((await cases.statusOf(moderationCase._id)) ?? moderationCase.status);
-  const counts = { reasons, reportCount: tally.length, trustedReports, weight: weightSum(tally.map((r) => r.weight ?? 1)), priority, status, lastReportedAt: new Date() };
+  const status = tally.some((r) => r.status === 'open')
+    ? 'open'
+    : ((await cases.statusOf(moderationCase._id)) ?? moderationCase.status);
+  const counts = {
+    reasons,
+    reportCount: tally.length,
+    trustedReports,
+    weight: weightSum(tally.map((r) => r.weight ?? 1)),
+    priority,
+    status,
+    lastReportedAt: new Date(),
+  };
   await cases.saveCounts(moderationCase._id, counts);
   return moderationCase.set(counts);
 }
@@ -136,7 +182,12 @@ async function autoHideIfDue(services: Services, moderationCase: cases.Moderatio
   if (!message || message.hidden) return;
   const reason = `automatically hidden after ${moderationCase.reportCount} reports`;
   // The same hide as a moderator's, pending review: the case stays open.
-  await hideMessage(services, message, { actorId: 'system', actorRole: 'system', reason, case: moderationCase }, { onceKey: `auto_hide:${message.id}` });
+  await hideMessage(
+    services,
+    message,
+    { actorId: 'system', actorRole: 'system', reason, case: moderationCase },
+    { onceKey: `auto_hide:${message.id}` },
+  );
 }
 
 export async function listCases(
@@ -146,7 +197,10 @@ export async function listCases(
   const adminOf = await adminChatIds(caller);
   if (input.chatId) {
     const { chat, membership } = await chatAccess(input.chatId, caller.user._id);
-    authorize(actorOf(caller, membership), 'queue.read', { chat: chatFacts(chat), administersAnyChat: adminOf.length > 0 });
+    authorize(actorOf(caller, membership), 'queue.read', {
+      chat: chatFacts(chat),
+      administersAnyChat: adminOf.length > 0,
+    });
   } else {
     authorize(actorOf(caller, null), 'queue.read', { chat: null, administersAnyChat: adminOf.length > 0 });
   }
@@ -165,21 +219,26 @@ export async function listCases(
   return { cases: queue.map(toCaseView) };
 }
 
-export async function getCase({ caller }: Context, input: { caseId: string }): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget; notes?: UserNoteView[] }> {
+export async function getCase(
+  { caller }: Context,
+  input: { caseId: string },
+): Promise<{ case: CaseView; reports: ReportView[]; target: CaseTarget; notes?: UserNoteView[] }> {
   const moderationCase = await findCase(input.caseId);
   const chatId = moderatingChatOf(moderationCase);
   const actor = actorOf(caller, chatId ? await membershipOf(chatId, caller.user._id) : null);
   authorize(actor, 'case.read', { case: await caseFacts(moderationCase) });
   const moderator = isPlatformModerator(caller.user);
   // A platform moderator reading a message case reads its evidence, hidden or deleted text included: audited.
-  if (moderator && moderationCase.targetType === 'message') await recordAccess(caller, 'case_evidence', moderationCase.id, moderationCase.chatId ?? null);
+  if (moderator && moderationCase.targetType === 'message')
+    await recordAccess(caller, 'case_evidence', moderationCase.id, moderationCase.chatId ?? null);
   const filed = await reports.ofCase(moderationCase._id);
   return {
     case: toCaseView(moderationCase),
     reports: filed.map((r) => toReportView(r, { withReporter: moderator, withEvidence: true })),
     target: await currentTarget(moderationCase.targetType, moderationCase.targetId),
     // Notes on the account the case is about are for platform moderators, never for chat admins.
-    ...(moderator && moderationCase.reportedUserId ? { notes: await notesOn(caller, moderationCase.reportedUserId) } : {}),
+    ...(moderator && moderationCase.reportedUserId
+      ? { notes: await notesOn(caller, moderationCase.reportedUserId) }
+      : {}),
   };
 }
-

@@ -52,7 +52,11 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
  */
 async function emptyEvidence(before: Date, now: Date): Promise<number> {
   let emptied = 0;
-  for (let page = await cases.closedIds(null, CASE_PAGE); page.length > 0; page = await cases.closedIds(page[page.length - 1]!, CASE_PAGE)) {
+  for (
+    let page = await cases.closedIds(null, CASE_PAGE);
+    page.length > 0;
+    page = await cases.closedIds(page[page.length - 1]!, CASE_PAGE)
+  ) {
     emptied += await reports.emptyEvidence(page, before, now);
     if (page.length < CASE_PAGE) break;
   }

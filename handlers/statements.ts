@@ -8,7 +8,10 @@ import type { Statement } from './policy/moderation-kinds';
 import * as statements from './store/statements';
 import type { Context } from './context';
 
-export async function exportStatements({ caller }: Context, input: { from?: string | undefined; to?: string | undefined }): Promise<{ from: string; to: string; statements: Statement[] }> {
+export async function exportStatements(
+  _ctx: Context,
+  input: { from?: string | undefined; to?: string | undefined },
+): Promise<{ from: string; to: string; statements: Statement[] }> {
   const to = input.to ? new Date(input.to) : new Date();
   const from = input.from ? new Date(input.from) : new Date(to.getTime() - 30 * 86_400_000);
   return { from: from.toISOString(), to: to.toISOString(), statements: await statements.madeIn(from, to) };

@@ -31,7 +31,12 @@ export interface TransparencyReport {
   timeToAction: { cases: number; medianSec: number | null; p90Sec: number | null };
   appeals: { filed: number; upheld: number; reversed: number };
   /** The statements of reasons of the period (handlers/statements.ts): one per restricting action above. */
-  statements: { total: number; byCategory: Record<string, number>; byGround: Record<string, number>; fullyAutomated: number };
+  statements: {
+    total: number;
+    byCategory: Record<string, number>;
+    byGround: Record<string, number>;
+    fullyAutomated: number;
+  };
 }
 
 const DEFAULT_PERIOD_MS = 30 * 86_400_000;
@@ -55,7 +60,10 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-export async function transparencyReport({ caller }: Context, input: { from?: string | undefined; to?: string | undefined }): Promise<TransparencyReport> {
+export async function transparencyReport(
+  _ctx: Context,
+  input: { from?: string | undefined; to?: string | undefined },
+): Promise<TransparencyReport> {
   const to = input.to ? new Date(input.to) : new Date();
   const from = input.from ? new Date(input.from) : new Date(to.getTime() - DEFAULT_PERIOD_MS);
   const [filedReports, taken, filed, decided, made] = await Promise.all([
@@ -83,7 +91,11 @@ export async function transparencyReport({ caller }: Context, input: { from?: st
     },
     actions: { total: measures.length, byType: tally(measures, (a) => a.type), bySource },
     timeToAction: await timeToAction(measures, from),
-    appeals: { filed, upheld: decided.filter((a) => a.status === 'upheld').length, reversed: decided.filter((a) => a.status === 'reversed').length },
+    appeals: {
+      filed,
+      upheld: decided.filter((a) => a.status === 'upheld').length,
+      reversed: decided.filter((a) => a.status === 'reversed').length,
+    },
     statements: {
       total: fields.length,
       byCategory: tally(fields, (s) => s.category!),
@@ -94,7 +106,10 @@ export async function transparencyReport({ caller }: Context, input: { from?: st
 }
 
 /** Seconds from first report to first action, over the cases whose first action lies in the period. */
-async function timeToAction(measures: Array<{ caseId?: unknown; createdAt: Date }>, from: Date): Promise<TransparencyReport['timeToAction']> {
+async function timeToAction(
+  measures: Array<{ caseId?: unknown; createdAt: Date }>,
+  from: Date,
+): Promise<TransparencyReport['timeToAction']> {
   const firstInPeriod = new Map<string, Date>();
   for (const action of measures) {
     if (!action.caseId) continue;
@@ -105,6 +120,8 @@ async function timeToAction(measures: Array<{ caseId?: unknown; createdAt: Date 
   // A case already acted on before the period had its first action then, not now.
   for (const caseId of await actions.casesActedOnBefore([...firstInPeriod.keys()], from)) firstInPeriod.delete(caseId);
   const firstReported = await cases.firstReported([...firstInPeriod.keys()]);
-  const seconds = [...firstReported].map(([caseId, reportedAt]) => (firstInPeriod.get(caseId)!.getTime() - reportedAt.getTime()) / 1000).sort((a, b) => a - b);
+  const seconds = [...firstReported]
+    .map(([caseId, reportedAt]) => (firstInPeriod.get(caseId)!.getTime() - reportedAt.getTime()) / 1000)
+    .sort((a, b) => a - b);
   return { cases: seconds.length, medianSec: percentile(seconds, 50), p90Sec: percentile(seconds, 90) };
 }

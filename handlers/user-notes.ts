@@ -17,7 +17,10 @@ const toNoteView = (note: userNotes.UserNote): UserNoteView => ({
   createdAt: note.createdAt.toISOString(),
 });
 
-export async function addNote({ caller }: Context, input: { userId: string; text: string }): Promise<{ note: UserNoteView }> {
+export async function addNote(
+  { caller }: Context,
+  input: { userId: string; text: string },
+): Promise<{ note: UserNoteView }> {
   if (!(await users.exists(input.userId))) throw new StoaError('not_found', 'No such user.');
   const note = await userNotes.add(input.userId, caller.user._id, input.text);
   return { note: toNoteView(note) };

@@ -8,7 +8,17 @@ import type { Membership } from './store/memberships';
 import type { Message } from './store/messages';
 import type { Report } from './store/reports';
 import type { User } from './store/users';
-import type { ActionView, CaseView, ChatView, HistoryEntry, MembershipView, MessageView, PublicUserView, ReportView, UserView } from './contract/protocol';
+import type {
+  ActionView,
+  CaseView,
+  ChatView,
+  HistoryEntry,
+  MembershipView,
+  MessageView,
+  PublicUserView,
+  ReportView,
+  UserView,
+} from './contract/protocol';
 
 type WithId<T> = T & { _id: { toString(): string } };
 
@@ -26,7 +36,12 @@ export function toUserView(user: WithId<User>): UserView {
 
 /** Someone else as others see them: no role, no suspension. */
 export function toPublicUserView(user: WithId<Pick<User, 'username' | 'displayName' | 'createdAt'>>): PublicUserView {
-  return { id: user._id.toString(), username: user.username, displayName: user.displayName, createdAt: user.createdAt.toISOString() };
+  return {
+    id: user._id.toString(),
+    username: user.username,
+    displayName: user.displayName,
+    createdAt: user.createdAt.toISOString(),
+  };
 }
 
 /** `memberCount`: the chat's kept count, unless the caller has a fresher one (a join's own). */
@@ -76,7 +91,8 @@ export function toMessageView(message: WithId<Message>, withHidden = false, with
   if (withHidden && message.hidden) {
     view.hidden = { at: message.hidden.at.toISOString(), by: message.hidden.by, reason: message.hidden.reason };
   }
-  if (withEdits && message.edits?.length) view.edits = message.edits.map((e) => ({ text: e.text, editedAt: e.editedAt.toISOString() }));
+  if (withEdits && message.edits?.length)
+    view.edits = message.edits.map((e) => ({ text: e.text, editedAt: e.editedAt.toISOString() }));
   return view;
 }
 
@@ -92,7 +108,10 @@ export function toHistoryEntry(message: WithId<Message>, moderator: boolean): Hi
  * `withReporter` only for platform moderators: chat admins never learn who reported.
  * `withEvidence` for those reviewing the case, not for the reporter's own copy.
  */
-export function toReportView(report: WithId<Report>, { withReporter, withEvidence }: { withReporter: boolean; withEvidence: boolean }): ReportView {
+export function toReportView(
+  report: WithId<Report>,
+  { withReporter, withEvidence }: { withReporter: boolean; withEvidence: boolean },
+): ReportView {
   const view: ReportView = {
     id: report._id.toString(),
     targetType: report.targetType,
@@ -120,7 +139,8 @@ export function toReportView(report: WithId<Report>, { withReporter, withEvidenc
 
 export function toCaseView(c: WithId<ModerationCase>): CaseView {
   const reasons: CaseView['reasons'] = {};
-  const source = c.reasons instanceof Map ? Object.fromEntries(c.reasons) : ((c.reasons ?? {}) as Record<string, number>);
+  const source =
+    c.reasons instanceof Map ? Object.fromEntries(c.reasons) : ((c.reasons ?? {}) as Record<string, number>);
   for (const [reason, count] of Object.entries(source)) reasons[reason as keyof CaseView['reasons']] = count;
   const view: CaseView = {
     id: c._id.toString(),

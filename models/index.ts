@@ -25,4 +25,17 @@ import { NoticeModel } from './notice';
 import { StatementModel } from './statement';
 import { UserNoteModel } from './user-note';
 
-export const ALL_MODELS = [UserModel, ChatModel, MembershipModel, MessageModel, ReportModel, ModerationCaseModel, ModerationActionModel, NoticeModel, AppealModel, AccessEntryModel, StatementModel, UserNoteModel];
+export const ALL_MODELS = [
+  UserModel,
+  ChatModel,
+  MembershipModel,
+  MessageModel,
+  ReportModel,
+  ModerationCaseModel,
+  ModerationActionModel,
+  NoticeModel,
+  AppealModel,
+  AccessEntryModel,
+  StatementModel,
+  UserNoteModel,
+];

@@ -1,4 +1,4 @@
-import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+import { Schema, type Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
 import { ACTOR_ROLES, CHAT_ROLES, MEMBERSHIP_STATUSES } from './vocabulary';
 
@@ -28,5 +28,3 @@ membershipSchema.index({ chatId: 1, role: 1, status: 1 });
 export type Membership = InferSchemaType<typeof membershipSchema> & { _id: Types.ObjectId };
 export type MembershipDocument = HydratedDocument<Membership>;
 export const MembershipModel = model('Membership', membershipSchema);
-
-

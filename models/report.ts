@@ -1,4 +1,4 @@
-import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+import { Schema, type Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
 import { CASE_STATUSES, REPORT_REASONS, TARGET_TYPES } from './vocabulary';
 

@@ -1,4 +1,4 @@
-import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+import { Schema, type Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
 /**
  * A statement of reasons as the EU transparency database takes it (handlers/statements.ts), one per

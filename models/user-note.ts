@@ -1,4 +1,4 @@
-import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+import { Schema, type Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
 /** A platform moderator's private note on an account: never shown to the account or to chat admins. */
 const userNoteSchema = new Schema(

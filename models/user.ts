@@ -22,7 +22,10 @@ const userSchema = new Schema({
   suspended: { type: suspensionSchema, default: null },
   /** While `until` lies ahead the account's reports weigh nothing and are rate-limited harder (restrict_reporter). */
   reportingRestricted: {
-    type: new Schema({ until: { type: Date, required: true }, actionId: { type: Schema.Types.ObjectId, required: true } }, { _id: false }),
+    type: new Schema(
+      { until: { type: Date, required: true }, actionId: { type: Schema.Types.ObjectId, required: true } },
+      { _id: false },
+    ),
     default: null,
   },
   /** Tokens carry the version they were issued under; logout moves it on, so every earlier token is refused. */
@@ -40,4 +43,3 @@ userSchema.index({ deletionPending: 1 });
 export type User = InferSchemaType<typeof userSchema>;
 export type UserDocument = HydratedDocument<User>;
 export const UserModel = model('User', userSchema);
-

@@ -68,5 +68,11 @@ export const APPEAL_OUTCOMES = ['upheld', 'reversed'] as const;
 export type AppealOutcome = (typeof APPEAL_OUTCOMES)[number];
 
 /** What a platform moderator read that members could not: each read is an access-log entry. */
-export const ACCESS_KINDS = ['hidden_messages', 'private_history', 'case_evidence', 'user_notes', 'appeal_target'] as const;
+export const ACCESS_KINDS = [
+  'hidden_messages',
+  'private_history',
+  'case_evidence',
+  'user_notes',
+  'appeal_target',
+] as const;
 export type AccessKind = (typeof ACCESS_KINDS)[number];

@@ -30,20 +30,34 @@ const runTests = args.includes('--test');
 
 const probe = spawnSync('go', ['version'], { encoding: 'utf8' });
 if (probe.error || probe.status !== 0) {
-  console.warn('stoa: Go is not installed, so the embedded database was not built; install Go 1.24+ and run `npm run build:db`, or set MONGODB_URI.');
+  console.warn(
+    'stoa: Go is not installed, so the embedded database was not built; install Go 1.24+ and run `npm run build:db`, or set MONGODB_URI.',
+  );
   process.exit(0);
 }
 
 console.log(`stoa: building the embedded database with ${probe.stdout.trim()}`);
 preparePatchedSource();
 run('go', ['build', '-trimpath', `-modfile=${modFile}`, '-o', output, '.'], 'building the embedded database');
-console.log(`stoa: embedded database built at ${output.startsWith(root + path.sep) ? path.relative(root, output) : output}`);
+console.log(
+  `stoa: embedded database built at ${output.startsWith(root + path.sep) ? path.relative(root, output) : output}`,
+);
 
 if (runTests) {
   // FerretDB's own tests refuse to start without the version file its release build generates.
   fs.writeFileSync(path.join(sourceDir, 'build', 'version', 'version.txt'), `${version()}\n`);
-  const patched = ['internal/backends/sqlite/...', 'internal/handler', 'internal/handler/sjson/...', 'internal/handler/common/...', 'internal/util/resource/...'];
-  run('go', ['test', `-modfile=${modFile}`, '-count=1', ...patched.map((pkg) => `${FERRETDB}/${pkg}`)], 'testing the patched FerretDB');
+  const patched = [
+    'internal/backends/sqlite/...',
+    'internal/handler',
+    'internal/handler/sjson/...',
+    'internal/handler/common/...',
+    'internal/util/resource/...',
+  ];
+  run(
+    'go',
+    ['test', `-modfile=${modFile}`, '-count=1', ...patched.map((pkg) => `${FERRETDB}/${pkg}`)],
+    'testing the patched FerretDB',
+  );
 }
 
 /** Copies the pinned FerretDB module, applies the patches, and writes a go.mod that replaces the module by that copy. */
@@ -54,12 +68,20 @@ function preparePatchedSource() {
   fs.cpSync(pristine, sourceDir, { recursive: true });
   makeWritable(sourceDir); // the module cache is read-only
 
-  for (const patch of fs.readdirSync(patchesDir).filter((name) => name.endsWith('.patch')).sort()) {
+  for (const patch of fs
+    .readdirSync(patchesDir)
+    .filter((name) => name.endsWith('.patch'))
+    .sort()) {
     // The ceiling keeps git from treating the copy as part of Stoa's repository: paths are relative to the copy.
-    run('git', ['apply', '--whitespace=nowarn', path.join(patchesDir, patch)], `applying ${patch} to FerretDB ${version()}`, {
-      cwd: sourceDir,
-      env: { ...process.env, GIT_CEILING_DIRECTORIES: workDir },
-    });
+    run(
+      'git',
+      ['apply', '--whitespace=nowarn', path.join(patchesDir, patch)],
+      `applying ${patch} to FerretDB ${version()}`,
+      {
+        cwd: sourceDir,
+        env: { ...process.env, GIT_CEILING_DIRECTORIES: workDir },
+      },
+    );
   }
 
   const goMod = fs.readFileSync(path.join(moduleDir, 'go.mod'), 'utf8');
@@ -69,7 +91,9 @@ function preparePatchedSource() {
 
 /** The FerretDB module that go.mod pins: its version and its directory in the module cache. */
 function pinnedModule() {
-  pinnedModule.cached ??= JSON.parse(run('go', ['mod', 'download', '-json', FERRETDB], 'downloading FerretDB', { capture: true }));
+  pinnedModule.cached ??= JSON.parse(
+    run('go', ['mod', 'download', '-json', FERRETDB], 'downloading FerretDB', { capture: true }),
+  );
   return pinnedModule.cached;
 }
 

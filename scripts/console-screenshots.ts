@@ -11,7 +11,14 @@ import type { Browser } from 'playwright-core';
 import { CONSOLE_DIR } from '../server/console';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
-import { dropTestDatabase, emit, launchBrowser, openConsole, startTestServer, type TestServer } from '../test/support/harness';
+import {
+  dropTestDatabase,
+  emit,
+  launchBrowser,
+  openConsole,
+  startTestServer,
+  type TestServer,
+} from '../test/support/harness';
 import { createChat, ok, person, post, report } from '../test/support/world';
 
 const SCREENSHOTS = path.join(CONSOLE_DIR, 'screenshots');
@@ -28,9 +35,23 @@ async function screenshots(server: TestServer, browser: Browser): Promise<void> 
   const insult = await post(troll, chat.id, 'nobody wants you here, leave or else');
   const link = await post(spammer, chat.id, 'cheap followers at example.invalid/buy');
   for (const reader of readers) {
-    ok(await emit(reader.socket, 'report:create', { targetType: 'message', targetId: scam.id, reason: 'scam', comment: 'asks for wallet seeds' }));
+    ok(
+      await emit(reader.socket, 'report:create', {
+        targetType: 'message',
+        targetId: scam.id,
+        reason: 'scam',
+        comment: 'asks for wallet seeds',
+      }),
+    );
   }
-  ok(await emit(readers[0]!.socket, 'report:create', { targetType: 'message', targetId: insult.id, reason: 'harassment', comment: 'threatening me after I disagreed' }));
+  ok(
+    await emit(readers[0]!.socket, 'report:create', {
+      targetType: 'message',
+      targetId: insult.id,
+      reason: 'harassment',
+      comment: 'threatening me after I disagreed',
+    }),
+  );
   ok(await emit(readers[1]!.socket, 'report:create', { targetType: 'message', targetId: insult.id, reason: 'hate' }));
   await report(readers[2]!, 'message', link.id, 'spam');
   await report(readers[0]!, 'user', spammer.id, 'spam');
@@ -47,8 +68,15 @@ async function screenshots(server: TestServer, browser: Browser): Promise<void> 
   // An author appeals a hide; another moderator opens the appeal.
   const actingModerator = await person(server, 'moderator', 'moderator');
   const joke = await post(readers[1]!, chat.id, 'if you keep posting scams I will find you and report you again');
-  const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: joke.id, reason: 'reads as a threat' })).action;
-  ok(await emit(readers[1]!.socket, 'appeal:create', { actionId: hide.id, text: 'I meant I would report them again, not a threat. Everyone in the group knows me.' }));
+  const hide = ok(
+    await emit(actingModerator.socket, 'mod:hide', { messageId: joke.id, reason: 'reads as a threat' }),
+  ).action;
+  ok(
+    await emit(readers[1]!.socket, 'appeal:create', {
+      actionId: hide.id,
+      text: 'I meant I would report them again, not a threat. Everyone in the group knows me.',
+    }),
+  );
   await page.goto(`${server.url}/console#/queue`);
   await page.locator('#appeals-rows tr').first().click();
   await page.locator('#appeal:not([hidden]) #appeal-actions [data-action=reverse]').waitFor();

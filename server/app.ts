@@ -71,12 +71,28 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   const onFailure = (err: unknown) => {
     if (isDatabaseError(err)) metrics.databaseErrors.inc();
   };
-  httpApp = createHttpApp(services, { metrics, limits, onFailure, trustProxy: config.trustProxy, requestBudget: config.rateLimits.http_requests });
-  const sockets = attachSocketHandlers(io, services, { metrics, limits, onFailure, trustProxy: config.trustProxy, maxSocketsPerUser: config.maxSocketsPerUser });
+  httpApp = createHttpApp(services, {
+    metrics,
+    limits,
+    onFailure,
+    trustProxy: config.trustProxy,
+    requestBudget: config.rateLimits.http_requests,
+  });
+  const sockets = attachSocketHandlers(io, services, {
+    metrics,
+    limits,
+    onFailure,
+    trustProxy: config.trustProxy,
+    maxSocketsPerUser: config.maxSocketsPerUser,
+  });
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
   const counted = await countUncountedChats();
   if (counted > 0) log.info({ chats: counted }, 'member counts of older chats counted');
-  const retention = startRetentionSweeper({ evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays }, log, [() => finishPendingDeletions(services)]);
+  const retention = startRetentionSweeper(
+    { evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays },
+    log,
+    [() => finishPendingDeletions(services)],
+  );
 
   let closing: Promise<void> | undefined;
   const close = async ({ reason = 'server shutting down', drainMs = DEFAULT_DRAIN_MS } = {}): Promise<void> => {

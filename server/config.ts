@@ -89,7 +89,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const mongodbUri = read('MONGODB_URI');
   if (mongodbUri !== undefined) {
-    if (!/^mongodb(\+srv)?:\/\//.test(mongodbUri)) throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+    if (!/^mongodb(\+srv)?:\/\//.test(mongodbUri))
+      throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
     config.mongodbUri = mongodbUri;
   }
   const redisUrl = read('REDIS_URL');
@@ -114,7 +115,8 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
 function weight(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || value > max) throw new ConfigError(`${name} must be a number from 0 to ${max}, not "${raw}"`);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value > max)
+    throw new ConfigError(`${name} must be a number from 0 to ${max}, not "${raw}"`);
   return value;
 }
 
@@ -131,8 +133,14 @@ function reporterTrust(read: (name: string) => string | undefined): ReporterTrus
     lookbackSec: duration('REPORT_DISMISSED_LOOKBACK', read('REPORT_DISMISSED_LOOKBACK') ?? '90d'),
     restrictSec: duration('REPORT_RESTRICT_PERIOD', read('REPORT_RESTRICT_PERIOD') ?? '30d'),
   };
-  if (trust.trustedWeight < 1) throw new ConfigError(`REPORT_WEIGHT_TRUSTED must be at least 1 (an established reporter), not "${trust.trustedWeight}"`);
-  if (trust.restrictAfter <= trust.warnAfter) throw new ConfigError(`REPORT_RESTRICT_AFTER (${trust.restrictAfter}) must be greater than REPORT_WARN_AFTER (${trust.warnAfter}): a warning comes first`);
+  if (trust.trustedWeight < 1)
+    throw new ConfigError(
+      `REPORT_WEIGHT_TRUSTED must be at least 1 (an established reporter), not "${trust.trustedWeight}"`,
+    );
+  if (trust.restrictAfter <= trust.warnAfter)
+    throw new ConfigError(
+      `REPORT_RESTRICT_AFTER (${trust.restrictAfter}) must be greater than REPORT_WARN_AFTER (${trust.warnAfter}): a warning comes first`,
+    );
   return trust;
 }
 
@@ -145,7 +153,8 @@ function intervalMs(name: string, raw: string): number {
 
 function duration(name: string, raw: string): number {
   const seconds = parseDuration(raw);
-  if (seconds === undefined || seconds <= 0) throw new ConfigError(`${name} must be a duration such as 3600, 15m, 1h or 2d, not "${raw}"`);
+  if (seconds === undefined || seconds <= 0)
+    throw new ConfigError(`${name} must be a duration such as 3600, 15m, 1h or 2d, not "${raw}"`);
   return seconds;
 }
 
@@ -164,7 +173,8 @@ function generatedSecret(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   const secret = randomBytes(48).toString('base64url');
   try {
@@ -181,15 +191,21 @@ function generatedSecret(dataDir: string): string {
 function corsOrigin(raw: string | undefined, nodeEnv: string): '*' | string[] {
   if (raw === undefined) return nodeEnv === 'production' ? [] : '*';
   if (raw === '*') return '*';
-  const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     let url: URL;
     try {
       url = new URL(origin);
     } catch {
-      throw new ConfigError(`CORS_ORIGIN must be * or a comma-separated list of origins such as https://chat.example.com, not "${origin}"`);
+      throw new ConfigError(
+        `CORS_ORIGIN must be * or a comma-separated list of origins such as https://chat.example.com, not "${origin}"`,
+      );
     }
-    if (url.origin !== origin) throw new ConfigError(`CORS_ORIGIN entry "${origin}" must be a bare origin such as ${url.origin}`);
+    if (url.origin !== origin)
+      throw new ConfigError(`CORS_ORIGIN entry "${origin}" must be a bare origin such as ${url.origin}`);
   }
   return origins;
 }
@@ -198,13 +214,16 @@ function trustProxy(raw: string | undefined): TrustProxy {
   try {
     return parseTrustProxy(raw);
   } catch {
-    throw new ConfigError(`TRUST_PROXY must be false, true, a hop count, or a comma-separated list of addresses, CIDRs, loopback, linklocal or uniquelocal, not "${raw}"`);
+    throw new ConfigError(
+      `TRUST_PROXY must be false, true, a hop count, or a comma-separated list of addresses, CIDRs, loopback, linklocal or uniquelocal, not "${raw}"`,
+    );
   }
 }
 
 function logLevel(raw: string | undefined): LogLevel {
   if (raw === undefined) return 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${raw}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(raw))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${raw}"`);
   return raw as LogLevel;
 }
 
@@ -229,7 +248,8 @@ function rateLimits(read: (name: string) => string | undefined): Record<RateLimi
       continue;
     }
     const setting = parseRate(raw);
-    if (setting === undefined) throw new ConfigError(`${variable} must look like 20/10s (points per duration), not "${raw}"`);
+    if (setting === undefined)
+      throw new ConfigError(`${variable} must look like 20/10s (points per duration), not "${raw}"`);
     limits[name] = setting;
   }
   return limits;

@@ -28,7 +28,15 @@ export function consoleRouter(): express.Router {
     res.sendFile(path.join(CONSOLE_DIR, 'index.html'), { headers: { 'Cache-Control': 'no-cache' } });
   });
   // Files are not fingerprinted: browsers keep them but revalidate (ETag) so a deploy shows at once.
-  router.use(express.static(CONSOLE_DIR, { index: false, redirect: false, dotfiles: 'ignore', cacheControl: false, setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
+  router.use(
+    express.static(CONSOLE_DIR, {
+      index: false,
+      redirect: false,
+      dotfiles: 'ignore',
+      cacheControl: false,
+      setHeaders: (res) => res.set('Cache-Control', 'no-cache'),
+    }),
+  );
   return router;
 }
 
@@ -40,4 +48,3 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
   });
   next();
 }
-

@@ -6,7 +6,11 @@ import { startEmbeddedDb } from './embedded-db';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const db = await startEmbeddedDb({ dataDir: path.join(config.dataDir, 'db'), port: config.dbPort, tiedToParent: true });
+  const db = await startEmbeddedDb({
+    dataDir: path.join(config.dataDir, 'db'),
+    port: config.dbPort,
+    tiedToParent: true,
+  });
   console.log(`stoa: embedded database listening; set MONGODB_URI=${db.uri}stoa on every node`);
   const stop = () => void db.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -17,7 +17,8 @@ export interface RateSetting {
 /** "20/10s" is 20 points per 10 seconds; "100/1d" 100 per day. */
 export function parseRate(raw: string): RateSetting | undefined {
   const [points, window, extra] = raw.split('/');
-  if (points === undefined || window === undefined || extra !== undefined || !/^\d+$/.test(points.trim())) return undefined;
+  if (points === undefined || window === undefined || extra !== undefined || !/^\d+$/.test(points.trim()))
+    return undefined;
   const durationSec = parseDuration(window);
   const count = Number(points);
   if (durationSec === undefined || durationSec <= 0 || count <= 0) return undefined;

@@ -50,7 +50,10 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions): Promise<Embed
   });
 
   const uri = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('the embedded database did not start in time')), options.startTimeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => fail(new Error('the embedded database did not start in time')),
+      options.startTimeoutMs ?? 30_000,
+    );
     const lines = createInterface({ input: child.stdout! });
     function fail(err: Error): void {
       clearTimeout(timer);
@@ -63,7 +66,9 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions): Promise<Embed
       resolve(line.slice('ready '.length).trim());
     });
     child.once('error', fail);
-    child.once('exit', (code) => fail(new Error(`the embedded database exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`)));
+    child.once('exit', (code) =>
+      fail(new Error(`the embedded database exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`)),
+    );
   });
   // Keep reading so a chatty child never blocks on a full pipe.
   child.stdout!.resume();

@@ -9,6 +9,9 @@ export function createLogger(level: LogLevel): Logger {
   return pino({
     level,
     base: { service: 'stoa' },
-    redact: { paths: ['password', 'token', 'text', '*.password', '*.token', '*.text', 'req.headers.authorization'], censor: '[redacted]' },
+    redact: {
+      paths: ['password', 'token', 'text', '*.password', '*.token', '*.text', 'req.headers.authorization'],
+      censor: '[redacted]',
+    },
   });
 }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   let uri = config.mongodbUri;
   if (uri === undefined) {
     embedded = await startEmbeddedDb({ dataDir: path.join(config.dataDir, 'db') });
-    embedded.exited.then((code) => {
+    void embedded.exited.then((code) => {
       if (!stopping) {
         log.fatal({ code }, 'the embedded database exited');
         process.exit(1);

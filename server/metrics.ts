@@ -39,7 +39,11 @@ export function createMetrics(): Metrics {
   return {
     registry,
     contentType: registry.contentType,
-    connectedSockets: new Gauge({ name: 'stoa_connected_sockets', help: 'Socket.IO connections open on this node', registers }),
+    connectedSockets: new Gauge({
+      name: 'stoa_connected_sockets',
+      help: 'Socket.IO connections open on this node',
+      registers,
+    }),
     events: new Counter({
       name: 'stoa_events_total',
       help: 'Client events handled, by event and outcome (ok or error code)',
@@ -53,7 +57,11 @@ export function createMetrics(): Metrics {
       buckets: EVENT_DURATION_BUCKETS,
       registers,
     }),
-    messagesStored: new Counter({ name: 'stoa_messages_stored_total', help: 'Messages written to the database', registers }),
+    messagesStored: new Counter({
+      name: 'stoa_messages_stored_total',
+      help: 'Messages written to the database',
+      registers,
+    }),
     reportsCreated: new Counter({
       name: 'stoa_reports_created_total',
       help: 'Reports filed by users, by reason',
@@ -66,7 +74,11 @@ export function createMetrics(): Metrics {
       labelNames: ['type'] as const,
       registers,
     }),
-    appealsFiled: new Counter({ name: 'stoa_appeals_filed_total', help: 'Appeals filed against moderation actions', registers }),
+    appealsFiled: new Counter({
+      name: 'stoa_appeals_filed_total',
+      help: 'Appeals filed against moderation actions',
+      registers,
+    }),
     appealsDecided: new Counter({
       name: 'stoa_appeals_decided_total',
       help: 'Appeals decided, by outcome (upheld or reversed)',
@@ -85,7 +97,11 @@ export function createMetrics(): Metrics {
       labelNames: ['limiter'] as const,
       registers,
     }),
-    databaseErrors: new Counter({ name: 'stoa_database_errors_total', help: 'Database operations that failed', registers }),
+    databaseErrors: new Counter({
+      name: 'stoa_database_errors_total',
+      help: 'Database operations that failed',
+      registers,
+    }),
     droppedEvents: new Counter({
       name: 'stoa_dropped_events_total',
       help: 'Client events dropped unanswered, by reason (unknown_event or no_ack)',

@@ -27,4 +27,7 @@ export type ClientEventName = keyof ClientToServerEvents;
 /** What an event takes. */
 export type EventInput<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
 /** What an event's ack carries besides `ok: true`. */
-export type AckResult<E extends ClientEventName> = Omit<Extract<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0], { ok: true }>, 'ok'>;
+export type AckResult<E extends ClientEventName> = Omit<
+  Extract<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0], { ok: true }>,
+  'ok'
+>;

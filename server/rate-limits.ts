@@ -10,7 +10,8 @@ import type { Metrics } from './metrics';
 export type BudgetName = 'socket_events' | 'http_requests';
 
 /** Every limiter, as named in metrics and in the ops view. */
-export type RateLimiterName = LimiterName | BudgetName | 'slow_mode' | 'login_consecutive' | 'login_daily' | 'flood_blocks';
+export type RateLimiterName =
+  LimiterName | BudgetName | 'slow_mode' | 'login_consecutive' | 'login_daily' | 'flood_blocks';
 
 /** One limiter in the ops view, named as in metrics. */
 export interface LimiterSnapshot extends LimiterView {
@@ -113,16 +114,36 @@ export function createLimits(options: {
     log.warn({ limiter: name }, 'rate-limit store failed; this node limits from memory until it answers');
   }
 
-  function limiter(name: StoredLimiterName, setting: { points: number; durationSec: number; blockDurationSec?: number }): Limiter {
+  function limiter(
+    name: StoredLimiterName,
+    setting: { points: number; durationSec: number; blockDurationSec?: number },
+  ): Limiter {
     const durationSec = capped(setting.durationSec);
     const blockDurationSec = setting.blockDurationSec === undefined ? undefined : capped(setting.blockDurationSec);
-    const limiterOptions = { keyPrefix: `stoa_${name}`, points: setting.points, duration: durationSec, blockDuration: blockDurationSec };
-    const shared = { name, points: setting.points, durationSec, blockDurationSec, refusals: 0, blockedUntil: new Map<string, number>() };
+    const limiterOptions = {
+      keyPrefix: `stoa_${name}`,
+      points: setting.points,
+      duration: durationSec,
+      blockDuration: blockDurationSec,
+    };
+    const shared = {
+      name,
+      points: setting.points,
+      durationSec,
+      blockDurationSec,
+      refusals: 0,
+      blockedUntil: new Map<string, number>(),
+    };
     if (redis === undefined) return { ...shared, store: new RateLimiterMemory(limiterOptions) };
 
     const insurance = new InsuranceLimiter(limiterOptions, () => storeFailed(name));
     // Not ready (connecting, reconnecting): answer from memory at once instead of queueing the event.
-    const store = new RateLimiterRedis({ ...limiterOptions, storeClient: redis, insuranceLimiter: insurance, rejectIfRedisNotReady: true });
+    const store = new RateLimiterRedis({
+      ...limiterOptions,
+      storeClient: redis,
+      insuranceLimiter: insurance,
+      rejectIfRedisNotReady: true,
+    });
     return { ...shared, store, insurance };
   }
 
@@ -151,7 +172,10 @@ export function createLimits(options: {
   /** Offenses per key in the last FLOOD_MEMORY_SEC, which set the length of the next flood block. */
   const floodOffenses = limiter('flood_offenses', { points: 1_000_000, durationSec: FLOOD_MEMORY_SEC });
   /** Budgets have no store: their buckets live with the socket or the request; here they are counted and shown. */
-  const budgets: Record<BudgetName, { name: BudgetName; points: number; durationSec: number; refusals: number; blockedUntil: Map<string, number> }> = {
+  const budgets: Record<
+    BudgetName,
+    { name: BudgetName; points: number; durationSec: number; refusals: number; blockedUntil: Map<string, number> }
+  > = {
     socket_events: { name: 'socket_events', ...settings.socket_events, refusals: 0, blockedUntil: new Map() },
     http_requests: { name: 'http_requests', ...settings.http_requests, refusals: 0, blockedUntil: new Map() },
   };
@@ -212,7 +236,8 @@ export function createLimits(options: {
     }
     if (res.consumedPoints < limiter.points) return;
     const blockSec = limiter.blockDurationSec;
-    if (blockSec !== undefined && res.consumedPoints === limiter.points) res = await run(limiter, (store) => store.block(key, blockSec));
+    if (blockSec !== undefined && res.consumedPoints === limiter.points)
+      res = await run(limiter, (store) => store.block(key, blockSec));
     track(limiter, key, res.msBeforeNext);
   }
 
@@ -279,17 +304,24 @@ export function createLimits(options: {
       const flood = limiters.flood_blocks;
       await Promise.all(keys.map((key) => run(flood, (store) => store.block(key, seconds))));
       for (const key of keys) countRefusal(flood, key, seconds * 1000);
-      log.warn({ keys, blockSec: seconds, offense: repeat }, 'flooding connection closed; its address and account are blocked');
+      log.warn(
+        { keys, blockSec: seconds, offense: repeat },
+        'flooding connection closed; its address and account are blocked',
+      );
       return seconds * 1000;
     },
 
     async snapshot() {
-      const local: LimiterSnapshot[] = Object.values(budgets).map(({ name, points, durationSec, refusals, blockedUntil }) => {
-        pruneExpired(blockedUntil);
-        const now = Date.now();
-        const blocked = [...blockedUntil].map(([key, until]) => ({ key, msLeft: until - now })).sort((a, b) => b.msLeft - a.msLeft);
-        return { name, points, durationSec, refusals, blocked };
-      });
+      const local: LimiterSnapshot[] = Object.values(budgets).map(
+        ({ name, points, durationSec, refusals, blockedUntil }) => {
+          pruneExpired(blockedUntil);
+          const now = Date.now();
+          const blocked = [...blockedUntil]
+            .map(([key, until]) => ({ key, msLeft: until - now }))
+            .sort((a, b) => b.msLeft - a.msLeft);
+          return { name, points, durationSec, refusals, blocked };
+        },
+      );
       const stored = await Promise.all(
         Object.values(limiters).map(async (limiter) => {
           pruneExpired(limiter.blockedUntil);

@@ -8,7 +8,11 @@ const SWEEP_EVERY_MS = 60 * 60 * 1000;
  * Sweeps once an hour, and runs `chores` (work left unfinished by a failure, such as a deletion
  * whose last steps failed) at start and with every sweep; the timer never keeps the process alive.
  */
-export function startRetentionSweeper(settings: RetentionSettings, log: Logger, chores: Array<() => Promise<unknown>> = []): { stop(): void } {
+export function startRetentionSweeper(
+  settings: RetentionSettings,
+  log: Logger,
+  chores: Array<() => Promise<unknown>> = [],
+): { stop(): void } {
   const runChores = () => {
     for (const chore of chores) chore().catch((err: unknown) => log.error({ err }, 'periodic chore failed'));
   };

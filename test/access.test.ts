@@ -1,5 +1,13 @@
 /** The permission table of docs/ARCHITECTURE.md §6 and the rules on top of it, decided by `can` alone (no server). */
-import { can, type Actor, type CaseFacts, type ChatFacts, type Person, type Standing, type Verdict } from '../handlers/policy/access';
+import {
+  can,
+  type Actor,
+  type CaseFacts,
+  type ChatFacts,
+  type Person,
+  type Standing,
+  type Verdict,
+} from '../handlers/policy/access';
 
 const now = new Date('2026-01-01T12:00:00Z');
 const later = new Date('2026-01-01T13:00:00Z');
@@ -18,9 +26,17 @@ const owner: Actor = { id: 'owner', role: 'user', membership: row('owner') };
 const moderator: Actor = { id: 'moderator', role: 'moderator', membership: null };
 const platformAdmin: Actor = { id: 'admin', role: 'admin', membership: null };
 const outsider: Actor = { id: 'outsider', role: 'user', membership: null };
-const bannedMember: Actor = { id: 'banned', role: 'user', membership: { role: 'member', status: 'banned', bannedUntil: null } };
+const bannedMember: Actor = {
+  id: 'banned',
+  role: 'user',
+  membership: { role: 'member', status: 'banned', bannedUntil: null },
+};
 
-const person = (id: string, role: Person['role'] = 'user', membership: Standing | null = row('member')): Person => ({ id, role, membership });
+const person = (id: string, role: Person['role'] = 'user', membership: Standing | null = row('member')): Person => ({
+  id,
+  role,
+  membership,
+});
 const victim = person('victim');
 
 const messageCase = (authorId: string, extra: Partial<CaseFacts> = {}): CaseFacts => ({
@@ -31,7 +47,13 @@ const messageCase = (authorId: string, extra: Partial<CaseFacts> = {}): CaseFact
   concerns: [authorId],
   ...extra,
 });
-const userCase = (userId: string): CaseFacts => ({ targetType: 'user', targetId: userId, chatId: null, authorId: null, concerns: [userId] });
+const userCase = (userId: string): CaseFacts => ({
+  targetType: 'user',
+  targetId: userId,
+  chatId: null,
+  authorId: null,
+  concerns: [userId],
+});
 
 const allowed: Verdict = { allowed: true };
 const refused = (code: string) => expect.objectContaining({ allowed: false, code });
@@ -45,7 +67,12 @@ describe('read messages and history: members of the chat, and platform moderator
     ['an outsider of a public chat', outsider, group, refused('forbidden')],
     ['an outsider of a private chat, as if it did not exist', outsider, privateGroup, refused('not_found')],
     ['a banned member', bannedMember, group, refused('banned')],
-    ['a member whose ban ran out and who has not rejoined', { ...bannedMember, membership: { role: 'member', status: 'banned', bannedUntil: earlier } } as Actor, group, refused('forbidden')],
+    [
+      'a member whose ban ran out and who has not rejoined',
+      { ...bannedMember, membership: { role: 'member', status: 'banned', bannedUntil: earlier } } as Actor,
+      group,
+      refused('forbidden'),
+    ],
   ])('%s', (_who, actor, chat, verdict) => {
     expect(can(actor, 'chat.read', { chat }, now)).toEqual(verdict);
   });
@@ -78,7 +105,12 @@ describe('send a message: group members unless muted, channel admins, platform m
     ['a platform moderator who is a member', { ...moderator, membership: row('member') }, group, allowed],
     ['an outsider of a private chat', outsider, privateGroup, refused('not_found')],
     ['a banned member', bannedMember, group, refused('banned')],
-    ['a member whose mute ran out', { ...groupMember, membership: row('member', { mutedUntil: earlier, mutedByRole: 'chat_admin' }) }, group, allowed],
+    [
+      'a member whose mute ran out',
+      { ...groupMember, membership: row('member', { mutedUntil: earlier, mutedByRole: 'chat_admin' }) },
+      group,
+      allowed,
+    ],
   ])('%s', (_who, actor, chat, verdict) => {
     expect(can(actor, 'chat.send', { chat }, now)).toEqual(verdict);
   });
@@ -87,8 +119,15 @@ describe('send a message: group members unless muted, channel admins, platform m
     const muted = { ...groupMember, membership: row('member', { mutedUntil: later, mutedByRole: 'chat_admin' }) };
     expect(can(muted, 'chat.send', { chat: group }, now)).toEqual(refused('muted'));
     expect(can(muted, 'chat.send', { chat: group }, now)).toMatchObject({ until: later });
-    const forever = { ...groupMember, membership: row('member', { mutedUntil: null, mutedByRole: 'platform_moderator' }) };
-    expect(can(forever, 'chat.send', { chat: group }, now)).toMatchObject({ allowed: false, code: 'muted', until: null });
+    const forever = {
+      ...groupMember,
+      membership: row('member', { mutedUntil: null, mutedByRole: 'platform_moderator' }),
+    };
+    expect(can(forever, 'chat.send', { chat: group }, now)).toMatchObject({
+      allowed: false,
+      code: 'muted',
+      until: null,
+    });
   });
 });
 
@@ -96,18 +135,48 @@ describe('report anything visible to them', () => {
   test.each([
     ['a member, a message in their chat', groupMember, { chat: group, authorId: 'someone', hidden: false }, allowed],
     ['a subscriber, a channel post', subscriber, { chat: channel, authorId: 'someone', hidden: false }, allowed],
-    ['an outsider, a message of a chat they are not in', outsider, { chat: group, authorId: 'someone', hidden: false }, refused('not_found')],
-    ['an outsider, a message of a private chat', outsider, { chat: privateGroup, authorId: 'someone', hidden: false }, refused('not_found')],
-    ['a member, a hidden message', groupMember, { chat: group, authorId: 'someone', hidden: true }, refused('not_found')],
-    ['a platform moderator, a hidden message anywhere', moderator, { chat: privateGroup, authorId: 'someone', hidden: true }, allowed],
-    ['the author, their own message', groupMember, { chat: group, authorId: 'member', hidden: false }, refused('invalid_input')],
+    [
+      'an outsider, a message of a chat they are not in',
+      outsider,
+      { chat: group, authorId: 'someone', hidden: false },
+      refused('not_found'),
+    ],
+    [
+      'an outsider, a message of a private chat',
+      outsider,
+      { chat: privateGroup, authorId: 'someone', hidden: false },
+      refused('not_found'),
+    ],
+    [
+      'a member, a hidden message',
+      groupMember,
+      { chat: group, authorId: 'someone', hidden: true },
+      refused('not_found'),
+    ],
+    [
+      'a platform moderator, a hidden message anywhere',
+      moderator,
+      { chat: privateGroup, authorId: 'someone', hidden: true },
+      allowed,
+    ],
+    [
+      'the author, their own message',
+      groupMember,
+      { chat: group, authorId: 'member', hidden: false },
+      refused('invalid_input'),
+    ],
   ])('%s', (_who, actor, target, verdict) => {
     expect(can(actor, 'report.message', target, now)).toEqual(verdict);
   });
 
   test.each([
     ['someone who shares a chat with them', groupMember, { userId: 'other', sharesChat: true }, allowed],
-    ['someone who shares no chat with them, as if they did not exist', groupMember, { userId: 'other', sharesChat: false }, refused('not_found')],
+    [
+      'someone who shares no chat with them, as if they did not exist',
+      groupMember,
+      { userId: 'other', sharesChat: false },
+      refused('not_found'),
+    ],
     ['a platform moderator, anyone', moderator, { userId: 'other', sharesChat: false }, allowed],
     ['themselves', groupMember, { userId: 'member', sharesChat: true }, refused('invalid_input')],
   ])('a user reported by %s', (_who, actor, target, verdict) => {
@@ -129,8 +198,18 @@ describe('see the report queue: chat admins the cases of their chats, platform m
     ['a member who administers no chat', groupMember, { chat: null, administersAnyChat: false }, refused('forbidden')],
     ['a chat admin', chatAdmin, { chat: null, administersAnyChat: true }, allowed],
     ['a chat admin, of their chat', chatAdmin, { chat: group, administersAnyChat: true }, allowed],
-    ['a chat admin elsewhere, of a chat they only belong to', groupMember, { chat: group, administersAnyChat: true }, refused('forbidden')],
-    ['a chat admin elsewhere, of a private chat they are not in', outsider, { chat: privateGroup, administersAnyChat: true }, refused('not_found')],
+    [
+      'a chat admin elsewhere, of a chat they only belong to',
+      groupMember,
+      { chat: group, administersAnyChat: true },
+      refused('forbidden'),
+    ],
+    [
+      'a chat admin elsewhere, of a private chat they are not in',
+      outsider,
+      { chat: privateGroup, administersAnyChat: true },
+      refused('not_found'),
+    ],
     ['a platform moderator', moderator, { chat: null, administersAnyChat: false }, allowed],
   ])('%s', (_who, actor, target, verdict) => {
     expect(can(actor, 'queue.read', target, now)).toEqual(verdict);
@@ -149,8 +228,12 @@ describe('see the report queue: chat admins the cases of their chats, platform m
     expect(can(chatAdmin, 'log.read', { administersAnyChat: true, actorFilter: null }, now)).toEqual(allowed);
     expect(can(chatAdmin, 'log.read', { administersAnyChat: true, actorFilter: 'chatadmin' }, now)).toEqual(allowed);
     expect(can(chatAdmin, 'log.read', { administersAnyChat: true, actorFilter: 'system' }, now)).toEqual(allowed);
-    expect(can(chatAdmin, 'log.read', { administersAnyChat: true, actorFilter: 'moderator' }, now)).toEqual(refused('forbidden'));
-    expect(can(groupMember, 'log.read', { administersAnyChat: false, actorFilter: null }, now)).toEqual(refused('forbidden'));
+    expect(can(chatAdmin, 'log.read', { administersAnyChat: true, actorFilter: 'moderator' }, now)).toEqual(
+      refused('forbidden'),
+    );
+    expect(can(groupMember, 'log.read', { administersAnyChat: false, actorFilter: null }, now)).toEqual(
+      refused('forbidden'),
+    );
     expect(can(moderator, 'log.read', { administersAnyChat: false, actorFilter: 'chatadmin' }, now)).toEqual(allowed);
   });
 });
@@ -172,17 +255,38 @@ describe('hide / unhide a message: chat admins in their chats, platform moderato
 });
 
 describe('ban / unban / mute a member: chat admins in their chats, not the owner; platform moderators any chat', () => {
-  const against = (person: Person, chat: ChatFacts = group) => ({ chat, person, bannedBy: null, mutedBy: null, case: null });
+  const against = (person: Person, chat: ChatFacts = group) => ({
+    chat,
+    person,
+    bannedBy: null,
+    mutedBy: null,
+    case: null,
+  });
   test.each([
     ['a group member', groupMember, against(victim), refused('forbidden')],
     ['a channel subscriber', subscriber, against(victim, channel), refused('forbidden')],
     ['a chat admin', chatAdmin, against(victim), allowed],
-    ['a chat admin, another chat admin (strict rank: only the owner acts on admins)', chatAdmin, against(person('co-admin', 'user', row('admin'))), refused('forbidden')],
+    [
+      'a chat admin, another chat admin (strict rank: only the owner acts on admins)',
+      chatAdmin,
+      against(person('co-admin', 'user', row('admin'))),
+      refused('forbidden'),
+    ],
     ['the owner, a chat admin', owner, against(person('co-admin', 'user', row('admin'))), allowed],
     ['a platform moderator, a chat admin', moderator, against(person('co-admin', 'user', row('admin'))), allowed],
-    ['a chat admin, an admin who has left the chat', chatAdmin, against(person('former', 'user', row('admin', { status: 'left' }))), allowed],
+    [
+      'a chat admin, an admin who has left the chat',
+      chatAdmin,
+      against(person('former', 'user', row('admin', { status: 'left' }))),
+      allowed,
+    ],
     ['a chat admin, the owner', chatAdmin, against(person('owner', 'user', row('owner'))), refused('forbidden')],
-    ['a platform moderator, the owner', moderator, against(person('owner', 'user', row('owner'))), refused('forbidden')],
+    [
+      'a platform moderator, the owner',
+      moderator,
+      against(person('owner', 'user', row('owner'))),
+      refused('forbidden'),
+    ],
     ['a platform moderator, in any chat', moderator, against(victim, privateGroup), allowed],
     ['a platform moderator, someone who never joined', moderator, against(person('stranger', 'user', null)), allowed],
     ['an outsider, in a private chat', outsider, against(victim, privateGroup), refused('not_found')],
@@ -210,8 +314,12 @@ describe('ban / unban / mute a member: chat admins in their chats, not the owner
 describe('suspend an account and change platform roles', () => {
   test('only platform moderators suspend; only platform admins change roles', () => {
     for (const actor of [groupMember, chatAdmin, owner]) {
-      expect(can(actor, 'account.suspend', { person: victim, suspendedBy: null, case: null }, now)).toEqual(refused('forbidden'));
-      expect(can(actor, 'account.unsuspend', { person: victim, suspendedBy: 'platform_moderator' }, now)).toEqual(refused('forbidden'));
+      expect(can(actor, 'account.suspend', { person: victim, suspendedBy: null, case: null }, now)).toEqual(
+        refused('forbidden'),
+      );
+      expect(can(actor, 'account.unsuspend', { person: victim, suspendedBy: 'platform_moderator' }, now)).toEqual(
+        refused('forbidden'),
+      );
       expect(can(actor, 'role.change', { person: victim }, now)).toEqual(refused('forbidden'));
     }
     expect(can(moderator, 'account.suspend', { person: victim, suspendedBy: null, case: null }, now)).toEqual(allowed);
@@ -221,11 +329,25 @@ describe('suspend an account and change platform roles', () => {
 });
 
 describe('levels: a decision is undone only at or above the level of whoever made it', () => {
-  const unhide = (hiddenBy: 'system' | 'chat_admin' | 'platform_moderator' | 'platform_admin') => ({ chat: group, messageId: 'message-1', author: victim, hiddenBy, case: null });
+  const unhide = (hiddenBy: 'system' | 'chat_admin' | 'platform_moderator' | 'platform_admin') => ({
+    chat: group,
+    messageId: 'message-1',
+    author: victim,
+    hiddenBy,
+    case: null,
+  });
   test.each([
     ['a chat admin', chatAdmin, { system: true, chat_admin: true, platform_moderator: false, platform_admin: false }],
-    ['a platform moderator', moderator, { system: true, chat_admin: true, platform_moderator: true, platform_admin: false }],
-    ['a platform admin', platformAdmin, { system: true, chat_admin: true, platform_moderator: true, platform_admin: true }],
+    [
+      'a platform moderator',
+      moderator,
+      { system: true, chat_admin: true, platform_moderator: true, platform_admin: false },
+    ],
+    [
+      'a platform admin',
+      platformAdmin,
+      { system: true, chat_admin: true, platform_moderator: true, platform_admin: true },
+    ],
   ] as const)('%s', (_who, actor, undoes) => {
     for (const [level, expected] of Object.entries(undoes) as [keyof typeof undoes, boolean][]) {
       expect(can(actor, 'message.unhide', unhide(level), now).allowed).toBe(expected);
@@ -238,21 +360,49 @@ describe('levels: a decision is undone only at or above the level of whoever mad
 
   test('a chat admin cannot unhide what a platform moderator hid, nor unban whom one banned', () => {
     expect(can(chatAdmin, 'message.unhide', unhide('platform_moderator'), now)).toEqual(refused('forbidden'));
-    expect(can(chatAdmin, 'member.unban', { chat: group, person: victim, bannedBy: 'platform_moderator' }, now)).toEqual(refused('forbidden'));
+    expect(
+      can(chatAdmin, 'member.unban', { chat: group, person: victim, bannedBy: 'platform_moderator' }, now),
+    ).toEqual(refused('forbidden'));
   });
 
   test('a new ban, mute or suspension replaces the one in force only at its level or above', () => {
-    expect(can(chatAdmin, 'member.ban', { chat: group, person: victim, bannedBy: 'platform_moderator', case: null }, now)).toEqual(refused('forbidden'));
-    expect(can(chatAdmin, 'member.mute', { chat: group, person: victim, mutedBy: 'platform_moderator', case: null }, now)).toEqual(refused('forbidden'));
-    expect(can(chatAdmin, 'member.ban', { chat: group, person: victim, bannedBy: 'chat_admin', case: null }, now)).toEqual(allowed);
-    expect(can(moderator, 'account.suspend', { person: victim, suspendedBy: 'platform_admin', case: null }, now)).toEqual(refused('forbidden'));
+    expect(
+      can(chatAdmin, 'member.ban', { chat: group, person: victim, bannedBy: 'platform_moderator', case: null }, now),
+    ).toEqual(refused('forbidden'));
+    expect(
+      can(chatAdmin, 'member.mute', { chat: group, person: victim, mutedBy: 'platform_moderator', case: null }, now),
+    ).toEqual(refused('forbidden'));
+    expect(
+      can(chatAdmin, 'member.ban', { chat: group, person: victim, bannedBy: 'chat_admin', case: null }, now),
+    ).toEqual(allowed);
+    expect(
+      can(moderator, 'account.suspend', { person: victim, suspendedBy: 'platform_admin', case: null }, now),
+    ).toEqual(refused('forbidden'));
   });
 
   test('a moderator cannot lift an admin’s suspension; lifting follows the rule for imposing', () => {
-    expect(can(moderator, 'account.unsuspend', { person: victim, suspendedBy: 'platform_admin' }, now)).toEqual(refused('forbidden'));
-    expect(can(moderator, 'account.unsuspend', { person: victim, suspendedBy: 'platform_moderator' }, now)).toEqual(allowed);
-    expect(can(moderator, 'account.unsuspend', { person: person('admin-2', 'admin', null), suspendedBy: 'platform_admin' }, now)).toEqual(refused('forbidden'));
-    expect(can(platformAdmin, 'account.unsuspend', { person: person('admin-2', 'admin', null), suspendedBy: 'platform_admin' }, now)).toEqual(allowed);
+    expect(can(moderator, 'account.unsuspend', { person: victim, suspendedBy: 'platform_admin' }, now)).toEqual(
+      refused('forbidden'),
+    );
+    expect(can(moderator, 'account.unsuspend', { person: victim, suspendedBy: 'platform_moderator' }, now)).toEqual(
+      allowed,
+    );
+    expect(
+      can(
+        moderator,
+        'account.unsuspend',
+        { person: person('admin-2', 'admin', null), suspendedBy: 'platform_admin' },
+        now,
+      ),
+    ).toEqual(refused('forbidden'));
+    expect(
+      can(
+        platformAdmin,
+        'account.unsuspend',
+        { person: person('admin-2', 'admin', null), suspendedBy: 'platform_admin' },
+        now,
+      ),
+    ).toEqual(allowed);
   });
 });
 
@@ -266,17 +416,34 @@ describe('no judge in their own cause', () => {
   });
 
   test('nobody hides or unhides their own message, nor lifts their own ban or mute', () => {
-    const ownMessage = { chat: group, messageId: 'message-1', author: person('owner', 'user', row('owner')), case: null };
+    const ownMessage = {
+      chat: group,
+      messageId: 'message-1',
+      author: person('owner', 'user', row('owner')),
+      case: null,
+    };
     expect(can(owner, 'message.hide', ownMessage, now)).toEqual(refused('forbidden'));
     expect(can(owner, 'message.unhide', { ...ownMessage, hiddenBy: 'system' }, now)).toEqual(refused('forbidden'));
     const self = person('moderator', 'moderator', row('member'));
-    expect(can(moderator, 'member.unban', { chat: group, person: self, bannedBy: 'chat_admin' }, now)).toEqual(refused('forbidden'));
-    expect(can(moderator, 'member.unmute', { chat: group, person: self, mutedBy: 'chat_admin' }, now)).toEqual(refused('forbidden'));
-    expect(can(moderator, 'account.unsuspend', { person: self, suspendedBy: 'platform_moderator' }, now)).toEqual(refused('forbidden'));
+    expect(can(moderator, 'member.unban', { chat: group, person: self, bannedBy: 'chat_admin' }, now)).toEqual(
+      refused('forbidden'),
+    );
+    expect(can(moderator, 'member.unmute', { chat: group, person: self, mutedBy: 'chat_admin' }, now)).toEqual(
+      refused('forbidden'),
+    );
+    expect(can(moderator, 'account.unsuspend', { person: self, suspendedBy: 'platform_moderator' }, now)).toEqual(
+      refused('forbidden'),
+    );
   });
 
   test('a case about a chat is never for the people who run it, platform staff included', () => {
-    const aboutChat: CaseFacts = { targetType: 'chat', targetId: 'group', chatId: null, authorId: null, concerns: ['owner', 'moderator'] };
+    const aboutChat: CaseFacts = {
+      targetType: 'chat',
+      targetId: 'group',
+      chatId: null,
+      authorId: null,
+      concerns: ['owner', 'moderator'],
+    };
     expect(can(owner, 'case.read', { case: aboutChat }, now)).toEqual(refused('forbidden'));
     expect(can(moderator, 'case.read', { case: aboutChat }, now)).toEqual(refused('forbidden'));
     expect(can(platformAdmin, 'case.read', { case: aboutChat }, now)).toEqual(allowed);
@@ -291,32 +458,72 @@ describe('rank: nobody acts against someone of a higher platform role', () => {
     ['a chat admin bans a platform admin', chatAdmin, person('admin-2', 'admin'), false],
     ['an admin bans an admin', platformAdmin, person('admin-2', 'admin'), true],
   ])('%s: allowed %s', (_what, actor, target, expected) => {
-    expect(can(actor, 'member.ban', { chat: group, person: target, bannedBy: null, case: null }, now).allowed).toBe(expected);
-    expect(can(actor, 'member.mute', { chat: group, person: target, mutedBy: null, case: null }, now).allowed).toBe(expected);
+    expect(can(actor, 'member.ban', { chat: group, person: target, bannedBy: null, case: null }, now).allowed).toBe(
+      expected,
+    );
+    expect(can(actor, 'member.mute', { chat: group, person: target, mutedBy: null, case: null }, now).allowed).toBe(
+      expected,
+    );
   });
 
   test('a moderator suspends neither an admin nor themselves; an admin suspends an admin', () => {
-    expect(can(moderator, 'account.suspend', { person: person('admin-2', 'admin', null), suspendedBy: null, case: null }, now)).toEqual(refused('forbidden'));
-    expect(can(moderator, 'account.suspend', { person: person('moderator', 'moderator', null), suspendedBy: null, case: null }, now)).toEqual(refused('invalid_input'));
-    expect(can(platformAdmin, 'account.suspend', { person: person('admin-2', 'admin', null), suspendedBy: null, case: null }, now)).toEqual(allowed);
+    expect(
+      can(
+        moderator,
+        'account.suspend',
+        { person: person('admin-2', 'admin', null), suspendedBy: null, case: null },
+        now,
+      ),
+    ).toEqual(refused('forbidden'));
+    expect(
+      can(
+        moderator,
+        'account.suspend',
+        { person: person('moderator', 'moderator', null), suspendedBy: null, case: null },
+        now,
+      ),
+    ).toEqual(refused('invalid_input'));
+    expect(
+      can(
+        platformAdmin,
+        'account.suspend',
+        { person: person('admin-2', 'admin', null), suspendedBy: null, case: null },
+        now,
+      ),
+    ).toEqual(allowed);
   });
 });
 
 describe('cases bind to targets', () => {
   test('a hide decides only the case about that message', () => {
-    const hide = (moderationCase: CaseFacts) => ({ chat: group, messageId: 'message-1', author: victim, case: moderationCase });
+    const hide = (moderationCase: CaseFacts) => ({
+      chat: group,
+      messageId: 'message-1',
+      author: victim,
+      case: moderationCase,
+    });
     expect(can(chatAdmin, 'message.hide', hide(messageCase('victim')), now)).toEqual(allowed);
-    expect(can(chatAdmin, 'message.hide', hide(messageCase('victim', { targetId: 'message-2' })), now)).toEqual(refused('invalid_input'));
+    expect(can(chatAdmin, 'message.hide', hide(messageCase('victim', { targetId: 'message-2' })), now)).toEqual(
+      refused('invalid_input'),
+    );
     expect(can(moderator, 'message.hide', hide(userCase('victim')), now)).toEqual(refused('invalid_input'));
   });
 
   test('a ban or mute decides the case about the person, or about a message of theirs in that chat', () => {
     for (const action of ['member.ban', 'member.mute'] as const) {
-      const ban = (moderationCase: CaseFacts) => ({ chat: group, person: victim, bannedBy: null, mutedBy: null, case: moderationCase });
+      const ban = (moderationCase: CaseFacts) => ({
+        chat: group,
+        person: victim,
+        bannedBy: null,
+        mutedBy: null,
+        case: moderationCase,
+      });
       expect(can(chatAdmin, action, ban(messageCase('victim')), now)).toEqual(allowed);
       expect(can(moderator, action, ban(userCase('victim')), now)).toEqual(allowed);
       expect(can(chatAdmin, action, ban(messageCase('someone-else')), now)).toEqual(refused('invalid_input'));
-      expect(can(moderator, action, ban(messageCase('victim', { chatId: 'another-chat' })), now)).toEqual(refused('invalid_input'));
+      expect(can(moderator, action, ban(messageCase('victim', { chatId: 'another-chat' })), now)).toEqual(
+        refused('invalid_input'),
+      );
       expect(can(moderator, action, ban(userCase('someone-else')), now)).toEqual(refused('invalid_input'));
       // A case about a user is for platform moderators: a chat admin may ban, but not close it.
       expect(can(chatAdmin, action, ban(userCase('victim')), now)).toEqual(refused('forbidden'));
@@ -324,9 +531,20 @@ describe('cases bind to targets', () => {
   });
 
   test('a suspension decides the case about the person or about any message of theirs', () => {
-    expect(can(moderator, 'account.suspend', { person: victim, suspendedBy: null, case: userCase('victim') }, now)).toEqual(allowed);
-    expect(can(moderator, 'account.suspend', { person: victim, suspendedBy: null, case: messageCase('victim', { chatId: 'anywhere' }) }, now)).toEqual(allowed);
-    expect(can(moderator, 'account.suspend', { person: victim, suspendedBy: null, case: messageCase('someone-else') }, now)).toEqual(refused('invalid_input'));
+    expect(
+      can(moderator, 'account.suspend', { person: victim, suspendedBy: null, case: userCase('victim') }, now),
+    ).toEqual(allowed);
+    expect(
+      can(
+        moderator,
+        'account.suspend',
+        { person: victim, suspendedBy: null, case: messageCase('victim', { chatId: 'anywhere' }) },
+        now,
+      ),
+    ).toEqual(allowed);
+    expect(
+      can(moderator, 'account.suspend', { person: victim, suspendedBy: null, case: messageCase('someone-else') }, now),
+    ).toEqual(refused('invalid_input'));
   });
 });
 
@@ -364,6 +582,13 @@ describe('a trusted flagger is a user in everything but reporting', () => {
     expect(can(flagger, 'account.moderate', {}, now)).toEqual(refused('forbidden'));
   });
   test('a chat admin may ban them, as any member', () => {
-    expect(can(chatAdmin, 'member.ban', { chat: group, person: person('flagger', 'trusted_flagger'), bannedBy: null, case: null }, now)).toEqual(allowed);
+    expect(
+      can(
+        chatAdmin,
+        'member.ban',
+        { chat: group, person: person('flagger', 'trusted_flagger'), bannedBy: null, case: null },
+        now,
+      ),
+    ).toEqual(allowed);
   });
 });

@@ -15,7 +15,9 @@ const server = useTestServer();
 /** Validates against the OpenAPI 3.1 specification (@seriousme/openapi-schema-validator, offline). */
 function validateOpenApi(document: unknown): Promise<{ valid: boolean; errors: unknown }> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [path.join(__dirname, 'support/validate-openapi.mjs')], (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
+    const child = execFile(process.execPath, [path.join(__dirname, 'support/validate-openapi.mjs')], (err, stdout) =>
+      err ? reject(err) : resolve(JSON.parse(stdout)),
+    );
     child.stdin!.end(JSON.stringify(document));
   });
 }
@@ -44,7 +46,9 @@ test('the AsyncAPI document is valid AsyncAPI 3 and lists every client event, it
   expect(names).toEqual(expect.arrayContaining(Object.keys(serverEvents)));
   expect(names).toEqual(expect.arrayContaining(['chat:get', 'chat:get ack']));
   // One operation per client event and per server event, even where they share a name (chat:read).
-  expect(Object.keys(body.operations)).toHaveLength(operations.filter(({ event }) => event).length + Object.keys(serverEvents).length);
+  expect(Object.keys(body.operations)).toHaveLength(
+    operations.filter(({ event }) => event).length + Object.keys(serverEvents).length,
+  );
   expect(JSON.stringify(body.components.schemas.Error)).toContain('rate_limited');
 });
 
@@ -55,9 +59,23 @@ const resultSchema = (operation: (typeof operations)[number]) => {
 };
 const asyncKey = (event: string) => event.replace(/:/g, '.');
 /** An OpenAPI error response as the document writes it: the catalogue's Error, narrowed to some codes. */
-type ErrorResponse = { content: { 'application/json': { schema: { properties: { error: { allOf: [unknown, { properties: { code: { enum: Array<keyof typeof ERROR_STATUS> } } }] } } } } } };
+type ErrorResponse = {
+  content: {
+    'application/json': {
+      schema: {
+        properties: {
+          error: { allOf: [unknown, { properties: { code: { enum: Array<keyof typeof ERROR_STATUS> } } }] };
+        };
+      };
+    };
+  };
+};
 /** What a document says of who may call an operation, in its x-stoa extensions. */
-const accessOf = (documented: Record<string, unknown>) => ({ access: documented['x-stoa-access'], allowSuspended: documented['x-stoa-allow-suspended'], limiter: documented['x-stoa-limiter'] });
+const accessOf = (documented: Record<string, unknown>) => ({
+  access: documented['x-stoa-access'],
+  allowSuspended: documented['x-stoa-allow-suspended'],
+  limiter: documented['x-stoa-limiter'],
+});
 
 test('every ack in AsyncAPI and every HTTP success body in OpenAPI is the result of its record', async () => {
   const openApi = (await server.http('GET', '/api/openapi.json')).body;
@@ -81,14 +99,20 @@ test('every operation documents who may call it, whether while suspended, its li
   const openApi = (await server.http('GET', '/api/openapi.json')).body;
   const asyncApi = (await server.http('GET', '/api/asyncapi.json')).body;
   for (const operation of operations) {
-    const recorded = { access: operation.access, allowSuspended: operation.allowSuspended === true, limiter: operation.limiter };
+    const recorded = {
+      access: operation.access,
+      allowSuspended: operation.allowSuspended === true,
+      limiter: operation.limiter,
+    };
     const errors = errorsOf(operation);
     const route = operation.http;
     if (route) {
       const documented = openApi.paths[route.path.replace(/:(\w+)/g, '{$1}')][route.method];
       expect(accessOf(documented)).toEqual(recorded);
       expect(documented.description).toContain(accessNote(operation));
-      const failures = Object.entries(documented.responses as Record<string, ErrorResponse>).filter(([status]) => Number(status) >= 400);
+      const failures = Object.entries(documented.responses as Record<string, ErrorResponse>).filter(
+        ([status]) => Number(status) >= 400,
+      );
       const codes = failures.flatMap(([status, response]) => {
         const listed = response.content['application/json'].schema.properties.error.allOf[1].properties.code.enum;
         for (const code of listed) expect(ERROR_STATUS[code]).toBe(Number(status));
@@ -101,7 +125,9 @@ test('every operation documents who may call it, whether while suspended, its li
       expect(accessOf(asyncApi.operations[key])).toEqual(recorded);
       expect(asyncApi.operations[key].description).toBe(accessNote(operation));
       expect(asyncApi.channels.socket.messages[`${key}.ack`].description).toBe(`Fails with: ${errors.join(', ')}.`);
-      expect(asyncApi.channels.socket.messages[`${key}.ack`].payload.oneOf[1].properties.error.allOf[1].properties.code.enum).toEqual(errors);
+      expect(
+        asyncApi.channels.socket.messages[`${key}.ack`].payload.oneOf[1].properties.error.allOf[1].properties.code.enum,
+      ).toEqual(errors);
     }
   }
 });
@@ -109,7 +135,14 @@ test('every operation documents who may call it, whether while suspended, its li
 test('the errors an operation may answer: its own, and those that come with its access and limiter', () => {
   const named = (name: string) => operations.find((operation) => operation.name === name)!;
   expect(errorsOf(named('register'))).toEqual(['invalid_input', 'conflict', 'rate_limited', 'internal']);
-  expect(errorsOf(named('getChat'))).toEqual(['invalid_input', 'unauthorized', 'suspended', 'not_found', 'rate_limited', 'internal']);
+  expect(errorsOf(named('getChat'))).toEqual([
+    'invalid_input',
+    'unauthorized',
+    'suspended',
+    'not_found',
+    'rate_limited',
+    'internal',
+  ]);
   expect(errorsOf(named('listNotices'))).toEqual(['invalid_input', 'unauthorized', 'internal']);
   expect(errorsOf(named('accessLog'))).toEqual(['invalid_input', 'unauthorized', 'forbidden', 'suspended', 'internal']);
 });
@@ -125,5 +158,7 @@ test('the reference page is served offline under a strict content security polic
   // Each operation with who may call it and what it may answer.
   expect(html).toContain('<code>mod:appeals</code><br><small>staff</small>');
   expect(html).toContain('<code>GET /api/transparency</code><br><small>admin</small>');
-  expect(html).toContain('Errors: <code>invalid_input</code>, <code>unauthorized</code>, <code>suspended</code>, <code>not_found</code>, <code>rate_limited</code>, <code>internal</code>.');
+  expect(html).toContain(
+    'Errors: <code>invalid_input</code>, <code>unauthorized</code>, <code>suspended</code>, <code>not_found</code>, <code>rate_limited</code>, <code>internal</code>.',
+  );
 });

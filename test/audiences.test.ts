@@ -28,7 +28,11 @@ async function quiet(...people: Person[]): Promise<void> {
 
 test('an action about the only platform moderator reaches the chat admins, in their view, and no bystander', async () => {
   const message = await post(onlyModerator, chat.id, 'a message its chat hides');
-  const heard = { bystander: collect(bystander.socket, 'mod:action'), owner: collect(owner.socket, 'mod:action'), moderator: collect(onlyModerator.socket, 'mod:action') };
+  const heard = {
+    bystander: collect(bystander.socket, 'mod:action'),
+    owner: collect(owner.socket, 'mod:action'),
+    moderator: collect(onlyModerator.socket, 'mod:action'),
+  };
 
   ok(await emit(owner.socket, 'mod:hide', { messageId: message.id, reason: 'off topic' }));
   await quiet(bystander, owner, onlyModerator);
@@ -41,9 +45,15 @@ test('an action about the only platform moderator reaches the chat admins, in th
 });
 
 test('a report on the only platform moderator reaches nobody live: there is no other moderator to tell', async () => {
-  const heard = { bystander: collect(bystander.socket, 'report:new'), owner: collect(owner.socket, 'report:new'), moderator: collect(onlyModerator.socket, 'report:new') };
+  const heard = {
+    bystander: collect(bystander.socket, 'report:new'),
+    owner: collect(owner.socket, 'report:new'),
+    moderator: collect(onlyModerator.socket, 'report:new'),
+  };
 
-  ok(await emit(owner.socket, 'report:create', { targetType: 'user', targetId: onlyModerator.id, reason: 'harassment' }));
+  ok(
+    await emit(owner.socket, 'report:create', { targetType: 'user', targetId: onlyModerator.id, reason: 'harassment' }),
+  );
   await quiet(bystander, owner, onlyModerator);
 
   expect(heard).toEqual({ bystander: [], owner: [], moderator: [] });

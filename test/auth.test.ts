@@ -10,7 +10,8 @@ const server = useTestServer({ BOOTSTRAP_ADMIN: 'root_admin:admin password' });
 const register = (body: unknown) => server.http('POST', '/api/auth/register', { body });
 const login = (body: unknown) => server.http('POST', '/api/auth/login', { body });
 /** stoa_dropped_events_total, summed over its reasons. */
-const droppedEvents = async () => (await server.stoa.metrics.droppedEvents.get()).values.reduce((sum, v) => sum + v.value, 0);
+const droppedEvents = async () =>
+  (await server.stoa.metrics.droppedEvents.get()).values.reduce((sum, v) => sum + v.value, 0);
 
 describe('registration and login', () => {
   test('a new user registers, logs in and reads their profile; the hash never leaves the server', async () => {
@@ -81,10 +82,12 @@ describe('registration and login', () => {
     }
   });
 
-  test('an account hashed at an older cost is brought to today\'s cost at its next login, so every login costs the same', async () => {
+  test("an account hashed at an older cost is brought to today's cost at its next login, so every login costs the same", async () => {
     const { username, id } = await server.register('oldcost', 'old password 1');
     await UserModel.updateOne({ _id: id }, { $set: { passwordHash: await bcrypt.hash('old password 1', 5) } });
-    expect((await server.http('POST', '/api/auth/login', { body: { username, password: 'old password 1' } })).status).toBe(200);
+    expect(
+      (await server.http('POST', '/api/auth/login', { body: { username, password: 'old password 1' } })).status,
+    ).toBe(200);
     const stored = await UserModel.findById(id);
     expect(bcrypt.getRounds(stored!.passwordHash)).toBe(4);
     expect(await bcrypt.compare('old password 1', stored!.passwordHash)).toBe(true);
@@ -113,21 +116,48 @@ describe('tokens', () => {
   const badTokens: [string, () => string | undefined][] = [
     ['missing', () => undefined],
     ['garbage', () => 'not.a.token'],
-    ['tampered', () => {
-      const [header, payload, signature] = account.token.split('.');
-      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
-      const forged = Buffer.from(JSON.stringify({ ...claims, sub: '0123456789abcdef01234567' })).toString('base64url');
-      return `${header}.${forged}.${signature}`;
-    }],
-    ['alg none', () => {
-      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-      const payload = Buffer.from(JSON.stringify({ sub: account.id, tv: 0, iss: 'stoa', iat: now(), exp: now() + 600 })).toString('base64url');
-      return `${header}.${payload}.`;
-    }],
-    ['signed with another secret', () => jwt.sign({ tv: 0 }, 'another-secret-0123456789abcdef0123456789', { subject: account.id, issuer: 'stoa', expiresIn: 600 })],
-    ['expired', () => jwt.sign({ tv: 0, exp: now() - 10, iat: now() - 100 }, SECRET, { subject: account.id, issuer: 'stoa' })],
-    ['from the wrong issuer', () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'not-stoa', expiresIn: 600 })],
-    ['signed as HS512', () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'stoa', expiresIn: 600, algorithm: 'HS512' })],
+    [
+      'tampered',
+      () => {
+        const [header, payload, signature] = account.token.split('.');
+        const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+        const forged = Buffer.from(JSON.stringify({ ...claims, sub: '0123456789abcdef01234567' })).toString(
+          'base64url',
+        );
+        return `${header}.${forged}.${signature}`;
+      },
+    ],
+    [
+      'alg none',
+      () => {
+        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+        const payload = Buffer.from(
+          JSON.stringify({ sub: account.id, tv: 0, iss: 'stoa', iat: now(), exp: now() + 600 }),
+        ).toString('base64url');
+        return `${header}.${payload}.`;
+      },
+    ],
+    [
+      'signed with another secret',
+      () =>
+        jwt.sign({ tv: 0 }, 'another-secret-0123456789abcdef0123456789', {
+          subject: account.id,
+          issuer: 'stoa',
+          expiresIn: 600,
+        }),
+    ],
+    [
+      'expired',
+      () => jwt.sign({ tv: 0, exp: now() - 10, iat: now() - 100 }, SECRET, { subject: account.id, issuer: 'stoa' }),
+    ],
+    [
+      'from the wrong issuer',
+      () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'not-stoa', expiresIn: 600 }),
+    ],
+    [
+      'signed as HS512',
+      () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'stoa', expiresIn: 600, algorithm: 'HS512' }),
+    ],
     ['never-expiring (no exp)', () => jwt.sign({ tv: 0 }, SECRET, { subject: account.id, issuer: 'stoa' })],
   ];
 
@@ -159,7 +189,9 @@ describe('tokens', () => {
   test('a socket is disconnected when its token expires', async () => {
     const short = await startTestServer({ JWT_TTL: '1' });
     try {
-      const res = await short.http('POST', '/api/auth/login', { body: { username: 'grace', password: 'password one' } });
+      const res = await short.http('POST', '/api/auth/login', {
+        body: { username: 'grace', password: 'password one' },
+      });
       const socket = await short.connect(res.body.token);
       expect(await disconnected(socket, 2500)).toBe('io server disconnect');
     } finally {
@@ -196,7 +228,10 @@ describe('platform roles', () => {
     expect(await UserModel.countDocuments({ username: 'root_admin', role: 'admin' })).toBe(1);
     const admin = await login({ username: 'root_admin', password: 'admin password' });
     const target = await server.register('promoted');
-    const res = await server.http('PUT', `/api/users/${target.id}/role`, { token: admin.body.token, body: { role: 'moderator' } });
+    const res = await server.http('PUT', `/api/users/${target.id}/role`, {
+      token: admin.body.token,
+      body: { role: 'moderator' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.user.role).toBe('moderator');
     expect((await UserModel.findById(target.id))?.role).toBe('moderator');
@@ -214,7 +249,10 @@ describe('platform roles', () => {
     const moderator = await server.register('mod');
     await UserModel.updateOne({ _id: moderator.id }, { $set: { role: 'moderator' } });
     for (const actor of [user, moderator]) {
-      const res = await server.http('PUT', `/api/users/${user.id}/role`, { token: actor.token, body: { role: 'admin' } });
+      const res = await server.http('PUT', `/api/users/${user.id}/role`, {
+        token: actor.token,
+        body: { role: 'admin' },
+      });
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
     }
@@ -240,7 +278,10 @@ describe('platform roles', () => {
 describe('suspended accounts', () => {
   test('get 403 suspended at login, on every call and at the socket handshake', async () => {
     const account = await server.register('suspendee');
-    await UserModel.updateOne({ _id: account.id }, { $set: { suspended: { until: null, reason: 'spam', by: 'test' } } });
+    await UserModel.updateOne(
+      { _id: account.id },
+      { $set: { suspended: { until: null, reason: 'spam', by: 'test' } } },
+    );
 
     const res = await login({ username: account.username, password: 'correct horse' });
     expect(res.status).toBe(403);
@@ -253,7 +294,10 @@ describe('suspended accounts', () => {
 
   test('a suspension that has run out no longer counts', async () => {
     const account = await server.register('expired');
-    await UserModel.updateOne({ _id: account.id }, { $set: { suspended: { until: new Date(Date.now() - 1000), reason: 'spam', by: 'test' } } });
+    await UserModel.updateOne(
+      { _id: account.id },
+      { $set: { suspended: { until: new Date(Date.now() - 1000), reason: 'spam', by: 'test' } } },
+    );
     expect((await login({ username: account.username, password: 'correct horse' })).status).toBe(200);
   });
 });
@@ -289,7 +333,9 @@ describe('the socket never falls over on client input', () => {
     const strict = await startTestServer({ CORS_ORIGIN: 'https://chat.example.com' });
     try {
       const account = await strict.register('origin');
-      await expect(strict.connect(account.token, { extraHeaders: { origin: 'https://evil.example.com' } })).rejects.toThrow();
+      await expect(
+        strict.connect(account.token, { extraHeaders: { origin: 'https://evil.example.com' } }),
+      ).rejects.toThrow();
       const ok = await strict.connect(account.token, { extraHeaders: { origin: 'https://chat.example.com' } });
       expect(ok.connected).toBe(true);
     } finally {

@@ -30,25 +30,35 @@ test('a mute, its lifting and a ban count on the member’s very next send', asy
   await post(member, chat.id);
 
   ok(await emit(owner.socket, 'mod:mute', { userId: member.id, chatId: chat.id, reason: 'spam' }));
-  expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'muted?', clientMsgId: 'm1' })).toMatchObject({ ok: false, error: { code: 'muted' } });
+  expect(
+    await emit(member.socket, 'message:send', { chatId: chat.id, text: 'muted?', clientMsgId: 'm1' }),
+  ).toMatchObject({ ok: false, error: { code: 'muted' } });
   ok(await emit(owner.socket, 'mod:unmute', { userId: member.id, chatId: chat.id, reason: 'served' }));
   await post(member, chat.id, 'back');
   ok(await emit(owner.socket, 'mod:ban', { userId: member.id, chatId: chat.id, reason: 'spam' }));
-  expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'banned?', clientMsgId: 'm2' })).toMatchObject({ ok: false, error: { code: 'banned' } });
+  expect(
+    await emit(member.socket, 'message:send', { chatId: chat.id, text: 'banned?', clientMsgId: 'm2' }),
+  ).toMatchObject({ ok: false, error: { code: 'banned' } });
 });
 
 test('leaving, joining again and a promotion count at once', async () => {
   const owner = await person(server, 'owner');
   const member = await person(server, 'member');
   const chat = await createChat(owner, 'channel', [member]);
-  expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'may I?', clientMsgId: 'p1' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  expect(
+    await emit(member.socket, 'message:send', { chatId: chat.id, text: 'may I?', clientMsgId: 'p1' }),
+  ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   ok(await emit(owner.socket, 'chat:promote', { chatId: chat.id, userId: member.id, role: 'admin' }));
   await post(member, chat.id, 'now I may');
 
   ok(await emit(member.socket, 'chat:leave', { chatId: chat.id }));
-  expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'gone', clientMsgId: 'p2' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'gone', clientMsgId: 'p2' })).toMatchObject(
+    { ok: false, error: { code: 'forbidden' } },
+  );
   ok(await emit(member.socket, 'chat:join', { chatId: chat.id }));
-  expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'a plain subscriber again', clientMsgId: 'p3' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  expect(
+    await emit(member.socket, 'message:send', { chatId: chat.id, text: 'a plain subscriber again', clientMsgId: 'p3' }),
+  ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
 });
 
 test('a suspension lifted counts at once: a new socket sends again; logout leaves the account usable with a new login', async () => {
@@ -65,9 +75,13 @@ test('a suspension lifted counts at once: a new socket sends again; logout leave
 
   expect((await server.http('POST', '/api/auth/logout', { token: member.token })).status).toBe(204);
   await expect(server.connect(member.token)).rejects.toThrow('unauthorized');
-  const login = await server.http('POST', '/api/auth/login', { body: { username: member.username, password: 'correct horse' } });
+  const login = await server.http('POST', '/api/auth/login', {
+    body: { username: member.username, password: 'correct horse' },
+  });
   const fresh = await server.connect(login.body.token);
-  expect((await emit(fresh, 'message:send', { chatId: chat.id, text: 'after logout', clientMsgId: 's2' })).ok).toBe(true);
+  expect((await emit(fresh, 'message:send', { chatId: chat.id, text: 'after logout', clientMsgId: 's2' })).ok).toBe(
+    true,
+  );
 });
 
 test('slow mode switched on counts on the next send', async () => {
@@ -77,7 +91,9 @@ test('slow mode switched on counts on the next send', async () => {
   await post(member, chat.id);
   ok(await emit(owner.socket, 'chat:update', { chatId: chat.id, slowModeSec: 60 }));
   await post(member, chat.id, 'first in slow mode');
-  expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'too soon', clientMsgId: 'sm' })).toMatchObject({ ok: false, error: { code: 'slow_mode' } });
+  expect(
+    await emit(member.socket, 'message:send', { chatId: chat.id, text: 'too soon', clientMsgId: 'sm' }),
+  ).toMatchObject({ ok: false, error: { code: 'slow_mode' } });
 });
 
 test('every reader shares one frozen record: what a handler reads cannot be changed under the next event', async () => {

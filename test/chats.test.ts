@@ -6,18 +6,30 @@ const server = useTestServer();
 
 const user = (prefix = 'member') => person(server, prefix);
 
-const createChat = async (socket: ClientSocket, input: Parameters<typeof emit<'chat:create'>>[2]) => ok(await emit(socket, 'chat:create', input)).chat;
+const createChat = async (socket: ClientSocket, input: Parameters<typeof emit<'chat:create'>>[2]) =>
+  ok(await emit(socket, 'chat:create', input)).chat;
 
 describe('groups', () => {
   test('the creator owns a new group; others join it, see member:joined, and it shows in their chat list', async () => {
     const owner = await user('owner');
     const chat = await createChat(owner.socket, { type: 'group', title: 'Hikers', description: 'Weekend trips' });
-    expect(chat).toMatchObject({ type: 'group', title: 'Hikers', visibility: 'public', ownerId: owner.id, memberCount: 1, slowModeSec: 0 });
+    expect(chat).toMatchObject({
+      type: 'group',
+      title: 'Hikers',
+      visibility: 'public',
+      ownerId: owner.id,
+      memberCount: 1,
+      slowModeSec: 0,
+    });
 
     const joiner = await user('joiner');
     const joined = nextEvent(owner.socket, 'member:joined');
     const ack = await emit(joiner.socket, 'chat:join', { chatId: chat.id });
-    expect(ack).toMatchObject({ ok: true, chat: { id: chat.id, memberCount: 2 }, membership: { role: 'member', status: 'active' } });
+    expect(ack).toMatchObject({
+      ok: true,
+      chat: { id: chat.id, memberCount: 2 },
+      membership: { role: 'member', status: 'active' },
+    });
     await expect(joined).resolves.toEqual({ chatId: chat.id, userId: joiner.id });
 
     const list = await emit(joiner.socket, 'chat:list', {});
@@ -46,8 +58,14 @@ describe('groups', () => {
     const chat = await createChat(owner.socket, { type: 'group', title: 'Succession' });
     await emit(heir.socket, 'chat:join', { chatId: chat.id });
 
-    expect(await emit(owner.socket, 'chat:leave', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await emit(heir.socket, 'chat:promote', { chatId: chat.id, userId: heir.id, role: 'admin' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(owner.socket, 'chat:leave', { chatId: chat.id })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await emit(heir.socket, 'chat:promote', { chatId: chat.id, userId: heir.id, role: 'admin' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
 
     const handover = await emit(owner.socket, 'chat:promote', { chatId: chat.id, userId: heir.id, role: 'owner' });
     expect(handover).toMatchObject({ ok: true, membership: { userId: heir.id, role: 'owner' } });
@@ -55,7 +73,9 @@ describe('groups', () => {
     expect((await MembershipModel.findOne({ chatId: chat.id, userId: owner.id }))?.role).toBe('admin');
 
     // An admin cannot demote the owner; the new owner can demote the old one.
-    expect(await emit(owner.socket, 'chat:promote', { chatId: chat.id, userId: heir.id, role: 'member' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(
+      await emit(owner.socket, 'chat:promote', { chatId: chat.id, userId: heir.id, role: 'member' }),
+    ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await emit(owner.socket, 'chat:leave', { chatId: chat.id })).toEqual({ ok: true });
   });
 
@@ -65,9 +85,17 @@ describe('groups', () => {
     const chat = await createChat(owner.socket, { type: 'group', title: 'Before' });
     await emit(member.socket, 'chat:join', { chatId: chat.id });
 
-    expect(await emit(member.socket, 'chat:update', { chatId: chat.id, title: 'Hijacked' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(member.socket, 'chat:update', { chatId: chat.id, title: 'Hijacked' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     expect((await ChatModel.findById(chat.id))?.title).toBe('Before');
-    const ack = await emit(owner.socket, 'chat:update', { chatId: chat.id, title: 'After', description: 'new', slowModeSec: 30 });
+    const ack = await emit(owner.socket, 'chat:update', {
+      chatId: chat.id,
+      title: 'After',
+      description: 'new',
+      slowModeSec: 30,
+    });
     expect(ack).toMatchObject({ ok: true, chat: { title: 'After', description: 'new', slowModeSec: 30 } });
   });
 });
@@ -78,9 +106,18 @@ describe('private chats', () => {
     const chat = await createChat(owner.socket, { type: 'group', title: 'Secret', visibility: 'private' });
     const outsider = await user('outsider');
 
-    expect(await emit(outsider.socket, 'chat:join', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await emit(outsider.socket, 'chat:invite', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await emit(outsider.socket, 'chat:join', { inviteCode: 'not-a-real-code' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await emit(outsider.socket, 'chat:join', { chatId: chat.id })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await emit(outsider.socket, 'chat:invite', { chatId: chat.id })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await emit(outsider.socket, 'chat:join', { inviteCode: 'not-a-real-code' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
     expect(await MembershipModel.countDocuments({ chatId: chat.id })).toBe(1);
 
     const invite = ok(await emit(owner.socket, 'chat:invite', { chatId: chat.id }));
@@ -130,7 +167,10 @@ describe('bad input', () => {
   test('an unknown chat is not_found', async () => {
     const { socket } = await user('lost');
     for (const event of ['chat:join', 'chat:leave', 'chat:invite', 'chat:update'] as const) {
-      expect(await emitRaw(socket, event, { chatId: '0123456789abcdef01234567' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      expect(await emitRaw(socket, event, { chatId: '0123456789abcdef01234567' })).toMatchObject({
+        ok: false,
+        error: { code: 'not_found' },
+      });
     }
   });
 });

@@ -16,7 +16,15 @@ let nodeB: StoaNode;
 beforeAll(async () => {
   redis = await startRedis();
   const uri = `${process.env.STOA_TEST_MONGODB_URI!}cluster_${randomBytes(3).toString('hex')}`;
-  const env = { MONGODB_URI: uri, REDIS_URL: redis.url, JWT_SECRET: SECRET, BOOTSTRAP_ADMIN: 'cluster_admin:admin password', RATE_JOINS: '1000/1m', RATE_CONNECTIONS: '1000/1m', RATE_REGISTRATIONS: '1000/1m' };
+  const env = {
+    MONGODB_URI: uri,
+    REDIS_URL: redis.url,
+    JWT_SECRET: SECRET,
+    BOOTSTRAP_ADMIN: 'cluster_admin:admin password',
+    RATE_JOINS: '1000/1m',
+    RATE_CONNECTIONS: '1000/1m',
+    RATE_REGISTRATIONS: '1000/1m',
+  };
   [nodeA, nodeB] = await Promise.all([startNode(env), startNode(env)]);
 }, 60_000);
 
@@ -80,8 +88,13 @@ test('hide, ban and suspension issued on node A take effect on sockets held by n
   expect(trollSees).toEqual([]);
 
   const moderator = await nodeA.register('moderator');
-  const admin = await nodeA.http('POST', '/api/auth/login', { body: { username: 'cluster_admin', password: 'admin password' } });
-  const promote = await nodeA.http('PUT', `/api/users/${moderator.id}/role`, { token: admin.body.token, body: { role: 'moderator' } });
+  const admin = await nodeA.http('POST', '/api/auth/login', {
+    body: { username: 'cluster_admin', password: 'admin password' },
+  });
+  const promote = await nodeA.http('PUT', `/api/users/${moderator.id}/role`, {
+    token: admin.body.token,
+    body: { role: 'moderator' },
+  });
   expect(promote.status).toBe(200);
   const moderatorOnA = await nodeA.connect(moderator.token);
   const suspended = nextEvent(member.socket, 'account:suspended');
@@ -108,7 +121,9 @@ test('2 x 50 concurrent sends on nodes A and B give seqs 1..100', async () => {
   const chatId = (await createChat(owner, 'group', senders)).id;
   const acks = await Promise.all(
     senders.flatMap((sender, s) =>
-      Array.from({ length: 10 }, (_, i) => emit(sender.socket, 'message:send', { chatId, text: `${s}.${i}`, clientMsgId: `s${s}-${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        emit(sender.socket, 'message:send', { chatId, text: `${s}.${i}`, clientMsgId: `s${s}-${i}` }),
+      ),
     ),
   );
   const seqs = acks.map((ack) => ok(ack).message.seq);
@@ -120,7 +135,9 @@ test('the message limit holds for one user spread over both nodes', async () => 
   const onB = await nodeB.connect(user.token);
   const chatId = (await createChat(user, 'group')).id;
   const acks = await Promise.all(
-    Array.from({ length: 30 }, (_, i) => emit(i % 2 ? onB : user.socket, 'message:send', { chatId, text: `flood ${i}`, clientMsgId: `f${i}` })),
+    Array.from({ length: 30 }, (_, i) =>
+      emit(i % 2 ? onB : user.socket, 'message:send', { chatId, text: `flood ${i}`, clientMsgId: `f${i}` }),
+    ),
   );
   expect(acks.filter((a) => a.ok)).toHaveLength(20);
   expect(acks.filter((a) => !a.ok).every((a) => !a.ok && a.error.code === 'rate_limited')).toBe(true);
@@ -155,7 +172,6 @@ test('Redis going away: local delivery goes on, nodes stay up; cross-node delive
   expect(nodeB.process.exitCode).toBeNull();
 }, 30_000);
 
-
 /** A member on node B sending all along while the owner on node A acts against them (`mod:ban` or `mod:mute`). */
 async function actWhileSending(type: 'mod:ban' | 'mod:mute'): Promise<void> {
   const owner = await person(nodeA, 'owner');
@@ -169,12 +185,20 @@ async function actWhileSending(type: 'mod:ban' | 'mod:mute'): Promise<void> {
   const lane = async (socket: ClientSocket, record: boolean, gapMs: number) => {
     for (let i = 0; sending; i += 1) {
       const emittedAt = Date.now();
-      const ack = await emit(socket, 'message:send', { chatId, text: `lane message ${i}`, clientMsgId: randomBytes(6).toString('hex') });
+      const ack = await emit(socket, 'message:send', {
+        chatId,
+        text: `lane message ${i}`,
+        clientMsgId: randomBytes(6).toString('hex'),
+      });
       if (record) sends.push({ emittedAt, ok: ack.ok, ...(ack.ok ? {} : { code: ack.error.code }) });
       await sleep(gapMs);
     }
   };
-  const lanes = [lane(target.socket, true, 40), lane(target.socket, true, 40), ...others.map((other) => lane(other.socket, false, 100))];
+  const lanes = [
+    lane(target.socket, true, 40),
+    lane(target.socket, true, 40),
+    ...others.map((other) => lane(other.socket, false, 100)),
+  ];
   while (sends.filter((s) => s.ok).length < 4) await sleep(5);
 
   const acted = await emit(owner.socket, type, { userId: target.id, chatId, reason: 'spam' });

@@ -121,7 +121,10 @@ describe('configuration', () => {
     [{ REPORT_WEIGHT_TRUSTED: 'lots' }, 'REPORT_WEIGHT_TRUSTED'],
     [{ REPORT_ACCURACY_MIN: '2' }, 'REPORT_ACCURACY_MIN must be a number from 0 to 1'],
     [{ REPORT_TRUST_MIN_AGE: 'a week' }, 'REPORT_TRUST_MIN_AGE must be a duration'],
-    [{ REPORT_WARN_AFTER: '10', REPORT_RESTRICT_AFTER: '5' }, 'REPORT_RESTRICT_AFTER (5) must be greater than REPORT_WARN_AFTER (10)'],
+    [
+      { REPORT_WARN_AFTER: '10', REPORT_RESTRICT_AFTER: '5' },
+      'REPORT_RESTRICT_AFTER (5) must be greater than REPORT_WARN_AFTER (10)',
+    ],
     [{ RATE_REPORTS_RESTRICTED: 'few' }, 'RATE_REPORTS_RESTRICTED must look like 20/10s'],
   ])('%j is refused with one clear line', (env, message) => {
     let error: unknown;

@@ -83,7 +83,9 @@ test('a report shows up in an open console live; the moderator reads the evidenc
   const { page, dialogs, errors, websockets } = await openConsole(browser, server.url, moderator);
   await page.waitForSelector('#link-state.up');
   // The socket runs over a websocket, which the policy's connect-src 'self' allows.
-  expect(websockets).toContainEqual(expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?.*transport=websocket/));
+  expect(websockets).toContainEqual(
+    expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?.*transport=websocket/),
+  );
   await page.evaluate('window.stillTheSamePage = true');
 
   const reportedAt = Date.now();
@@ -112,7 +114,12 @@ test('a report shows up in an open console live; the moderator reads the evidenc
   expect(await hidden).toEqual({ chatId: chat.id, messageId: message.id, seq: message.seq });
   await page.waitForSelector('#case-facts .status-actioned');
   // The hide closed the case: the open count in the title follows, without a reload.
-  expect(await until(() => page.title(), (title) => title === `(${openBefore - 1}) Stoa console`)).toBe(`(${openBefore - 1}) Stoa console`);
+  expect(
+    await until(
+      () => page.title(),
+      (title) => title === `(${openBefore - 1}) Stoa console`,
+    ),
+  ).toBe(`(${openBefore - 1}) Stoa console`);
   await page.waitForSelector('#case-actions [data-action=unhide]');
   await page.locator('#case-log li', { hasText: 'hide_message' }).waitFor();
 
@@ -172,12 +179,17 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   const message = await post(author, chat.id, 'a joke, taken badly');
   ok(await emit(member.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'violence' }));
   const caseId = (await ModerationCaseModel.findOne({ targetId: message.id }).lean())!._id.toString();
-  const hide = ok(await emit(actingModerator.socket, 'mod:hide', { messageId: message.id, reason: 'looks like a threat', caseId })).action;
+  const hide = ok(
+    await emit(actingModerator.socket, 'mod:hide', { messageId: message.id, reason: 'looks like a threat', caseId }),
+  ).action;
 
   const { page, dialogs, errors } = await openConsole(browser, server.url, moderator);
   await page.waitForSelector('#link-state.up');
   // The queue has loaded: what arrives from now on arrives live.
-  await until(() => page.textContent('#open-count'), (count) => Boolean(count));
+  await until(
+    () => page.textContent('#open-count'),
+    (count) => Boolean(count),
+  );
   await page.evaluate('window.stillTheSamePage = true');
 
   const hostile = '<img src=x onerror=alert(1)> it was a line from a film';
@@ -192,7 +204,8 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   expect(await page.textContent('#appeal-text .text')).toBe(hostile);
   expect(await page.locator('#appeal img').count()).toBe(0);
   const appealed = await page.textContent('#appeal-action');
-  for (const shown of ['hide_message', 'looks like a threat', actingModerator.id, message.id]) expect(appealed).toContain(shown);
+  for (const shown of ['hide_message', 'looks like a threat', actingModerator.id, message.id])
+    expect(appealed).toContain(shown);
   expect(await page.textContent('#appeal-facts')).toContain(author.id);
   // The case the hide decided is one click away; the message itself shows as it is now, hidden.
   expect(await page.getAttribute('#appeal-action [data-case-link]', 'href')).toBe(`#/case/${caseId}`);
@@ -208,12 +221,23 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   expect(await page.isVisible('#confirm[open]')).toBe(true);
   await confirmWith(page, 'a quotation, not a threat');
 
-  expect((await decided).appeal).toMatchObject({ id: appeal.id, status: 'reversed', decisionReason: 'a quotation, not a threat' });
+  expect((await decided).appeal).toMatchObject({
+    id: appeal.id,
+    status: 'reversed',
+    decisionReason: 'a quotation, not a threat',
+  });
   expect((await unhidden).message).toMatchObject({ id: message.id, text: 'a joke, taken badly' });
   // Back in the queue, the appeal has left the open list.
   await page.waitForSelector('#queue:not([hidden])');
-  expect(await until(() => row.count(), (n) => n === 0)).toBe(0);
-  expect(ok(await emit(moderator.socket, 'mod:appeals', { status: 'open' })).appeals.map((a) => a.id)).not.toContain(appeal.id);
+  expect(
+    await until(
+      () => row.count(),
+      (n) => n === 0,
+    ),
+  ).toBe(0);
+  expect(ok(await emit(moderator.socket, 'mod:appeals', { status: 'open' })).appeals.map((a) => a.id)).not.toContain(
+    appeal.id,
+  );
   expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
 
   expect(dialogs).toEqual([]);
@@ -228,7 +252,9 @@ test('an appeal decided by another moderator while the console asks for a reason
   const otherModerator = await person(server, 'mod', 'moderator');
   const moderator = await person(server, 'mod', 'moderator');
   const chat = await createChat(owner, 'group', [author]);
-  const ban = ok(await emit(actingModerator.socket, 'mod:ban', { userId: author.id, chatId: chat.id, reason: 'off topic' })).action;
+  const ban = ok(
+    await emit(actingModerator.socket, 'mod:ban', { userId: author.id, chatId: chat.id, reason: 'off topic' }),
+  ).action;
   const appeal = ok(await emit(author.socket, 'appeal:create', { actionId: ban.id, text: 'I was on topic' })).appeal;
 
   const { page, errors } = await openConsole(browser, server.url, moderator);
@@ -238,7 +264,13 @@ test('an appeal decided by another moderator while the console asks for a reason
   await page.click('#appeal-actions [data-action=uphold]');
   await page.fill('#confirm textarea[name=reason]', 'it was off topic');
 
-  ok(await emit(otherModerator.socket, 'mod:appeal-decide', { appealId: appeal.id, outcome: 'reversed', reason: 'on topic after all' }));
+  ok(
+    await emit(otherModerator.socket, 'mod:appeal-decide', {
+      appealId: appeal.id,
+      outcome: 'reversed',
+      reason: 'on topic after all',
+    }),
+  );
   // The decision reaches the console live: the appeal on screen shows it.
   await page.locator('#appeal-actions', { hasText: 'Decided: reversed' }).waitFor();
   await page.click('#confirm-ok');
@@ -268,14 +300,20 @@ test('the operations page shows the refusals of a burst and the blocked key', as
   await page.waitForSelector('#ops-rows tr[data-limiter=messages]');
   const refusalsBefore = Number(await page.textContent('#ops-rows tr[data-limiter=messages] .refusals'));
 
-  const sends = await Promise.all(Array.from({ length: 25 }, (_, i) =>
-    emit(flooder.socket, 'message:send', { chatId: chat.id, text: `burst ${i}`, clientMsgId: `burst-${i}` })));
+  const sends = await Promise.all(
+    Array.from({ length: 25 }, (_, i) =>
+      emit(flooder.socket, 'message:send', { chatId: chat.id, text: `burst ${i}`, clientMsgId: `burst-${i}` }),
+    ),
+  );
   const refused = sends.filter((ack) => !ack.ok).length;
   expect(refused).toBeGreaterThan(0);
 
   const row = page.locator('#ops-rows tr[data-limiter=messages]');
   // The table refreshes itself every two seconds.
-  await until(async () => Number(await row.locator('.refusals').textContent()), (refusals) => refusals >= refusalsBefore + refused);
+  await until(
+    async () => Number(await row.locator('.refusals').textContent()),
+    (refusals) => refusals >= refusalsBefore + refused,
+  );
   expect(await row.textContent()).toContain(flooder.id);
   // The chart draws one line per series once two samples are in.
   await page.waitForSelector('#ops-chart polyline');

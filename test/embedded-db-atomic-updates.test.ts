@@ -53,7 +53,9 @@ test('of 50 racing conditional updates of one document exactly one matches, and 
 test('100 concurrent findOneAndUpdate $inc with returnDocument "after" return 1..100, each once', async () => {
   const _id = 'find-and-modify';
   await counters.insertOne({ _id, n: 0 });
-  const returned = await together(100, () => counters.findOneAndUpdate({ _id }, { $inc: { n: 1 } }, { returnDocument: 'after' }));
+  const returned = await together(100, () =>
+    counters.findOneAndUpdate({ _id }, { $inc: { n: 1 } }, { returnDocument: 'after' }),
+  );
   const values = returned.map((doc) => doc?.n ?? -1).sort((a, b) => a - b);
   expect(values).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   expect(await counters.findOne({ _id })).toEqual({ _id, n: 100 });

@@ -37,7 +37,11 @@ async function explain(query: Query<unknown, unknown>): Promise<Explained> {
  * The plan SEARCHes the named index (or, with `walk`, reads it in order from one end: a page with no
  * condition on the index's first field); with `page`, it also takes its order from it and stops at the limit.
  */
-async function expectIndexed(query: Query<unknown, unknown>, index: string, options: { page?: boolean; walk?: boolean } = {}): Promise<void> {
+async function expectIndexed(
+  query: Query<unknown, unknown>,
+  index: string,
+  options: { page?: boolean; walk?: boolean } = {},
+): Promise<void> {
   const explained = await explain(query);
   const plan = explained.queryPlanner.Plan.join('\n');
   const access = options.walk ? 'SCAN' : 'SEARCH';
@@ -65,10 +69,29 @@ beforeAll(async () => {
 
   // Seeded through the driver: the plans depend on the stored fields, not on each model's validation.
   await UserModel.collection.insertMany(
-    ids.users.map((_id, i) => ({ _id, username: `user${i}`, passwordHash: 'x', displayName: `User ${i}`, role: 'user', suspended: null, tokenVersion: 0, createdAt: minutes(i) })),
+    ids.users.map((_id, i) => ({
+      _id,
+      username: `user${i}`,
+      passwordHash: 'x',
+      displayName: `User ${i}`,
+      role: 'user',
+      suspended: null,
+      tokenVersion: 0,
+      createdAt: minutes(i),
+    })),
   );
   await ChatModel.collection.insertMany(
-    ids.chats.map((_id, i) => ({ _id, type: 'group', title: `Chat ${i}`, description: '', visibility: 'public', ownerId: ids.users[i], slowModeSec: 0, inviteCode: `code${i}`, createdAt: minutes(i) })),
+    ids.chats.map((_id, i) => ({
+      _id,
+      type: 'group',
+      title: `Chat ${i}`,
+      description: '',
+      visibility: 'public',
+      ownerId: ids.users[i],
+      slowModeSec: 0,
+      inviteCode: `code${i}`,
+      createdAt: minutes(i),
+    })),
   );
   await MembershipModel.collection.insertMany(
     ids.chats.flatMap((chatId, c) =>
@@ -122,7 +145,16 @@ beforeAll(async () => {
         chatId: ids.chats[i % CHATS],
         reason: 'spam',
         comment: null,
-        evidence: { text: 'x', senderId: null, seq: i, chatId: null, username: null, displayName: null, title: null, createdAt: null },
+        evidence: {
+          text: 'x',
+          senderId: null,
+          seq: i,
+          chatId: null,
+          username: null,
+          displayName: null,
+          title: null,
+          createdAt: null,
+        },
         status: 'open',
         caseId,
         createdAt: minutes(i * 3 + r),
@@ -153,7 +185,15 @@ afterAll(() => dropTestDatabase());
 
 describe('lookups by id and by key use their index', () => {
   test('findById on every collection', async () => {
-    for (const model of [UserModel, ChatModel, MembershipModel, MessageModel, ReportModel, ModerationCaseModel, ModerationActionModel] as const) {
+    for (const model of [
+      UserModel,
+      ChatModel,
+      MembershipModel,
+      MessageModel,
+      ReportModel,
+      ModerationCaseModel,
+      ModerationActionModel,
+    ] as const) {
       const some = await (model as typeof UserModel).findOne().skip(5).lean();
       await expectIndexed((model as typeof UserModel).findById(some!._id), '_id_');
       expect(await (model as typeof UserModel).findById(some!._id).lean()).toEqual(some);
@@ -182,12 +222,18 @@ describe('lookups by id and by key use their index', () => {
     const [chatId, userId] = [ids.chats[2], ids.users[3]];
     await expectIndexed(MembershipModel.findOne({ chatId, userId }), 'chatId_1_userId_1');
     await expectIndexed(MembershipModel.findOne({ chatId, userId, status: 'active' }), 'chatId_1_userId_1');
-    expect(await MembershipModel.findOne({ chatId, userId }).lean()).toMatchObject({ chatId, userId, role: 'admin', status: 'left' });
+    expect(await MembershipModel.findOne({ chatId, userId }).lean()).toMatchObject({
+      chatId,
+      userId,
+      role: 'admin',
+      status: 'left',
+    });
 
     await expectIndexed(MembershipModel.find({ userId: ids.users[5], status: 'active' }), 'userId_1_status_1');
     expect(await MembershipModel.countDocuments({ userId: ids.users[5], status: 'active' })).toBe(CHATS);
 
-    const admins = () => MembershipModel.find({ chatId, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { userId: 1 });
+    const admins = () =>
+      MembershipModel.find({ chatId, status: 'active', role: trusted({ $in: ['owner', 'admin'] }) }, { userId: 1 });
     // A chat of 200,000 members finds its few admins without reading its members.
     await expectIndexed(admins(), 'chatId_1_role_1_status_1');
     expect((await admins().lean()).map((m) => m.userId)).toEqual([ids.users[2]]);
@@ -203,10 +249,17 @@ describe('lookups by id and by key use their index', () => {
     const caseId = ids.cases[4];
     await expectIndexed(ReportModel.find({ caseId }).sort({ createdAt: 1 }), 'caseId_1');
     await expectIndexed(ReportModel.find({ caseId, status: 'open' }, { reporterId: 1 }), 'caseId_1');
-    expect((await ReportModel.find({ caseId }).sort({ createdAt: 1 }).lean()).map((r) => r.reporterId)).toEqual(ids.users.slice(0, 3));
+    expect((await ReportModel.find({ caseId }).sort({ createdAt: 1 }).lean()).map((r) => r.reporterId)).toEqual(
+      ids.users.slice(0, 3),
+    );
 
-    await expectIndexed(ModerationCaseModel.findOne({ targetType: 'message', targetId: 'target4' }), 'targetType_1_targetId_1');
-    expect((await ModerationCaseModel.findOne({ targetType: 'message', targetId: 'target4' }).lean())!._id).toEqual(caseId);
+    await expectIndexed(
+      ModerationCaseModel.findOne({ targetType: 'message', targetId: 'target4' }),
+      'targetType_1_targetId_1',
+    );
+    expect((await ModerationCaseModel.findOne({ targetType: 'message', targetId: 'target4' }).lean())!._id).toEqual(
+      caseId,
+    );
   });
 });
 
@@ -219,7 +272,10 @@ describe('pages read only the page, in the order of an index', () => {
       .limit(PAGE);
 
   test('a history page as handlers/messages.ts asks it (chat and seq range only): the page and nothing else, tombstones included', async () => {
-    const asked = (seq: Record<string, number>) => MessageModel.find({ chatId, seq: trusted(seq) }).sort({ seq: -1 }).limit(PAGE);
+    const asked = (seq: Record<string, number>) =>
+      MessageModel.find({ chatId, seq: trusted(seq) })
+        .sort({ seq: -1 })
+        .limit(PAGE);
     await expectIndexed(asked({ $lt: 60 }), 'chatId_1_seq_1', { page: true });
     expect((await asked({ $lt: 60 }).lean()).map((m) => m.seq)).toEqual(range(59, 1).slice(0, PAGE));
   });
@@ -232,10 +288,14 @@ describe('pages read only the page, in the order of an index', () => {
 
   test('the page before a message, and the page after one', async () => {
     await expectIndexed(history({ $lt: 60 }, -1), 'chatId_1_seq_1', { page: true });
-    expect((await history({ $lt: 60 }, -1).lean()).map((m) => m.seq)).toEqual(range(59, 1).filter(visible).slice(0, PAGE));
+    expect((await history({ $lt: 60 }, -1).lean()).map((m) => m.seq)).toEqual(
+      range(59, 1).filter(visible).slice(0, PAGE),
+    );
 
     await expectIndexed(history({ $gt: 60 }, 1), 'chatId_1_seq_1', { page: true });
-    expect((await history({ $gt: 60 }, 1).lean()).map((m) => m.seq)).toEqual(range(61, MESSAGES_PER_CHAT).filter(visible).slice(0, PAGE));
+    expect((await history({ $gt: 60 }, 1).lean()).map((m) => m.seq)).toEqual(
+      range(61, MESSAGES_PER_CHAT).filter(visible).slice(0, PAGE),
+    );
   });
 
   test("a chat's latest seq", async () => {
@@ -264,15 +324,22 @@ describe('pages read only the page, in the order of an index', () => {
     const adminOf = [ids.chats[0], ids.chats[2]];
     const forAdmins = () => queue({ status: 'open', chatId: trusted({ $in: adminOf }), targetType: 'message' });
     await expectIndexed(forAdmins(), 'status_1_priority_-1_lastReportedAt_-1', { page: true });
-    expect((await forAdmins().lean()).map((c) => c._id)).toEqual(expected((i) => open(i) && (i % CHATS === 0 || i % CHATS === 2)));
+    expect((await forAdmins().lean()).map((c) => c._id)).toEqual(
+      expected((i) => open(i) && (i % CHATS === 0 || i % CHATS === 2)),
+    );
 
     await expectIndexed(queue({}), 'priority_-1_lastReportedAt_-1', { page: true, walk: true });
     expect((await queue({}).lean()).map((c) => c._id)).toEqual(expected(() => true));
   });
 
   test('the audit log, whole or by target, actor, chats, and before a date', async () => {
-    const log = (filter: Record<string, unknown>) => ModerationActionModel.find(filter).sort({ createdAt: -1 }).limit(20);
-    const expected = (keep: (i: number) => boolean) => range(89, 0).filter(keep).slice(0, 20).map((i) => `dedup${i}`);
+    const log = (filter: Record<string, unknown>) =>
+      ModerationActionModel.find(filter).sort({ createdAt: -1 }).limit(20);
+    const expected = (keep: (i: number) => boolean) =>
+      range(89, 0)
+        .filter(keep)
+        .slice(0, 20)
+        .map((i) => `dedup${i}`);
     const keys = async (filter: Record<string, unknown>) => (await log(filter).lean()).map((a) => a.dedupKey);
 
     await expectIndexed(log({ createdAt: trusted({ $lt: minutes(50) }) }), 'createdAt_-1', { page: true });
@@ -285,8 +352,12 @@ describe('pages read only the page, in the order of an index', () => {
     expect(await keys({ targetId: 'target7' })).toEqual(expected((i) => i % 30 === 7));
 
     const actor = ids.users[2]!.toString();
-    await expectIndexed(log({ actorId: actor, createdAt: trusted({ $lt: minutes(60) }) }), 'actorId_1_createdAt_-1', { page: true });
-    expect(await keys({ actorId: actor, createdAt: trusted({ $lt: minutes(60) }) })).toEqual(expected((i) => i % 3 === 2 && i < 60));
+    await expectIndexed(log({ actorId: actor, createdAt: trusted({ $lt: minutes(60) }) }), 'actorId_1_createdAt_-1', {
+      page: true,
+    });
+    expect(await keys({ actorId: actor, createdAt: trusted({ $lt: minutes(60) }) })).toEqual(
+      expected((i) => i % 3 === 2 && i < 60),
+    );
 
     const chats = trusted({ $in: [ids.chats[1], ids.chats[4]] });
     const byChats = await explain(log({ chatId: chats }));

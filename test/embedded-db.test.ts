@@ -11,7 +11,10 @@ import { sleep } from './support/harness';
 
 describe('mongoose against the embedded database', () => {
   const connection = mongoose.createConnection(process.env.STOA_TEST_MONGODB_URI!, { dbName: 'test_embedded_db' });
-  const Item = connection.model('Item', new Schema({ name: { type: String, required: true }, rank: Number }).index({ name: 1 }, { unique: true }));
+  const Item = connection.model(
+    'Item',
+    new Schema({ name: { type: String, required: true }, rank: Number }).index({ name: 1 }, { unique: true }),
+  );
 
   beforeAll(() => Item.createIndexes());
   afterAll(async () => {
@@ -27,7 +30,10 @@ describe('mongoose against the embedded database', () => {
 
   test('find by field with sort and limit', async () => {
     await Item.insertMany([3, 1, 4, 5, 9, 2, 6].map((rank) => ({ name: `n${rank}`, rank })));
-    const top = await Item.find({ rank: mongoose.trusted({ $gte: 2 }) }).sort({ rank: -1 }).limit(3).lean();
+    const top = await Item.find({ rank: mongoose.trusted({ $gte: 2 }) })
+      .sort({ rank: -1 })
+      .limit(3)
+      .lean();
     expect(top.map((item) => item.rank)).toEqual([9, 6, 5]);
   });
 });
@@ -42,7 +48,11 @@ describe('the embedded database process', () => {
   test('stops when the server that started it is killed outright (no orphan)', async () => {
     const node = await startNode({ DATA_DIR: dataDir, JWT_SECRET: 'orphan-test-secret-0123456789abcdef0123' });
     const serverPid = node.process.pid!;
-    const dbPid = Number(execFileSync('pgrep', ['-P', String(serverPid), '-f', 'stoa-db']).toString().trim());
+    const dbPid = Number(
+      execFileSync('pgrep', ['-P', String(serverPid), '-f', 'stoa-db'])
+        .toString()
+        .trim(),
+    );
     expect(dbPid).toBeGreaterThan(0);
     expect((await fetch(`${node.url}/readyz`)).status).toBe(200);
 

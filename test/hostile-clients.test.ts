@@ -22,7 +22,11 @@ describe('a client that sends the name of the server’s flood verdict as an eve
     const socket = await server.connect(forger.token, { extraHeaders: address });
     const before = await droppedUnknown();
     let answered = false;
-    (socket.emit as (event: string, ...args: unknown[]) => void)('stoa:over-budget', { retryAfterMs: 900_000, exhausted: true }, () => (answered = true));
+    (socket.emit as (event: string, ...args: unknown[]) => void)(
+      'stoa:over-budget',
+      { retryAfterMs: 900_000, exhausted: true },
+      () => (answered = true),
+    );
     await settle(socket);
 
     expect(socket.connected).toBe(true);

@@ -26,18 +26,32 @@ const DECEPTIVE: Array<[string, string]> = [
 
 describe.each(DECEPTIVE)('a name with %s', (_what, value) => {
   test('is refused as a displayName at registration', async () => {
-    const res = await server.http('POST', '/api/auth/register', { body: { username: `dn_${Date.now() % 1e6}`, password: 'long enough', displayName: value } });
+    const res = await server.http('POST', '/api/auth/register', {
+      body: { username: `dn_${Date.now() % 1e6}`, password: 'long enough', displayName: value },
+    });
     expect(res.status).toBe(400);
-    expect(res.body.error).toEqual({ code: 'invalid_input', message: 'displayName: must not contain control, bidirectional or zero-width characters' });
+    expect(res.body.error).toEqual({
+      code: 'invalid_input',
+      message: 'displayName: must not contain control, bidirectional or zero-width characters',
+    });
     expect(await UserModel.countDocuments({ displayName: value })).toBe(0);
   });
 
   test('is refused as a chat title and as a description', async () => {
     const created = await emit(owner.socket, 'chat:create', { type: 'group', title: value });
-    expect(created).toEqual({ ok: false, error: { code: 'invalid_input', message: 'title: must not contain control, bidirectional or zero-width characters' } });
+    expect(created).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid_input',
+        message: 'title: must not contain control, bidirectional or zero-width characters',
+      },
+    });
     const updated = await emit(owner.socket, 'chat:update', { chatId, description: `about ${value}` });
     expect(updated.ok).toBe(false);
-    if (!updated.ok) expect(updated.error.message).toBe('description: must not contain control, bidirectional or zero-width characters');
+    if (!updated.ok)
+      expect(updated.error.message).toBe(
+        'description: must not contain control, bidirectional or zero-width characters',
+      );
     expect(await ChatModel.countDocuments({ title: value })).toBe(0);
   });
 });
@@ -49,7 +63,10 @@ test('a description may have line breaks', async () => {
 
 test('a message with a lone surrogate is refused; a real emoji (a surrogate pair) is stored as sent', async () => {
   const lone = await emit(owner.socket, 'message:send', { chatId, text: 'broken \uD800 text', clientMsgId: 'lone' });
-  expect(lone).toEqual({ ok: false, error: { code: 'invalid_input', message: 'text: must be valid Unicode (no unpaired surrogates)' } });
+  expect(lone).toEqual({
+    ok: false,
+    error: { code: 'invalid_input', message: 'text: must be valid Unicode (no unpaired surrogates)' },
+  });
   expect(await MessageModel.countDocuments({ clientMsgId: 'lone' })).toBe(0);
 
   const emoji = await emit(owner.socket, 'message:send', { chatId, text: 'party \uD83C\uDF89', clientMsgId: 'emoji' });
@@ -60,9 +77,14 @@ test('a message with a lone surrogate is refused; a real emoji (a surrogate pair
 
 test('an error names its field once', async () => {
   const tooLong = await emit(owner.socket, 'message:send', { chatId, text: 'x'.repeat(4001), clientMsgId: 'long' });
-  expect(tooLong).toEqual({ ok: false, error: { code: 'invalid_input', message: 'text: must be at most 4000 characters' } });
+  expect(tooLong).toEqual({
+    ok: false,
+    error: { code: 'invalid_input', message: 'text: must be at most 4000 characters' },
+  });
   const badId = await emit(owner.socket, 'message:history', { chatId: 'nope' });
   expect(badId).toEqual({ ok: false, error: { code: 'invalid_input', message: 'chatId: must be an id' } });
-  const badName = await server.http('POST', '/api/auth/login', { body: { username: 'no spaces allowed', password: 'long enough' } });
+  const badName = await server.http('POST', '/api/auth/login', {
+    body: { username: 'no spaces allowed', password: 'long enough' },
+  });
   expect(badName.body.error.message).toBe('username: must be 3-32 letters, digits or _');
 });

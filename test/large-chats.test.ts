@@ -6,10 +6,26 @@
 import mongoose, { Types } from 'mongoose';
 
 import { ChatModel, MembershipModel } from '../models';
-import { collect, disconnected, dropTestDatabase, emit, nextEvent, settle, sleep, startTestServer, type TestServer } from './support/harness';
+import {
+  collect,
+  disconnected,
+  dropTestDatabase,
+  emit,
+  nextEvent,
+  settle,
+  sleep,
+  startTestServer,
+  type TestServer,
+} from './support/harness';
 import { createChat, join, ok, person, post, type Person } from './support/world';
 
-const LARGE = { LARGE_GROUP_MEMBERS: '3', MEMBER_COUNT_INTERVAL: '300ms', TYPING_INTERVAL: '200ms', RATE_JOINS: '100000/60s', RATE_TYPING: '1000/10s' };
+const LARGE = {
+  LARGE_GROUP_MEMBERS: '3',
+  MEMBER_COUNT_INTERVAL: '300ms',
+  TYPING_INTERVAL: '200ms',
+  RATE_JOINS: '100000/60s',
+  RATE_TYPING: '1000/10s',
+};
 
 let server: TestServer;
 beforeAll(async () => {
@@ -61,7 +77,10 @@ describe('the member count is kept, exactly', () => {
     const chat = await createChat(owner, 'group');
     const twice = await person(server, 'twice');
     const second = await server.connect(twice.token);
-    const [a, b] = await Promise.all([emit(twice.socket, 'chat:join', { chatId: chat.id }), emit(second, 'chat:join', { chatId: chat.id })]);
+    const [a, b] = await Promise.all([
+      emit(twice.socket, 'chat:join', { chatId: chat.id }),
+      emit(second, 'chat:join', { chatId: chat.id }),
+    ]);
     expect([a.ok, b.ok]).toEqual([true, true]);
     expect(await MembershipModel.countDocuments({ chatId: chat.id, userId: twice.id })).toBe(1);
     expect(await counts(chat.id)).toEqual({ kept: 2, counted: 2 });
@@ -78,9 +97,17 @@ describe('the member count is kept, exactly', () => {
       ok(await emit(racer.socket, 'chat:leave', { chatId: chat.id }));
     }
     await Promise.all(
-      racers.map((racer) => Promise.all([emit(racer.socket, 'chat:join', { chatId: chat.id }), emit(owner.socket, 'mod:ban', { userId: racer.id, chatId: chat.id, reason: 'raid' })])),
+      racers.map((racer) =>
+        Promise.all([
+          emit(racer.socket, 'chat:join', { chatId: chat.id }),
+          emit(owner.socket, 'mod:ban', { userId: racer.id, chatId: chat.id, reason: 'raid' }),
+        ]),
+      ),
     );
-    for (const racer of racers) expect(await MembershipModel.findOne({ chatId: chat.id, userId: racer.id }).lean()).toMatchObject({ status: 'banned' });
+    for (const racer of racers)
+      expect(await MembershipModel.findOne({ chatId: chat.id, userId: racer.id }).lean()).toMatchObject({
+        status: 'banned',
+      });
     expect(await counts(chat.id)).toEqual({ kept: 1, counted: 1 });
   });
 
@@ -116,7 +143,12 @@ describe('a large group (above LARGE_GROUP_MEMBERS) hears counts, not every join
     const heardByMember = collect(member.socket, 'member:joined');
     const countsHeard = collect(member.socket, 'chat:members');
 
-    const late = [await person(server, 'late'), await person(server, 'late'), await person(server, 'late'), await person(server, 'late')];
+    const late = [
+      await person(server, 'late'),
+      await person(server, 'late'),
+      await person(server, 'late'),
+      await person(server, 'late'),
+    ];
     for (const someone of late) await join(someone, chat.id);
     ok(await emit(late[0]!.socket, 'chat:leave', { chatId: chat.id }));
     await sleep(700);
@@ -130,7 +162,12 @@ describe('a large group (above LARGE_GROUP_MEMBERS) hears counts, not every join
 
   test('typing is gathered per interval, naming the typists; "seen by" is refused', async () => {
     const owner = await person(server, 'owner');
-    const members = [await person(server, 'm'), await person(server, 'm'), await person(server, 'm'), await person(server, 'm')];
+    const members = [
+      await person(server, 'm'),
+      await person(server, 'm'),
+      await person(server, 'm'),
+      await person(server, 'm'),
+    ];
     const chat = await createChat(owner, 'group', members);
     // The chat's record in the authorization cache is read again with its new count.
     await ChatModel.updateOne({ _id: chat.id }, { $set: { title: 'big now' } });
@@ -138,10 +175,14 @@ describe('a large group (above LARGE_GROUP_MEMBERS) hears counts, not every join
     const typing = collect(owner.socket, 'typing');
     for (const typist of members.slice(0, 3)) ok(await emit(typist.socket, 'typing:start', { chatId: chat.id }));
     await sleep(500);
-    expect(typing).toEqual([{ chatId: chat.id, userId: members[0]!.id, userIds: members.slice(0, 3).map((m) => m.id) }]);
+    expect(typing).toEqual([
+      { chatId: chat.id, userId: members[0]!.id, userIds: members.slice(0, 3).map((m) => m.id) },
+    ]);
 
     const message = await post(members[0]!, chat.id, 'who has read this?');
-    expect(await emit(owner.socket, 'message:reads', { chatId: chat.id, seq: message.seq })).toMatchObject(refused('forbidden'));
+    expect(await emit(owner.socket, 'message:reads', { chatId: chat.id, seq: message.seq })).toMatchObject(
+      refused('forbidden'),
+    );
   });
 });
 
@@ -154,7 +195,8 @@ describe('a join costs the same whatever the chat’s size', () => {
   async function commandsOfJoin(chatId: string, joiner: Person): Promise<Command[]> {
     const client = mongoose.connection.getClient();
     const seen: Command[] = [];
-    const listener = (event: { commandName: string; command: Record<string, unknown> }) => seen.push({ name: event.commandName, collection: event.command[event.commandName] });
+    const listener = (event: { commandName: string; command: Record<string, unknown> }) =>
+      seen.push({ name: event.commandName, collection: event.command[event.commandName] });
     client.on('commandStarted', listener);
     try {
       ok(await emit(joiner.socket, 'chat:join', { chatId }));
@@ -168,7 +210,12 @@ describe('a join costs the same whatever the chat’s size', () => {
   async function chatOf(size: number): Promise<string> {
     const owner = await person(server, 'owner');
     const chat = await createChat(owner, 'channel');
-    const rows = Array.from({ length: size - 1 }, () => ({ chatId: new Types.ObjectId(chat.id), userId: new Types.ObjectId(), role: 'member', status: 'active' }));
+    const rows = Array.from({ length: size - 1 }, () => ({
+      chatId: new Types.ObjectId(chat.id),
+      userId: new Types.ObjectId(),
+      role: 'member',
+      status: 'active',
+    }));
     await MembershipModel.insertMany(rows);
     await ChatModel.updateOne({ _id: chat.id }, { $set: { memberCount: size } });
     return chat.id;

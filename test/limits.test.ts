@@ -59,7 +59,8 @@ describe('reports: 2 per second per user', () => {
       const ack = ok(await send(author, chatId, text));
       messages.push(ack.message);
     }
-    const reportOn = (messageId: string) => emit(reporter.socket, 'report:create', { targetType: 'message', targetId: messageId, reason: 'spam' });
+    const reportOn = (messageId: string) =>
+      emit(reporter.socket, 'report:create', { targetType: 'message', targetId: messageId, reason: 'spam' });
 
     expect((await reportOn(messages[0]!.id)).ok).toBe(true);
     expect((await reportOn(messages[1]!.id)).ok).toBe(true);
@@ -113,7 +114,9 @@ describe('engine.io handshakes count against the per-IP connection limit', () =>
     const { token } = await server.register('rawsessions');
     const ip = freshIp();
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { 'x-forwarded-for': ip } });
+      const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
+        headers: { 'x-forwarded-for': ip },
+      });
       expect(res.status).toBe(200);
     }
     await expect(server.connect(token, { extraHeaders: { 'x-forwarded-for': ip } })).rejects.toThrow('rate_limited');
@@ -138,12 +141,21 @@ describe('per-user limits on chat creation, history reads and moderation reads',
   test('each refuses past its points with rate_limited on the socket and 429 over HTTP', async () => {
     const reader = await member('reader');
     const chatId = (await createChat(reader, 'group')).id;
-    for (const title of ['second', 'third']) expect((await emit(reader.socket, 'chat:create', { type: 'group', title })).ok).toBe(true);
-    expect(await emit(reader.socket, 'chat:create', { type: 'group', title: 'fourth' })).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    for (const title of ['second', 'third'])
+      expect((await emit(reader.socket, 'chat:create', { type: 'group', title })).ok).toBe(true);
+    expect(await emit(reader.socket, 'chat:create', { type: 'group', title: 'fourth' })).toMatchObject({
+      ok: false,
+      error: { code: 'rate_limited' },
+    });
 
     for (let i = 0; i < 2; i++) expect((await emit(reader.socket, 'message:history', { chatId })).ok).toBe(true);
     const account = await UserModel.findById(reader.id);
-    const token = (await server.http('POST', '/api/auth/login', { body: { username: account!.username, password: 'correct horse' }, headers: { 'x-forwarded-for': freshIp() } })).body.token;
+    const token = (
+      await server.http('POST', '/api/auth/login', {
+        body: { username: account!.username, password: 'correct horse' },
+        headers: { 'x-forwarded-for': freshIp() },
+      })
+    ).body.token;
     expect((await server.http('GET', `/api/chats/${chatId}/messages`, { token })).status).toBe(200);
     const refused = await server.http('GET', `/api/chats/${chatId}/messages`, { token });
     expect(refused.status).toBe(429);
@@ -212,7 +224,11 @@ describe('login: 3 consecutive failures block the username+IP pair for 2 s; 6 fa
 describe('slow mode', () => {
   test('with slowModeSec 1 a member’s second message is refused slow_mode; the owner, chat admins and platform moderators are exempt; the window frees it', async () => {
     const [owner, chatAdmin, moderator, talker, listener] = [
-      await member('owner'), await member('chatadmin'), await member('moderator'), await member('talker'), await member('quiet'),
+      await member('owner'),
+      await member('chatadmin'),
+      await member('moderator'),
+      await member('talker'),
+      await member('quiet'),
     ];
     await UserModel.updateOne({ _id: moderator.id }, { $set: { role: 'moderator' } });
     const chatId = (await createChat(owner, 'group', [chatAdmin, moderator, talker, listener])).id;
@@ -247,7 +263,10 @@ describe('registrations: 2 per second per IP', () => {
     try {
       const ip = freshIp();
       const register = (username: string, from = ip) =>
-        strict.http('POST', '/api/auth/register', { body: { username, password: 'long enough' }, headers: { 'x-forwarded-for': from } });
+        strict.http('POST', '/api/auth/register', {
+          body: { username, password: 'long enough' },
+          headers: { 'x-forwarded-for': from },
+        });
       const names = [1, 2, 3].map((i) => `signup_${i}_${Date.now() % 100000}`);
       expect((await register(names[0]!)).status).toBe(201);
       expect((await register(names[1]!)).status).toBe(201);

@@ -19,7 +19,12 @@ async function user(prefix = 'member'): Promise<Member> {
   return { id: account.id, token: account.token, socket: await server.connect(account.token) };
 }
 
-async function chatWith(type: 'group' | 'channel', owner: Member, members: Member[], visibility: 'public' | 'private' = 'public') {
+async function chatWith(
+  type: 'group' | 'channel',
+  owner: Member,
+  members: Member[],
+  visibility: 'public' | 'private' = 'public',
+) {
   const created = await emit(owner.socket, 'chat:create', { type, title: `${type} chat`, visibility });
   if (!created.ok) throw new Error(JSON.stringify(created.error));
   for (const member of members) {
@@ -29,12 +34,16 @@ async function chatWith(type: 'group' | 'channel', owner: Member, members: Membe
   return created.chat;
 }
 
-async function send(socket: ClientSocket, chatId: string, text: string, clientMsgId = `c-${Math.random()}`): Promise<MessageView> {
+async function send(
+  socket: ClientSocket,
+  chatId: string,
+  text: string,
+  clientMsgId = `c-${Math.random()}`,
+): Promise<MessageView> {
   const ack = await emit(socket, 'message:send', { chatId, text, clientMsgId });
   if (!ack.ok) throw new Error(JSON.stringify(ack.error));
   return ack.message;
 }
-
 
 describe('sending', () => {
   test('two clients sending 50 messages each at once get seqs exactly 1..100, stored once each, history in order', async () => {
@@ -94,14 +103,19 @@ describe('sending', () => {
     await expect(incoming).resolves.toEqual({ message });
   });
 
-
   test('a sent message is stored with every field the message schema gives a new message, defaults included', async () => {
     const alice = await user('alice');
     const chat = await chatWith('group', alice, []);
     const sent = await send(alice.socket, chat.id, 'stored as the schema says', 'schema-1');
     const stored = await MessageModel.collection.findOne({ _id: new Types.ObjectId(sent.id) });
     // What mongoose would have written for the same send.
-    const expected = new MessageModel({ chatId: chat.id, senderId: alice.id, text: 'stored as the schema says', clientMsgId: 'schema-1', seq: 1 }).toObject();
+    const expected = new MessageModel({
+      chatId: chat.id,
+      senderId: alice.id,
+      text: 'stored as the schema says',
+      clientMsgId: 'schema-1',
+      seq: 1,
+    }).toObject();
     expect(Object.keys(stored!).sort()).toEqual(Object.keys(expected).sort());
     const { _id, createdAt, ...fields } = expected;
     expect(stored).toMatchObject(fields);
@@ -149,7 +163,9 @@ describe('channels', () => {
     const channel = await chatWith('channel', owner, [admin, subscriber]);
     await emit(owner.socket, 'chat:promote', { chatId: channel.id, userId: admin.id, role: 'admin' });
 
-    expect(await emit(subscriber.socket, 'message:send', { chatId: channel.id, text: 'me too', clientMsgId: 's1' })).toMatchObject({
+    expect(
+      await emit(subscriber.socket, 'message:send', { chatId: channel.id, text: 'me too', clientMsgId: 's1' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'forbidden' },
     });
@@ -177,7 +193,9 @@ describe('who may read and write', () => {
     const viaHttp = await server.http('GET', `/api/chats/${chat.id}/messages`, { token: outsider.token });
     expect(viaHttp.status).toBe(404);
     expect(JSON.stringify(viaHttp.body)).not.toContain('members only');
-    expect(await emit(outsider.socket, 'message:send', { chatId: chat.id, text: 'let me in', clientMsgId: 'x' })).toMatchObject({
+    expect(
+      await emit(outsider.socket, 'message:send', { chatId: chat.id, text: 'let me in', clientMsgId: 'x' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'not_found' },
     });
@@ -210,7 +228,11 @@ describe('history paging', () => {
     const backwards: number[] = [];
     let before: number | undefined;
     for (;;) {
-      const page = await emit(owner.socket, 'message:history', { chatId: chat.id, limit: 35, ...(before ? { before } : {}) });
+      const page = await emit(owner.socket, 'message:history', {
+        chatId: chat.id,
+        limit: 35,
+        ...(before ? { before } : {}),
+      });
       if (!page.ok) throw new Error(JSON.stringify(page.error));
       backwards.unshift(...page.messages.map((m) => m.seq));
       if (!page.hasMore) break;
@@ -239,14 +261,23 @@ describe('deleting', () => {
     const keep = await send(alice.socket, chat.id, 'keep');
     const gone = await send(alice.socket, chat.id, 'regret');
 
-    expect(await emit(bob.socket, 'message:delete', { messageId: gone.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(bob.socket, 'message:delete', { messageId: gone.id })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     const deleted = nextEvent(bob.socket, 'message:deleted');
     expect(await emit(alice.socket, 'message:delete', { messageId: gone.id })).toEqual({ ok: true });
     await expect(deleted).resolves.toEqual({ chatId: chat.id, messageId: gone.id, seq: gone.seq });
 
     const history = await emit(bob.socket, 'message:history', { chatId: chat.id });
-    expect(history.ok && history.messages).toEqual([expect.objectContaining({ id: keep.id, text: 'keep' }), { id: gone.id, chatId: chat.id, seq: gone.seq, deleted: true }]);
-    expect(await emit(alice.socket, 'message:delete', { messageId: gone.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(history.ok && history.messages).toEqual([
+      expect.objectContaining({ id: keep.id, text: 'keep' }),
+      { id: gone.id, chatId: chat.id, seq: gone.seq, deleted: true },
+    ]);
+    expect(await emit(alice.socket, 'message:delete', { messageId: gone.id })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
   });
 });
 
@@ -288,7 +319,10 @@ describe('bad input changes nothing', () => {
     [{ chatId: '0123456789abcdef01234567', before: 5, after: 1 }],
     [{ chatId: '0123456789abcdef01234567', before: '5' }],
   ])('message:history with %j is invalid_input', async (input) => {
-    expect(await emitRaw(alice.socket, 'message:history', input)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect(await emitRaw(alice.socket, 'message:history', input)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
   });
 });
 
@@ -300,7 +334,11 @@ describe('sends that arrive together (group commit)', () => {
     const chat = await chatWith('group', owner, [listener, ...senders]);
     const relayed = collect(listener.socket, 'message:new');
 
-    const acked = await Promise.all(senders.flatMap((s, k) => Array.from({ length: 20 }, (_, i) => send(s.socket, chat.id, `burst ${k}.${i}`, `b-${k}-${i}`))));
+    const acked = await Promise.all(
+      senders.flatMap((s, k) =>
+        Array.from({ length: 20 }, (_, i) => send(s.socket, chat.id, `burst ${k}.${i}`, `b-${k}-${i}`)),
+      ),
+    );
     expect(acked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     const stored = await MessageModel.find({ chatId: chat.id }, { seq: 1 }).lean();
     const storedSeq = new Map(stored.map((m) => [m._id.toString(), m.seq]));
@@ -342,9 +380,20 @@ describe('sends that arrive together (group commit)', () => {
       send(alice.socket, chat.id, 'd', 'burst-d'),
     ]);
     expect(burst[2]).toEqual(first);
-    expect(burst.filter((m) => m.id !== first.id).map((m) => m.seq).sort()).toEqual([2, 3, 4, 5]);
+    expect(
+      burst
+        .filter((m) => m.id !== first.id)
+        .map((m) => m.seq)
+        .sort(),
+    ).toEqual([2, 3, 4, 5]);
     const stored = await MessageModel.find({ chatId: chat.id }).sort({ seq: 1 }).lean();
-    expect(stored.map((m) => [m.seq, m.text])).toEqual([[1, 'first'], [2, 'a'], [3, 'b'], [4, 'c'], [5, 'd']]);
+    expect(stored.map((m) => [m.seq, m.text])).toEqual([
+      [1, 'first'],
+      [2, 'a'],
+      [3, 'b'],
+      [4, 'c'],
+      [5, 'd'],
+    ]);
   });
 
   test('bursts into two chats, one meeting a seq another node took: each chat numbered on without a gap, each send acked with its stored seq', async () => {
@@ -355,8 +404,15 @@ describe('sends that arrive together (group commit)', () => {
     await send(bob.socket, raced.id, 'before the race', 'raced-0');
     // Another node stores seq 2 in `raced` behind this node's back.
     await MessageModel.collection.insertOne({
-      chatId: new Types.ObjectId(raced.id), seq: 2, senderId: new Types.ObjectId(bob.id), text: 'from another node', clientMsgId: 'other-node',
-      createdAt: new Date(), editedAt: null, deletedAt: null, hidden: null,
+      chatId: new Types.ObjectId(raced.id),
+      seq: 2,
+      senderId: new Types.ObjectId(bob.id),
+      text: 'from another node',
+      clientMsgId: 'other-node',
+      createdAt: new Date(),
+      editedAt: null,
+      deletedAt: null,
+      hidden: null,
     });
 
     const busyBurst = Array.from({ length: 30 }, (_, i) => send(alice.socket, busy.id, `busy ${i}`, `busy-${i}`));

@@ -26,7 +26,9 @@ describe('a decision is undone only at or above the level of whoever made it', (
     const message = await post(member, chat.id, 'over the line');
     ok(await emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'harassment' }));
 
-    expect(await emit(owner.socket, 'mod:unhide', { messageId: message.id, reason: 'I disagree' })).toMatchObject(refused('forbidden'));
+    expect(await emit(owner.socket, 'mod:unhide', { messageId: message.id, reason: 'I disagree' })).toMatchObject(
+      refused('forbidden'),
+    );
     expect((await MessageModel.findById(message.id))!.hidden).toMatchObject({ byRole: 'platform_moderator' });
 
     const otherModerator = await person(server, 'moderator', 'moderator');
@@ -40,7 +42,9 @@ describe('a decision is undone only at or above the level of whoever made it', (
     const chat = await createChat(owner, 'group', [member]);
     ok(await emit(moderator.socket, 'mod:ban', { userId: member.id, chatId: chat.id, reason: 'scam links' }));
 
-    expect(await emit(owner.socket, 'mod:unban', { userId: member.id, chatId: chat.id, reason: 'they apologised' })).toMatchObject(refused('forbidden'));
+    expect(
+      await emit(owner.socket, 'mod:unban', { userId: member.id, chatId: chat.id, reason: 'they apologised' }),
+    ).toMatchObject(refused('forbidden'));
     expect(await emit(member.socket, 'chat:join', { chatId: chat.id })).toMatchObject(refused('banned'));
   });
 
@@ -51,11 +55,19 @@ describe('a decision is undone only at or above the level of whoever made it', (
     const message = await post(member, chat.id, 'over the line');
     ok(await emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'harassment' }));
     ok(await emit(owner.socket, 'mod:hide', { messageId: message.id, reason: 'agreed' }));
-    expect(await emit(owner.socket, 'mod:unhide', { messageId: message.id, reason: 'changed my mind' })).toMatchObject(refused('forbidden'));
+    expect(await emit(owner.socket, 'mod:unhide', { messageId: message.id, reason: 'changed my mind' })).toMatchObject(
+      refused('forbidden'),
+    );
 
     ok(await emit(moderator.socket, 'mod:ban', { userId: member.id, chatId: chat.id, reason: 'threats' }));
-    expect(await emit(owner.socket, 'mod:ban', { userId: member.id, chatId: chat.id, reason: 'one second', durationSec: 1 })).toMatchObject(refused('forbidden'));
-    expect(await MembershipModel.findOne({ chatId: chat.id, userId: member.id })).toMatchObject({ status: 'banned', bannedUntil: null, bannedByRole: 'platform_moderator' });
+    expect(
+      await emit(owner.socket, 'mod:ban', { userId: member.id, chatId: chat.id, reason: 'one second', durationSec: 1 }),
+    ).toMatchObject(refused('forbidden'));
+    expect(await MembershipModel.findOne({ chatId: chat.id, userId: member.id })).toMatchObject({
+      status: 'banned',
+      bannedUntil: null,
+      bannedByRole: 'platform_moderator',
+    });
   });
 
   test('an automatic hide is undone by the chat’s admin', async () => {
@@ -67,18 +79,28 @@ describe('a decision is undone only at or above the level of whoever made it', (
     for (const reporter of reporters) await report(reporter, 'message', message.id, 'hate');
     expect((await MessageModel.findById(message.id))!.hidden).toMatchObject({ by: 'system', byRole: 'system' });
 
-    ok(await emit(owner.socket, 'mod:unhide', { messageId: message.id, reason: 'a joke, in context', caseId: await caseOf(message.id) }));
+    ok(
+      await emit(owner.socket, 'mod:unhide', {
+        messageId: message.id,
+        reason: 'a joke, in context',
+        caseId: await caseOf(message.id),
+      }),
+    );
     expect((await MessageModel.findById(message.id))!.hidden).toBeNull();
   });
 
   test('a moderator cannot lift a suspension a platform admin imposed', async () => {
     const otherAdmin = await person(server, 'admin', 'admin');
     ok(await emit(platformAdmin.socket, 'mod:ban', { userId: otherAdmin.id, reason: 'compromised account' }));
-    expect(await emit(moderator.socket, 'mod:unban', { userId: otherAdmin.id, reason: 'looks fine' })).toMatchObject(refused('forbidden'));
+    expect(await emit(moderator.socket, 'mod:unban', { userId: otherAdmin.id, reason: 'looks fine' })).toMatchObject(
+      refused('forbidden'),
+    );
 
     const user = await person(server, 'user');
     ok(await emit(platformAdmin.socket, 'mod:ban', { userId: user.id, reason: 'fraud' }));
-    expect(await emit(moderator.socket, 'mod:unban', { userId: user.id, reason: 'looks fine' })).toMatchObject(refused('forbidden'));
+    expect(await emit(moderator.socket, 'mod:unban', { userId: user.id, reason: 'looks fine' })).toMatchObject(
+      refused('forbidden'),
+    );
     expect((await UserModel.findById(user.id))!.suspended).toMatchObject({ byRole: 'platform_admin' });
 
     ok(await emit(platformAdmin.socket, 'mod:unban', { userId: user.id, reason: 'cleared' }));
@@ -101,11 +123,15 @@ describe('nobody sees or decides a case about their own content', () => {
     expect(ownerHears).toEqual([]);
     expect(await emit(owner.socket, 'mod:case', { caseId: filed.id })).toMatchObject(refused('forbidden'));
     expect(ok(await emit(owner.socket, 'mod:cases', {})).cases.map((c) => c.id)).not.toContain(filed.id);
-    expect(await emit(owner.socket, 'mod:dismiss', { caseId: filed.id, reason: 'nothing wrong' })).toMatchObject(refused('forbidden'));
+    expect(await emit(owner.socket, 'mod:dismiss', { caseId: filed.id, reason: 'nothing wrong' })).toMatchObject(
+      refused('forbidden'),
+    );
     expect((await ModerationCaseModel.findById(filed.id))!.status).toBe('open');
 
     ok(await emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'harassment', caseId: filed.id }));
-    expect(await emit(owner.socket, 'mod:unhide', { messageId: message.id, reason: 'my chat, my rules' })).toMatchObject(refused('forbidden'));
+    expect(
+      await emit(owner.socket, 'mod:unhide', { messageId: message.id, reason: 'my chat, my rules' }),
+    ).toMatchObject(refused('forbidden'));
     expect((await MessageModel.findById(message.id))!.hidden).not.toBeNull();
   });
 
@@ -123,8 +149,12 @@ describe('nobody sees or decides a case about their own content', () => {
     await settle(authorModerator.socket);
     expect(authorHears).toEqual([]);
     expect(await emit(authorModerator.socket, 'mod:case', { caseId: filed.id })).toMatchObject(refused('forbidden'));
-    expect(ok(await emit(authorModerator.socket, 'mod:cases', { status: 'open' })).cases.map((c) => c.id)).not.toContain(filed.id);
-    expect(await emit(authorModerator.socket, 'mod:dismiss', { caseId: filed.id, reason: 'fine' })).toMatchObject(refused('forbidden'));
+    expect(
+      ok(await emit(authorModerator.socket, 'mod:cases', { status: 'open' })).cases.map((c) => c.id),
+    ).not.toContain(filed.id);
+    expect(await emit(authorModerator.socket, 'mod:dismiss', { caseId: filed.id, reason: 'fine' })).toMatchObject(
+      refused('forbidden'),
+    );
     ok(await emit(moderator.socket, 'mod:case', { caseId: filed.id }));
   });
 });
@@ -142,10 +172,17 @@ describe('an action’s case must be the case about its target', () => {
     const resolved = collect(reporter.socket, 'report:resolved');
     const auditBefore = await ModerationActionModel.countDocuments();
 
-    expect(await emit(moderator.socket, 'mod:hide', { messageId: other.id, reason: 'spam', caseId })).toMatchObject(refused('invalid_input'));
-    const viaHttp = await server.http('POST', '/api/moderation/actions', { token: moderator.token, body: { type: 'hide', messageId: other.id, reason: 'spam', caseId } });
+    expect(await emit(moderator.socket, 'mod:hide', { messageId: other.id, reason: 'spam', caseId })).toMatchObject(
+      refused('invalid_input'),
+    );
+    const viaHttp = await server.http('POST', '/api/moderation/actions', {
+      token: moderator.token,
+      body: { type: 'hide', messageId: other.id, reason: 'spam', caseId },
+    });
     expect(viaHttp.status).toBe(400);
-    expect(await emit(moderator.socket, 'mod:ban', { userId: owner.id, reason: 'spam', caseId })).toMatchObject(refused('invalid_input'));
+    expect(await emit(moderator.socket, 'mod:ban', { userId: owner.id, reason: 'spam', caseId })).toMatchObject(
+      refused('invalid_input'),
+    );
 
     await settle(reporter.socket);
     expect(resolved).toEqual([]);
@@ -174,17 +211,36 @@ describe('nobody acts against someone of a higher platform role', () => {
   test('a moderator neither bans nor mutes a platform admin in a chat', async () => {
     const owner = await person(server, 'owner');
     const chat = await createChat(owner, 'group', [platformAdmin]);
-    expect(await emit(moderator.socket, 'mod:ban', { userId: platformAdmin.id, chatId: chat.id, reason: 'x' })).toMatchObject(refused('forbidden'));
-    expect(await emit(moderator.socket, 'mod:mute', { userId: platformAdmin.id, chatId: chat.id, durationSec: 60, reason: 'x' })).toMatchObject(refused('forbidden'));
-    expect(await MembershipModel.findOne({ chatId: chat.id, userId: platformAdmin.id })).toMatchObject({ status: 'active', mutedByRole: null });
+    expect(
+      await emit(moderator.socket, 'mod:ban', { userId: platformAdmin.id, chatId: chat.id, reason: 'x' }),
+    ).toMatchObject(refused('forbidden'));
+    expect(
+      await emit(moderator.socket, 'mod:mute', {
+        userId: platformAdmin.id,
+        chatId: chat.id,
+        durationSec: 60,
+        reason: 'x',
+      }),
+    ).toMatchObject(refused('forbidden'));
+    expect(await MembershipModel.findOne({ chatId: chat.id, userId: platformAdmin.id })).toMatchObject({
+      status: 'active',
+      mutedByRole: null,
+    });
   });
 
   test('a chat owner neither bans nor mutes a platform moderator who is a member', async () => {
     const owner = await person(server, 'owner');
     const memberModerator = await person(server, 'moderator', 'moderator');
     const chat = await createChat(owner, 'group', [memberModerator]);
-    expect(await emit(owner.socket, 'mod:ban', { userId: memberModerator.id, chatId: chat.id, reason: 'x' })).toMatchObject(refused('forbidden'));
-    expect(await emit(owner.socket, 'mod:mute', { userId: memberModerator.id, chatId: chat.id, reason: 'x' })).toMatchObject(refused('forbidden'));
-    expect(await MembershipModel.findOne({ chatId: chat.id, userId: memberModerator.id })).toMatchObject({ status: 'active', mutedByRole: null });
+    expect(
+      await emit(owner.socket, 'mod:ban', { userId: memberModerator.id, chatId: chat.id, reason: 'x' }),
+    ).toMatchObject(refused('forbidden'));
+    expect(
+      await emit(owner.socket, 'mod:mute', { userId: memberModerator.id, chatId: chat.id, reason: 'x' }),
+    ).toMatchObject(refused('forbidden'));
+    expect(await MembershipModel.findOne({ chatId: chat.id, userId: memberModerator.id })).toMatchObject({
+      status: 'active',
+      mutedByRole: null,
+    });
   });
 });

@@ -4,7 +4,15 @@
  * fails, a case that never closes over a report landing meanwhile, and a ban that silences the
  * room before anything else. Faults are injected into the real database calls.
  */
-import { AppealModel, MembershipModel, MessageModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel } from '../models';
+import {
+  AppealModel,
+  MembershipModel,
+  MessageModel,
+  ModerationActionModel,
+  ModerationCaseModel,
+  ReportModel,
+  StatementModel,
+} from '../models';
 import { collect, emit, nextEvent, settle, sleep, useTestServer } from './support/harness';
 import { createChat, established, ok, person, post, report } from './support/world';
 
@@ -29,12 +37,29 @@ describe('strict rank inside a chat', () => {
     const [first, second] = [await person(server, 'admin'), await person(server, 'admin')];
     const chat = await createChat(owner, 'group', [], [first, second]);
 
-    expect(await emit(first.socket, 'mod:ban', { userId: second.id, chatId: chat.id, reason: 'rival' })).toMatchObject(refused('forbidden'));
-    expect(await emit(first.socket, 'mod:mute', { userId: second.id, chatId: chat.id, reason: 'rival' })).toMatchObject(refused('forbidden'));
-    expect(await MembershipModel.findOne({ chatId: chat.id, userId: second.id }).lean()).toMatchObject({ status: 'active', role: 'admin', mutedByRole: null });
+    expect(await emit(first.socket, 'mod:ban', { userId: second.id, chatId: chat.id, reason: 'rival' })).toMatchObject(
+      refused('forbidden'),
+    );
+    expect(await emit(first.socket, 'mod:mute', { userId: second.id, chatId: chat.id, reason: 'rival' })).toMatchObject(
+      refused('forbidden'),
+    );
+    expect(await MembershipModel.findOne({ chatId: chat.id, userId: second.id }).lean()).toMatchObject({
+      status: 'active',
+      role: 'admin',
+      mutedByRole: null,
+    });
 
-    ok(await emit(owner.socket, 'mod:mute', { userId: second.id, chatId: chat.id, durationSec: 60, reason: 'cool down' }));
-    expect(await emit(first.socket, 'mod:unmute', { userId: second.id, chatId: chat.id, reason: 'ally' })).toMatchObject(refused('forbidden'));
+    ok(
+      await emit(owner.socket, 'mod:mute', {
+        userId: second.id,
+        chatId: chat.id,
+        durationSec: 60,
+        reason: 'cool down',
+      }),
+    );
+    expect(
+      await emit(first.socket, 'mod:unmute', { userId: second.id, chatId: chat.id, reason: 'ally' }),
+    ).toMatchObject(refused('forbidden'));
     ok(await emit(owner.socket, 'mod:ban', { userId: second.id, chatId: chat.id, reason: 'enough' }));
   });
 });
@@ -69,29 +94,42 @@ describe('acting on a reported target closes its open case, as naming the case w
     expect(await told).toMatchObject({ reportId: filed.id, outcome: 'actioned' });
     expect(await ModerationCaseModel.findOne({ targetId: message.id }).lean()).toMatchObject({ status: 'actioned' });
     // The evidence stays with the report.
-    expect(await ReportModel.findById(filed.id).lean()).toMatchObject({ status: 'actioned', evidence: { text: 'something regrettable' } });
+    expect(await ReportModel.findById(filed.id).lean()).toMatchObject({
+      status: 'actioned',
+      evidence: { text: 'something regrettable' },
+    });
   });
 
   test('a platform moderator suspends, or bans from a chat, a reported account: its case closes; a chat admin’s ban leaves it to the platform', async () => {
     const moderator = await person(server, 'moderator', 'moderator');
     const owner = await person(server, 'owner');
-    const [suspect, pest, reporter] = [await person(server, 'suspect'), await person(server, 'pest'), await person(server, 'reporter')];
+    const [suspect, pest, reporter] = [
+      await person(server, 'suspect'),
+      await person(server, 'pest'),
+      await person(server, 'reporter'),
+    ];
     const chat = await createChat(owner, 'group', [suspect, pest, reporter]);
     await report(reporter, 'user', suspect.id, 'scam');
     await report(reporter, 'user', pest.id, 'harassment');
 
     ok(await emit(owner.socket, 'mod:ban', { userId: suspect.id, chatId: chat.id, reason: 'not here' }));
-    expect(await ModerationCaseModel.findOne({ targetType: 'user', targetId: suspect.id }).lean()).toMatchObject({ status: 'open' });
+    expect(await ModerationCaseModel.findOne({ targetType: 'user', targetId: suspect.id }).lean()).toMatchObject({
+      status: 'open',
+    });
 
     const suspended = nextEvent(reporter.socket, 'report:resolved');
     ok(await emit(moderator.socket, 'mod:ban', { userId: suspect.id, reason: 'scam ring' }));
     expect(await suspended).toMatchObject({ outcome: 'actioned' });
-    expect(await ModerationCaseModel.findOne({ targetType: 'user', targetId: suspect.id }).lean()).toMatchObject({ status: 'actioned' });
+    expect(await ModerationCaseModel.findOne({ targetType: 'user', targetId: suspect.id }).lean()).toMatchObject({
+      status: 'actioned',
+    });
 
     const banned = nextEvent(reporter.socket, 'report:resolved');
     ok(await emit(moderator.socket, 'mod:ban', { userId: pest.id, chatId: chat.id, reason: 'harassing members' }));
     expect(await banned).toMatchObject({ outcome: 'actioned' });
-    expect(await ModerationCaseModel.findOne({ targetType: 'user', targetId: pest.id }).lean()).toMatchObject({ status: 'actioned' });
+    expect(await ModerationCaseModel.findOne({ targetType: 'user', targetId: pest.id }).lean()).toMatchObject({
+      status: 'actioned',
+    });
   });
 });
 
@@ -104,7 +142,9 @@ describe('an effect whose write fails leaves nothing claimed', () => {
     const statements = await StatementModel.countDocuments({});
     jest.spyOn(MessageModel, 'updateOne').mockRejectedValueOnce(new Error('disk full'));
 
-    expect(await emit(owner.socket, 'mod:hide', { messageId: message.id, reason: 'rude' })).toMatchObject(refused('internal'));
+    expect(await emit(owner.socket, 'mod:hide', { messageId: message.id, reason: 'rude' })).toMatchObject(
+      refused('internal'),
+    );
     expect(await ModerationActionModel.countDocuments({ targetId: message.id })).toBe(0);
     expect(await StatementModel.countDocuments({})).toBe(statements);
     expect((await MessageModel.findById(message.id).lean())!.hidden).toBeNull();
@@ -116,7 +156,11 @@ describe('an effect whose write fails leaves nothing claimed', () => {
   test('an automatic hide whose write fails happens on the next report, once', async () => {
     const owner = await person(server, 'owner');
     const author = await person(server, 'author');
-    const reporters = [await established(server, 'reporter'), await established(server, 'reporter'), await established(server, 'reporter')];
+    const reporters = [
+      await established(server, 'reporter'),
+      await established(server, 'reporter'),
+      await established(server, 'reporter'),
+    ];
     const chat = await createChat(owner, 'group', [author, ...reporters]);
     const message = await post(author, chat.id, 'buy now');
     await report(reporters[0]!, 'message', message.id);
@@ -132,7 +176,10 @@ describe('an effect whose write fails leaves nothing claimed', () => {
   });
 
   test('an appeal decision that cannot be stored leaves the appeal open, and deciding again works', async () => {
-    const [moderator, reviewer] = [await person(server, 'moderator', 'moderator'), await person(server, 'reviewer', 'moderator')];
+    const [moderator, reviewer] = [
+      await person(server, 'moderator', 'moderator'),
+      await person(server, 'reviewer', 'moderator'),
+    ];
     const owner = await person(server, 'owner');
     const author = await person(server, 'author');
     const chat = await createChat(owner, 'group', [author]);
@@ -141,11 +188,25 @@ describe('an effect whose write fails leaves nothing claimed', () => {
     const { appeal } = ok(await emit(author.socket, 'appeal:create', { actionId: action.id, text: 'It is a quote.' }));
     jest.spyOn(AppealModel, 'updateOne').mockRejectedValueOnce(new Error('disk full'));
 
-    expect(await emit(reviewer.socket, 'mod:appeal-decide', { appealId: appeal.id, outcome: 'upheld', reason: 'it reads as a threat' })).toMatchObject(refused('internal'));
+    expect(
+      await emit(reviewer.socket, 'mod:appeal-decide', {
+        appealId: appeal.id,
+        outcome: 'upheld',
+        reason: 'it reads as a threat',
+      }),
+    ).toMatchObject(refused('internal'));
     expect(await AppealModel.findById(appeal.id).lean()).toMatchObject({ status: 'open' });
     expect(await ModerationActionModel.countDocuments({ type: 'decide_appeal', targetId: appeal.id })).toBe(0);
 
-    expect(ok(await emit(reviewer.socket, 'mod:appeal-decide', { appealId: appeal.id, outcome: 'upheld', reason: 'it reads as a threat' })).appeal).toMatchObject({ status: 'upheld' });
+    expect(
+      ok(
+        await emit(reviewer.socket, 'mod:appeal-decide', {
+          appealId: appeal.id,
+          outcome: 'upheld',
+          reason: 'it reads as a threat',
+        }),
+      ).appeal,
+    ).toMatchObject({ status: 'upheld' });
   });
 });
 

@@ -31,7 +31,15 @@ beforeAll(async () => {
 
 type Role = 'member' | 'subscriber' | 'chat admin' | 'chat owner' | 'moderator' | 'admin' | 'non-member';
 const actor = (role: Role): Person =>
-  ({ member, subscriber, 'chat admin': chatAdmin, 'chat owner': owner, moderator, admin: platformAdmin, 'non-member': outsider })[role];
+  ({
+    member,
+    subscriber,
+    'chat admin': chatAdmin,
+    'chat owner': owner,
+    moderator,
+    admin: platformAdmin,
+    'non-member': outsider,
+  })[role];
 /** A subscriber acts in the channel; everyone else in the group. */
 const chatOf = (role: Role) => (role === 'subscriber' ? channelId : groupId);
 
@@ -41,7 +49,9 @@ async function victimIn(chatId: string, reporter: Person = owner) {
   await join(victim, chatId);
   if (chatId === channelId) ok(await emit(owner.socket, 'chat:promote', { chatId, userId: victim.id, role: 'admin' }));
   const message = await post(victim, chatId);
-  const reported = ok(await emit(reporter.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }));
+  const reported = ok(
+    await emit(reporter.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }),
+  );
   const caseId = (await ModerationCaseModel.findOne({ targetId: message.id }))!.id as string;
   expect(reported.report.targetId).toBe(message.id);
   return { victim, message, caseId, chatId };
@@ -66,7 +76,11 @@ const actions: Record<string, ActionCase> = {
   },
   unhide: {
     event: 'mod:unhide',
-    prepare: (v) => MessageModel.updateOne({ _id: v.message.id }, { $set: { hidden: { at: new Date(), by: 'system', byRole: 'system', reason: 'setup' } } }),
+    prepare: (v) =>
+      MessageModel.updateOne(
+        { _id: v.message.id },
+        { $set: { hidden: { at: new Date(), by: 'system', byRole: 'system', reason: 'setup' } } },
+      ),
     input: (v) => ({ messageId: v.message.id, reason: 'mistake' }),
     state: async (v) => (await MessageModel.findById(v.message.id))!.hidden?.reason ?? null,
   },
@@ -77,7 +91,11 @@ const actions: Record<string, ActionCase> = {
   },
   unban: {
     event: 'mod:unban',
-    prepare: (v) => MembershipModel.updateOne({ chatId: v.chatId, userId: v.victim.id }, { $set: { status: 'banned', bannedByRole: 'chat_admin' } }),
+    prepare: (v) =>
+      MembershipModel.updateOne(
+        { chatId: v.chatId, userId: v.victim.id },
+        { $set: { status: 'banned', bannedByRole: 'chat_admin' } },
+      ),
     input: (v) => ({ userId: v.victim.id, chatId: v.chatId, reason: 'appeal' }),
     state: async (v) => (await MembershipModel.findOne({ chatId: v.chatId, userId: v.victim.id }))!.status,
   },
@@ -88,7 +106,11 @@ const actions: Record<string, ActionCase> = {
   },
   unmute: {
     event: 'mod:unmute',
-    prepare: (v) => MembershipModel.updateOne({ chatId: v.chatId, userId: v.victim.id }, { $set: { mutedUntil: null, mutedByRole: 'chat_admin' } }),
+    prepare: (v) =>
+      MembershipModel.updateOne(
+        { chatId: v.chatId, userId: v.victim.id },
+        { $set: { mutedUntil: null, mutedByRole: 'chat_admin' } },
+      ),
     input: (v) => ({ userId: v.victim.id, chatId: v.chatId, reason: 'calmer now' }),
     state: async (v) => (await MembershipModel.findOne({ chatId: v.chatId, userId: v.victim.id }))!.mutedByRole,
   },
@@ -105,7 +127,11 @@ const actions: Record<string, ActionCase> = {
   },
   unsuspend: {
     event: 'mod:unban',
-    prepare: (v) => UserModel.updateOne({ _id: v.victim.id }, { $set: { suspended: { until: null, reason: 'setup', by: 'setup', byRole: 'platform_moderator' } } }),
+    prepare: (v) =>
+      UserModel.updateOne(
+        { _id: v.victim.id },
+        { $set: { suspended: { until: null, reason: 'setup', by: 'setup', byRole: 'platform_moderator' } } },
+      ),
     input: (v) => ({ userId: v.victim.id, reason: 'appeal' }),
     state: async (v) => (await UserModel.findById(v.victim.id))!.suspended?.reason ?? null,
     platformOnly: true,
@@ -114,9 +140,13 @@ const actions: Record<string, ActionCase> = {
 
 const roles: Role[] = ['member', 'subscriber', 'chat admin', 'chat owner', 'moderator', 'admin', 'non-member'];
 const allowed = (role: Role, action: ActionCase): boolean =>
-  role === 'moderator' || role === 'admin' || (!action.platformOnly && (role === 'chat admin' || role === 'chat owner'));
+  role === 'moderator' ||
+  role === 'admin' ||
+  (!action.platformOnly && (role === 'chat admin' || role === 'chat owner'));
 
-const matrix = roles.flatMap((role) => Object.keys(actions).map((name) => [role, name, allowed(role, actions[name]!)] as const));
+const matrix = roles.flatMap((role) =>
+  Object.keys(actions).map((name) => [role, name, allowed(role, actions[name]!)] as const),
+);
 
 test.each(matrix)('%s -> %s: allowed %s', async (role, name, expected) => {
   const action = actions[name]!;
@@ -128,7 +158,10 @@ test.each(matrix)('%s -> %s: allowed %s', async (role, name, expected) => {
   const ack = await emitRaw(actor(role).socket, action.event, action.input(v));
   if (expected) {
     // Platform staff see who acted; a chat admin's copy says only the level that acted.
-    const seen = role === 'moderator' || role === 'admin' ? { actorId: actor(role).id, actorRole: `platform_${role}` } : { actorRole: 'chat_admin' };
+    const seen =
+      role === 'moderator' || role === 'admin'
+        ? { actorId: actor(role).id, actorRole: `platform_${role}` }
+        : { actorRole: 'chat_admin' };
     expect(ack).toMatchObject({ ok: true, action: seen });
     if (!('actorId' in seen)) expect(ack.action.actorId).toBeUndefined();
     expect(await action.state(v)).not.toEqual(before);
@@ -154,8 +187,13 @@ describe.each(roles)('%s reading the queue and the log', (role) => {
 describe('limits that hold for every role', () => {
   test('nobody bans or mutes the owner of a chat, not even a platform moderator', async () => {
     for (const who of [chatAdmin, moderator]) {
-      expect(await emit(who.socket, 'mod:ban', { userId: owner.id, chatId: groupId, reason: 'x' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-      expect(await emit(who.socket, 'mod:mute', { userId: owner.id, chatId: groupId, durationSec: 60, reason: 'x' })).toMatchObject({
+      expect(await emit(who.socket, 'mod:ban', { userId: owner.id, chatId: groupId, reason: 'x' })).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      });
+      expect(
+        await emit(who.socket, 'mod:mute', { userId: owner.id, chatId: groupId, durationSec: 60, reason: 'x' }),
+      ).toMatchObject({
         ok: false,
         error: { code: 'forbidden' },
       });
@@ -167,14 +205,26 @@ describe('limits that hold for every role', () => {
     const otherOwner = await person(server, 'elsewhere');
     const other = await createChat(otherOwner, 'group');
     const v = await victimIn(other.id, otherOwner);
-    expect(await emit(chatAdmin.socket, 'mod:hide', { messageId: v.message.id, reason: 'x' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await emit(chatAdmin.socket, 'mod:case', { caseId: v.caseId })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await emit(chatAdmin.socket, 'mod:cases', { chatId: other.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(chatAdmin.socket, 'mod:hide', { messageId: v.message.id, reason: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await emit(chatAdmin.socket, 'mod:case', { caseId: v.caseId })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await emit(chatAdmin.socket, 'mod:cases', { chatId: other.id })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     expect((await MessageModel.findById(v.message.id))!.hidden).toBeNull();
   });
 
   test('a moderator cannot suspend an admin', async () => {
-    expect(await emit(moderator.socket, 'mod:ban', { userId: platformAdmin.id, reason: 'x' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(moderator.socket, 'mod:ban', { userId: platformAdmin.id, reason: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     expect((await UserModel.findById(platformAdmin.id))!.suspended).toBeNull();
   });
 
@@ -183,21 +233,36 @@ describe('limits that hold for every role', () => {
     ['mod:hide', { messageId: '0123456789abcdef01234567' }],
     ['mod:ban', { userId: 'me', reason: 'x' }],
     ['mod:ban', { userId: '0123456789abcdef01234567', reason: 'x', durationSec: -5 }],
-    ['mod:mute', { userId: '0123456789abcdef01234567', chatId: '0123456789abcdef01234567', reason: 'x', durationSec: 0 }],
+    [
+      'mod:mute',
+      { userId: '0123456789abcdef01234567', chatId: '0123456789abcdef01234567', reason: 'x', durationSec: 0 },
+    ],
     ['mod:unmute', { userId: '0123456789abcdef01234567', chatId: '0123456789abcdef01234567' }],
     ['mod:dismiss', { caseId: '0123456789abcdef01234567', reason: '' }],
     ['mod:log', { before: 'yesterday' }],
     ['mod:cases', { status: 'closed' }],
   ])('%s with %j is invalid_input and writes nothing', async (event, input) => {
     const before = await ModerationActionModel.countDocuments();
-    expect(await emitRaw(moderator.socket, event, input)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect(await emitRaw(moderator.socket, event, input)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
     expect(await ModerationActionModel.countDocuments()).toBe(before);
   });
 
   test('actions on things that do not exist are not_found', async () => {
     const missing = '0123456789abcdef01234567';
-    expect(await emit(moderator.socket, 'mod:hide', { messageId: missing, reason: 'x' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await emit(moderator.socket, 'mod:ban', { userId: missing, chatId: groupId, reason: 'x' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await emit(moderator.socket, 'mod:dismiss', { caseId: missing, reason: 'x' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await emit(moderator.socket, 'mod:hide', { messageId: missing, reason: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await emit(moderator.socket, 'mod:ban', { userId: missing, chatId: groupId, reason: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await emit(moderator.socket, 'mod:dismiss', { caseId: missing, reason: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
   });
 });

@@ -36,13 +36,18 @@ describe('who acted, as the affected and chat admins see it', () => {
     expect((await toModerator).action).toMatchObject({ actorRole: 'platform_moderator', actorId: moderator.id });
 
     const ownersLog = ok(await emit(owner.socket, 'mod:log', { targetId: message.id }));
-    expect(ownersLog.actions).toEqual([expect.objectContaining({ type: 'hide_message', actorRole: 'platform_moderator' })]);
+    expect(ownersLog.actions).toEqual([
+      expect.objectContaining({ type: 'hide_message', actorRole: 'platform_moderator' }),
+    ]);
     expect(JSON.stringify(ownersLog)).not.toContain(moderator.id);
     const overHttp = await server.http('GET', `/api/moderation/log?targetId=${message.id}`, { token: admin.token });
     expect(overHttp.body.actions).toEqual([expect.objectContaining({ actorRole: 'platform_moderator' })]);
     expect(JSON.stringify(overHttp.body)).not.toContain(moderator.id);
     // Nor can a chat admin find a moderator's actions by searching the log for their id.
-    expect(await emit(owner.socket, 'mod:log', { actorId: moderator.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(owner.socket, 'mod:log', { actorId: moderator.id })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
 
     const moderatorsLog = ok(await emit(moderator.socket, 'mod:log', { targetId: message.id }));
     expect(moderatorsLog.actions[0]).toMatchObject({ actorId: moderator.id, actorRole: 'platform_moderator' });
@@ -56,7 +61,12 @@ describe('who acted, as the affected and chat admins see it', () => {
     const message = await post(author, chat.id, 'spammy');
     const notice = nextEvent(author.socket, 'moderation:notice');
     for (const reporter of reporters) await report(reporter, 'message', message.id, 'spam');
-    expect((await notice).action).toMatchObject({ type: 'hide_message', actorRole: 'system', targetId: message.id, reason: 'automatically hidden after 2 reports' });
+    expect((await notice).action).toMatchObject({
+      type: 'hide_message',
+      actorRole: 'system',
+      targetId: message.id,
+      reason: 'automatically hidden after 2 reports',
+    });
   });
 });
 
@@ -93,7 +103,9 @@ describe('a private chat does not exist for outsiders', () => {
     const owner = await person(server, 'owner');
     const member = await person(server, 'member');
     const outsider = await person(server, 'outsider');
-    const secret = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'secret', visibility: 'private' })).chat;
+    const secret = ok(
+      await emit(owner.socket, 'chat:create', { type: 'group', title: 'secret', visibility: 'private' }),
+    ).chat;
     const { inviteCode } = ok(await emit(owner.socket, 'chat:invite', { chatId: secret.id }));
     ok(await emit(member.socket, 'chat:join', { inviteCode }));
     const message = await post(member, secret.id, 'between us');
@@ -140,11 +152,15 @@ describe('reports', () => {
     const reporter = await person(server, 'reporter');
     const chat = await createChat(author, 'group', [reporter]);
     const message = await post(author, chat.id, 'evidence text');
-    const ack = ok(await emit(reporter.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }));
+    const ack = ok(
+      await emit(reporter.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }),
+    );
     expect(ack.report).not.toHaveProperty('evidence');
     expect(JSON.stringify(ack)).not.toContain('evidence text');
 
-    expect(await emit(author.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' })).toMatchObject({
+    expect(
+      await emit(author.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'invalid_input' },
     });
@@ -156,7 +172,14 @@ describe('mutes', () => {
     const owner = await person(server, 'owner');
     const member = await person(server, 'member');
     const chat = await createChat(owner, 'group', [member]);
-    const muted = ok(await emit(owner.socket, 'mod:mute', { userId: member.id, chatId: chat.id, durationSec: 600, reason: 'cool off' }));
+    const muted = ok(
+      await emit(owner.socket, 'mod:mute', {
+        userId: member.id,
+        chatId: chat.id,
+        durationSec: 600,
+        reason: 'cool off',
+      }),
+    );
     const refused = await emit(member.socket, 'message:send', { chatId: chat.id, text: 'but', clientMsgId: 'm1' });
     expect(refused).toMatchObject({ ok: false, error: { code: 'muted', until: muted.action.until } });
     if (refused.ok) return;
@@ -173,16 +196,31 @@ describe('mutes', () => {
     expect(refused).toEqual({ ok: false, error: { code: 'muted', message: expect.any(String), until: null } });
 
     const notice = nextEvent(member.socket, 'moderation:notice');
-    const unmuted = ok(await emit(owner.socket, 'mod:unmute', { userId: member.id, chatId: chat.id, reason: 'we talked' }));
-    expect(unmuted.action).toMatchObject({ type: 'unmute_member', actorRole: 'chat_admin', targetId: member.id, chatId: chat.id });
+    const unmuted = ok(
+      await emit(owner.socket, 'mod:unmute', { userId: member.id, chatId: chat.id, reason: 'we talked' }),
+    );
+    expect(unmuted.action).toMatchObject({
+      type: 'unmute_member',
+      actorRole: 'chat_admin',
+      targetId: member.id,
+      chatId: chat.id,
+    });
     expect((await notice).action).toMatchObject({ type: 'unmute_member', reason: 'we talked' });
     expect(await ModerationActionModel.countDocuments({ type: 'unmute_member', targetId: member.id })).toBe(1);
     ok(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'thanks', clientMsgId: 'm2' }));
 
-    expect(await emit(owner.socket, 'mod:unmute', { userId: member.id, chatId: chat.id, reason: 'again' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    const overHttp = await server.http('POST', '/api/moderation/actions', { token: moderator.token, body: { type: 'mute', userId: member.id, chatId: chat.id, reason: 'via http' } });
+    expect(
+      await emit(owner.socket, 'mod:unmute', { userId: member.id, chatId: chat.id, reason: 'again' }),
+    ).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    const overHttp = await server.http('POST', '/api/moderation/actions', {
+      token: moderator.token,
+      body: { type: 'mute', userId: member.id, chatId: chat.id, reason: 'via http' },
+    });
     expect(overHttp.status).toBe(201);
-    const liftedOverHttp = await server.http('POST', '/api/moderation/actions', { token: moderator.token, body: { type: 'unmute', userId: member.id, chatId: chat.id, reason: 'via http' } });
+    const liftedOverHttp = await server.http('POST', '/api/moderation/actions', {
+      token: moderator.token,
+      body: { type: 'unmute', userId: member.id, chatId: chat.id, reason: 'via http' },
+    });
     expect(liftedOverHttp.status).toBe(201);
     expect(liftedOverHttp.body.action).toMatchObject({ type: 'unmute_member', actorId: moderator.id });
   });
@@ -197,6 +235,10 @@ describe('lifting a suspension', () => {
     const socket = await server.connect(user.token);
     const notice = nextEvent(socket, 'moderation:notice');
     ok(await emit(moderator.socket, 'mod:unban', { userId: user.id, reason: 'appeal granted' }));
-    expect((await notice).action).toMatchObject({ type: 'unsuspend_account', actorRole: 'platform_moderator', reason: 'appeal granted' });
+    expect((await notice).action).toMatchObject({
+      type: 'unsuspend_account',
+      actorRole: 'platform_moderator',
+      reason: 'appeal granted',
+    });
   });
 });

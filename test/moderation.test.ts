@@ -25,24 +25,49 @@ describe('hiding', () => {
     const chat = await createChat(owner, 'group', [member]);
     const message = await post(owner, chat.id, 'questionable');
 
-    const hidden = [nextEvent(member.socket, 'message:hidden'), nextEvent(secondTab, 'message:hidden'), nextEvent(owner.socket, 'message:hidden')];
+    const hidden = [
+      nextEvent(member.socket, 'message:hidden'),
+      nextEvent(secondTab, 'message:hidden'),
+      nextEvent(owner.socket, 'message:hidden'),
+    ];
     const notice = nextEvent(owner.socket, 'moderation:notice');
     const modAction = nextEvent(moderator.socket, 'mod:action');
-    const ack = await actAndSee(() => emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'misleading' }), hidden);
-    expect(ack).toMatchObject({ ok: true, action: { type: 'hide_message', actorId: moderator.id, targetId: message.id, chatId: chat.id, reason: 'misleading' } });
-    for (const payload of await Promise.all(hidden)) expect(payload).toEqual({ chatId: chat.id, messageId: message.id, seq: message.seq });
+    const ack = await actAndSee(
+      () => emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'misleading' }),
+      hidden,
+    );
+    expect(ack).toMatchObject({
+      ok: true,
+      action: {
+        type: 'hide_message',
+        actorId: moderator.id,
+        targetId: message.id,
+        chatId: chat.id,
+        reason: 'misleading',
+      },
+    });
+    for (const payload of await Promise.all(hidden))
+      expect(payload).toEqual({ chatId: chat.id, messageId: message.id, seq: message.seq });
     expect((await notice).action).toMatchObject({ type: 'hide_message', reason: 'misleading' });
     expect((await modAction).action.type).toBe('hide_message');
 
     const memberHistory = ok(await emit(member.socket, 'message:history', { chatId: chat.id }));
     expect(memberHistory.messages).toEqual([{ id: message.id, chatId: chat.id, seq: message.seq, hidden: true }]);
     const moderatorHistory = ok(await emit(moderator.socket, 'message:history', { chatId: chat.id }));
-    expect(moderatorHistory.messages).toEqual([expect.objectContaining({ id: message.id, hidden: expect.objectContaining({ by: moderator.id, reason: 'misleading' }) })]);
+    expect(moderatorHistory.messages).toEqual([
+      expect.objectContaining({
+        id: message.id,
+        hidden: expect.objectContaining({ by: moderator.id, reason: 'misleading' }),
+      }),
+    ]);
 
     const unhidden = [nextEvent(member.socket, 'message:unhidden'), nextEvent(secondTab, 'message:unhidden')];
     ok(await emit(moderator.socket, 'mod:unhide', { messageId: message.id, reason: 'on reflection, fine' }));
-    for (const payload of await Promise.all(unhidden)) expect(payload.message).toMatchObject({ id: message.id, text: 'questionable' });
-    expect(ok(await emit(member.socket, 'message:history', { chatId: chat.id })).messages.map((m) => m.id)).toEqual([message.id]);
+    for (const payload of await Promise.all(unhidden))
+      expect(payload.message).toMatchObject({ id: message.id, text: 'questionable' });
+    expect(ok(await emit(member.socket, 'message:history', { chatId: chat.id })).messages.map((m) => m.id)).toEqual([
+      message.id,
+    ]);
   });
 });
 
@@ -57,11 +82,22 @@ describe('chat bans', () => {
     const removed = [nextEvent(troll.socket, 'chat:removed'), nextEvent(trollTab, 'chat:removed')];
     const banned = nextEvent(bystander.socket, 'member:banned');
     const notice = nextEvent(troll.socket, 'moderation:notice');
-    const ack = await actAndSee(() => emit(owner.socket, 'mod:ban', { userId: troll.id, chatId: chat.id, reason: 'trolling', durationSec: 3600 }), [...removed, banned, notice]);
-    expect(ack).toMatchObject({ ok: true, action: { type: 'ban_member', durationSec: 3600, until: expect.any(String) } });
+    const ack = await actAndSee(
+      () => emit(owner.socket, 'mod:ban', { userId: troll.id, chatId: chat.id, reason: 'trolling', durationSec: 3600 }),
+      [...removed, banned, notice],
+    );
+    expect(ack).toMatchObject({
+      ok: true,
+      action: { type: 'ban_member', durationSec: 3600, until: expect.any(String) },
+    });
     for (const payload of await Promise.all(removed)) expect(payload).toEqual({ chatId: chat.id, reason: 'trolling' });
     expect(await banned).toEqual({ chatId: chat.id, userId: troll.id, until: ack.ok ? ack.action.until : null });
-    expect((await notice).action).toMatchObject({ type: 'ban_member', reason: 'trolling', chatId: chat.id, until: expect.any(String) });
+    expect((await notice).action).toMatchObject({
+      type: 'ban_member',
+      reason: 'trolling',
+      chatId: chat.id,
+      until: expect.any(String),
+    });
 
     const afterBan = [collect(troll.socket, 'message:new'), collect(trollTab, 'message:new')];
     await post(owner, chat.id, 'said after the ban');
@@ -74,7 +110,10 @@ describe('chat bans', () => {
       ['chat:join', { chatId: chat.id }],
       ['message:history', { chatId: chat.id }],
     ] as const) {
-      expect(await emit(troll.socket, event as 'chat:join', input as never)).toMatchObject({ ok: false, error: { code: 'banned' } });
+      expect(await emit(troll.socket, event as 'chat:join', input as never)).toMatchObject({
+        ok: false,
+        error: { code: 'banned' },
+      });
     }
 
     // Reconnecting changes nothing: the new socket is not in the room and is still refused.
@@ -83,10 +122,16 @@ describe('chat bans', () => {
     await post(owner, chat.id, 'still banned?');
     await settle(reconnected);
     expect(seen).toEqual([]);
-    expect(await emit(reconnected, 'chat:join', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'banned' } });
+    expect(await emit(reconnected, 'chat:join', { chatId: chat.id })).toMatchObject({
+      ok: false,
+      error: { code: 'banned' },
+    });
 
     ok(await emit(owner.socket, 'mod:unban', { userId: troll.id, chatId: chat.id, reason: 'served their time' }));
-    expect(await emit(reconnected, 'chat:join', { chatId: chat.id })).toMatchObject({ ok: true, membership: { status: 'active', role: 'member' } });
+    expect(await emit(reconnected, 'chat:join', { chatId: chat.id })).toMatchObject({
+      ok: true,
+      membership: { status: 'active', role: 'member' },
+    });
     const incoming = nextEvent(reconnected, 'message:new');
     await post(owner, chat.id, 'welcome back');
     expect((await incoming).message.text).toBe('welcome back');
@@ -96,8 +141,13 @@ describe('chat bans', () => {
     const owner = await person(server, 'owner');
     const member = await person(server, 'member');
     const chat = await createChat(owner, 'group', [member]);
-    ok(await emit(owner.socket, 'mod:ban', { userId: member.id, chatId: chat.id, reason: 'cool down', durationSec: 1 }));
-    expect(await emit(member.socket, 'chat:join', { chatId: chat.id })).toMatchObject({ ok: false, error: { code: 'banned' } });
+    ok(
+      await emit(owner.socket, 'mod:ban', { userId: member.id, chatId: chat.id, reason: 'cool down', durationSec: 1 }),
+    );
+    expect(await emit(member.socket, 'chat:join', { chatId: chat.id })).toMatchObject({
+      ok: false,
+      error: { code: 'banned' },
+    });
     await sleep(1100);
     ok(await emit(member.socket, 'chat:join', { chatId: chat.id }));
   });
@@ -110,11 +160,19 @@ describe('mutes', () => {
     const chat = await createChat(owner, 'group', [member]);
     const muted = nextEvent(owner.socket, 'member:muted');
     const notice = nextEvent(member.socket, 'moderation:notice');
-    ok(await actAndSee(() => emit(owner.socket, 'mod:mute', { userId: member.id, chatId: chat.id, durationSec: 1, reason: 'calm down' }), [muted, notice]));
+    ok(
+      await actAndSee(
+        () =>
+          emit(owner.socket, 'mod:mute', { userId: member.id, chatId: chat.id, durationSec: 1, reason: 'calm down' }),
+        [muted, notice],
+      ),
+    );
     expect(await muted).toMatchObject({ chatId: chat.id, userId: member.id, until: expect.any(String) });
     expect((await notice).action).toMatchObject({ type: 'mute_member', reason: 'calm down', durationSec: 1 });
 
-    expect(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'but', clientMsgId: 'm1' })).toMatchObject({ ok: false, error: { code: 'muted' } });
+    expect(
+      await emit(member.socket, 'message:send', { chatId: chat.id, text: 'but', clientMsgId: 'm1' }),
+    ).toMatchObject({ ok: false, error: { code: 'muted' } });
     await sleep(1100);
     ok(await emit(member.socket, 'message:send', { chatId: chat.id, text: 'thanks', clientMsgId: 'm2' }));
   });
@@ -128,19 +186,33 @@ describe('suspensions', () => {
     const closed = [disconnected(spammer.socket), disconnected(secondTab)];
     const notice = nextEvent(spammer.socket, 'moderation:notice');
 
-    ok(await actAndSee(() => emit(moderator.socket, 'mod:ban', { userId: spammer.id, reason: 'spam across chats' }), [...suspended, ...closed]));
-    for (const payload of await Promise.all(suspended)) expect(payload).toEqual({ reason: 'spam across chats', until: null });
+    ok(
+      await actAndSee(
+        () => emit(moderator.socket, 'mod:ban', { userId: spammer.id, reason: 'spam across chats' }),
+        [...suspended, ...closed],
+      ),
+    );
+    for (const payload of await Promise.all(suspended))
+      expect(payload).toEqual({ reason: 'spam across chats', until: null });
     expect((await notice).action).toMatchObject({ type: 'suspend_account', reason: 'spam across chats' });
     await expect(Promise.all(closed)).resolves.toEqual(['io server disconnect', 'io server disconnect']);
 
-    const login = await server.http('POST', '/api/auth/login', { body: { username: spammer.username, password: 'correct horse' } });
+    const login = await server.http('POST', '/api/auth/login', {
+      body: { username: spammer.username, password: 'correct horse' },
+    });
     expect(login.status).toBe(403);
     expect(login.body.error.code).toBe('suspended');
     await expect(server.connect(spammer.token)).rejects.toThrow('suspended');
     expect((await server.http('GET', '/api/me', { token: spammer.token })).status).toBe(403);
 
     ok(await emit(moderator.socket, 'mod:unban', { userId: spammer.id, reason: 'appeal granted' }));
-    expect((await server.http('POST', '/api/auth/login', { body: { username: spammer.username, password: 'correct horse' } })).status).toBe(200);
+    expect(
+      (
+        await server.http('POST', '/api/auth/login', {
+          body: { username: spammer.username, password: 'correct horse' },
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -175,7 +247,10 @@ describe('closing cases', () => {
     const another = await person(server, 'another');
     await emit(another.socket, 'chat:join', { chatId: chat.id });
     await report(another, 'message', fine.id, 'spam');
-    expect(ok(await emit(moderator.socket, 'mod:case', { caseId: fineCase })).case).toMatchObject({ status: 'open', reportCount: 2 });
+    expect(ok(await emit(moderator.socket, 'mod:case', { caseId: fineCase })).case).toMatchObject({
+      status: 'open',
+      reportCount: 2,
+    });
   });
 });
 
@@ -197,7 +272,9 @@ describe('audit log', () => {
     expect(byTarget.actions.map((a) => a.type)).toEqual(['unhide_message', 'hide_message']);
     const byActor = ok(await emit(moderator.socket, 'mod:log', { actorId: owner.id, limit: 2 }));
     expect(byActor.actions.map((a) => a.reason)).toEqual(['r3', 'r2']);
-    const older = ok(await emit(moderator.socket, 'mod:log', { actorId: owner.id, before: byActor.actions[1]!.createdAt }));
+    const older = ok(
+      await emit(moderator.socket, 'mod:log', { actorId: owner.id, before: byActor.actions[1]!.createdAt }),
+    );
     expect(older.actions.map((a) => a.reason)).toEqual(['r1']);
 
     // Another chat's admin sees none of it.
@@ -224,10 +301,16 @@ describe('audit log', () => {
     expect((await muted).userId).toBe(member.id);
     expect((await MembershipModel.findOne({ chatId: chat.id, userId: member.id }))!.mutedUntil).not.toBeNull();
 
-    const bad = await server.http('POST', '/api/moderation/actions', { token: moderator.token, body: { type: 'obliterate', userId: member.id } });
+    const bad = await server.http('POST', '/api/moderation/actions', {
+      token: moderator.token,
+      body: { type: 'obliterate', userId: member.id },
+    });
     expect(bad.status).toBe(400);
     const message = await post(owner, chat.id);
-    const forbidden = await server.http('POST', '/api/moderation/actions', { token: member.token, body: { type: 'hide', messageId: message.id, reason: 'x' } });
+    const forbidden = await server.http('POST', '/api/moderation/actions', {
+      token: member.token,
+      body: { type: 'hide', messageId: message.id, reason: 'x' },
+    });
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.code).toBe('forbidden');
   });

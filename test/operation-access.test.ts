@@ -28,12 +28,19 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
 const gated = operations.filter((operation) => operation.access === 'staff' || operation.access === 'admin');
 
 /** Calls an operation as `who`, by its event if it has one, else by its route; resolves with the error, if any. */
-async function call(who: Person, operation: Operation, input: Record<string, unknown>): Promise<{ code: string; message: string } | undefined> {
+async function call(
+  who: Person,
+  operation: Operation,
+  input: Record<string, unknown>,
+): Promise<{ code: string; message: string } | undefined> {
   if (operation.event) return (await emitRaw(who.socket, operation.event, input)).error;
   const route = operation.http!;
   const path = route.path.replace(/:(\w+)/g, (_, name: string) => String(input[name]));
   const query = route.from === 'query' ? `?${new URLSearchParams(input as Record<string, string>)}` : '';
-  const res = await server.http(route.method.toUpperCase(), path + query, { token: who.token, body: route.from === 'body' ? input : undefined });
+  const res = await server.http(route.method.toUpperCase(), path + query, {
+    token: who.token,
+    body: route.from === 'body' ? input : undefined,
+  });
   return res.body?.error;
 }
 
@@ -50,7 +57,10 @@ test('staff and admin operations refuse a user and a trusted flagger forbidden, 
   for (const operation of gated) {
     const refusal = operation.access === 'staff' ? STAFF_ONLY : ADMINS_ONLY;
     expect([operation.name, await call(user, operation, SAMPLES[operation.name]!)]).toEqual([operation.name, refusal]);
-    expect([operation.name, await call(flagger, operation, SAMPLES[operation.name]!)]).toEqual([operation.name, refusal]);
+    expect([operation.name, await call(flagger, operation, SAMPLES[operation.name]!)]).toEqual([
+      operation.name,
+      refusal,
+    ]);
   }
 });
 

@@ -35,7 +35,8 @@ describe('GET /metrics', () => {
     const before = await metrics();
 
     const sends = [];
-    for (let i = 0; i < 3; i++) sends.push(await emit(author.socket, 'message:send', { chatId, text: `m${i}`, clientMsgId: `m${i}` }));
+    for (let i = 0; i < 3; i++)
+      sends.push(await emit(author.socket, 'message:send', { chatId, text: `m${i}`, clientMsgId: `m${i}` }));
     expect(sends.map((ack) => ack.ok)).toEqual([true, true, false]);
     await emitRaw(author.socket, 'chat:list', 'not an object');
     (author.socket.emit as (...args: unknown[]) => void)('no:such:event', {});
@@ -66,7 +67,11 @@ describe('GET /metrics', () => {
   test('an HTTP refusal counts against its limiter too', async () => {
     const before = value(await metrics(), 'stoa_rate_limit_refusals_total{limiter="login_consecutive"}');
     const { username } = await server.register('bruteforced');
-    const attempt = () => server.http('POST', '/api/auth/login', { body: { username, password: 'wrong password' }, headers: { 'x-forwarded-for': '10.9.9.9' } });
+    const attempt = () =>
+      server.http('POST', '/api/auth/login', {
+        body: { username, password: 'wrong password' },
+        headers: { 'x-forwarded-for': '10.9.9.9' },
+      });
     for (let i = 0; i < 5; i++) expect((await attempt()).status).toBe(401);
     expect((await attempt()).status).toBe(429);
     expect(value(await metrics(), 'stoa_rate_limit_refusals_total{limiter="login_consecutive"}')).toBe(before + 1);
@@ -89,14 +94,29 @@ describe('GET /api/ops/rate-limits', () => {
     const admin = await person(server, 'admin', 'admin');
     const flooder = await person(server, 'flooder');
     const created = ok(await emit(flooder.socket, 'chat:create', { type: 'group', title: 'Flood' }));
-    for (let i = 0; i < 3; i++) await emit(flooder.socket, 'message:send', { chatId: created.chat.id, text: `f${i}`, clientMsgId: `f${i}` });
+    for (let i = 0; i < 3; i++)
+      await emit(flooder.socket, 'message:send', { chatId: created.chat.id, text: `f${i}`, clientMsgId: `f${i}` });
 
     const res = await opsView(admin.token);
     expect(res.status).toBe(200);
     const names = res.body.limiters.map((l: { name: string }) => l.name);
     expect(names).toEqual([
-      'messages', 'reports', 'reports_restricted', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads', 'typing',
-      'slow_mode', 'login_consecutive', 'login_daily', 'flood_blocks', 'socket_events', 'http_requests',
+      'messages',
+      'reports',
+      'reports_restricted',
+      'connections',
+      'joins',
+      'registrations',
+      'chat_creations',
+      'history',
+      'moderation_reads',
+      'typing',
+      'slow_mode',
+      'login_consecutive',
+      'login_daily',
+      'flood_blocks',
+      'socket_events',
+      'http_requests',
     ]);
     const messages = res.body.limiters.find((l: { name: string }) => l.name === 'messages');
     expect(messages).toMatchObject({ points: 2, durationSec: 30 });
@@ -114,21 +134,35 @@ describe('logs', () => {
     const logged = await startTestServer({ RATE_MESSAGES: '1/30s' }, { log });
     try {
       const { username, token } = await logged.register('logged', 'correct horse');
-      expect((await logged.http('POST', '/api/auth/login', { body: { username, password: 'wrong horse battery' } })).status).toBe(401);
+      expect(
+        (await logged.http('POST', '/api/auth/login', { body: { username, password: 'wrong horse battery' } })).status,
+      ).toBe(401);
       const socket = await logged.connect(token);
       const created = ok(await emit(socket, 'chat:create', { type: 'group', title: 'Logged' }));
       const chatId = created.chat.id;
-      expect((await emit(socket, 'message:send', { chatId, text: 'first private words', clientMsgId: 'a' })).ok).toBe(true);
-      expect((await emit(socket, 'message:send', { chatId, text: 'second private words', clientMsgId: 'b' })).ok).toBe(false);
+      expect((await emit(socket, 'message:send', { chatId, text: 'first private words', clientMsgId: 'a' })).ok).toBe(
+        true,
+      );
+      expect((await emit(socket, 'message:send', { chatId, text: 'second private words', clientMsgId: 'b' })).ok).toBe(
+        false,
+      );
       socket.close();
       await until(async () => lines.some((l) => l.msg === 'socket disconnected'));
 
       const messages = lines.map((l) => l.msg);
-      expect(messages).toEqual(expect.arrayContaining(['request refused', 'socket connected', 'event refused', 'socket disconnected']));
-      expect(lines.filter((l) => l.msg === 'event refused')).toEqual([expect.objectContaining({ event: 'message:send', code: 'rate_limited' })]);
-      expect(lines.find((l) => l.msg === 'request refused')).toMatchObject({ path: '/api/auth/login', code: 'unauthorized' });
+      expect(messages).toEqual(
+        expect.arrayContaining(['request refused', 'socket connected', 'event refused', 'socket disconnected']),
+      );
+      expect(lines.filter((l) => l.msg === 'event refused')).toEqual([
+        expect.objectContaining({ event: 'message:send', code: 'rate_limited' }),
+      ]);
+      expect(lines.find((l) => l.msg === 'request refused')).toMatchObject({
+        path: '/api/auth/login',
+        code: 'unauthorized',
+      });
       const everything = JSON.stringify(lines);
-      for (const secret of ['correct horse', 'wrong horse battery', 'private words', token]) expect(everything).not.toContain(secret);
+      for (const secret of ['correct horse', 'wrong horse battery', 'private words', token])
+        expect(everything).not.toContain(secret);
     } finally {
       await logged.close();
     }

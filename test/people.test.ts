@@ -7,7 +7,11 @@ const server = useTestServer();
 const UNKNOWN_ID = '0123456789abcdef01234567';
 
 test('users:get turns the ids in a chat into names, over the default transports; strangers and unknown ids are left out', async () => {
-  const [ana, bo, stranger] = [await person(server, 'ana'), await person(server, 'bo'), await person(server, 'stranger')];
+  const [ana, bo, stranger] = [
+    await person(server, 'ana'),
+    await person(server, 'bo'),
+    await person(server, 'stranger'),
+  ];
   await createChat(ana, 'group', [bo]);
   const anaDefault = await server.connect(ana.token, { transports: 'default' });
 
@@ -21,16 +25,24 @@ test('users:get turns the ids in a chat into names, over the default transports;
 test('platform staff see anyone’s public profile; nobody sees a role or a suspension', async () => {
   const [moderator, loner] = [await person(server, 'mod', 'moderator'), await person(server, 'loner')];
   const { users } = ok(await emit(moderator.socket, 'users:get', { ids: [loner.id] }));
-  expect(users).toEqual([{ id: loner.id, username: loner.username, displayName: loner.username, createdAt: expect.any(String) }]);
+  expect(users).toEqual([
+    { id: loner.id, username: loner.username, displayName: loner.username, createdAt: expect.any(String) },
+  ]);
 });
 
 test('GET /api/users/:userId answers a co-member’s public profile and not_found for anyone else', async () => {
-  const [ana, bo, stranger] = [await person(server, 'ana'), await person(server, 'bo'), await person(server, 'stranger')];
+  const [ana, bo, stranger] = [
+    await person(server, 'ana'),
+    await person(server, 'bo'),
+    await person(server, 'stranger'),
+  ];
   await createChat(ana, 'channel', [bo]);
 
   const shared = await server.http('GET', `/api/users/${bo.id}`, { token: ana.token });
   expect(shared.status).toBe(200);
-  expect(shared.body).toEqual({ user: { id: bo.id, username: bo.username, displayName: bo.username, createdAt: expect.any(String) } });
+  expect(shared.body).toEqual({
+    user: { id: bo.id, username: bo.username, displayName: bo.username, createdAt: expect.any(String) },
+  });
   const unknown = await server.http('GET', `/api/users/${UNKNOWN_ID}`, { token: ana.token });
   const notShared = await server.http('GET', `/api/users/${stranger.id}`, { token: ana.token });
   expect(notShared.status).toBe(404);
@@ -39,7 +51,11 @@ test('GET /api/users/:userId answers a co-member’s public profile and not_foun
 });
 
 test('PATCH /api/me renames me; my groups and my other sockets hear user:updated, strangers do not', async () => {
-  const [ana, bo, stranger] = [await person(server, 'ana'), await person(server, 'bo'), await person(server, 'stranger')];
+  const [ana, bo, stranger] = [
+    await person(server, 'ana'),
+    await person(server, 'bo'),
+    await person(server, 'stranger'),
+  ];
   await createChat(ana, 'group', [bo]);
   const strangerHeard = collect(stranger.socket, 'user:updated');
   const boHears = nextEvent(bo.socket, 'user:updated');
@@ -48,7 +64,9 @@ test('PATCH /api/me renames me; my groups and my other sockets hear user:updated
   const res = await server.http('PATCH', '/api/me', { token: ana.token, body: { displayName: '  Ana Lovelace ' } });
   expect(res.status).toBe(200);
   expect(res.body.user).toMatchObject({ id: ana.id, displayName: 'Ana Lovelace', role: 'user' });
-  const expected = { user: { id: ana.id, username: ana.username, displayName: 'Ana Lovelace', createdAt: expect.any(String) } };
+  const expected = {
+    user: { id: ana.id, username: ana.username, displayName: 'Ana Lovelace', createdAt: expect.any(String) },
+  };
   expect(await boHears).toEqual(expected);
   expect(await anaHears).toEqual(expected);
   expect(ok(await emit(bo.socket, 'users:get', { ids: [ana.id] })).users[0]?.displayName).toBe('Ana Lovelace');
@@ -72,8 +90,17 @@ test('a display name that breaks the registration rules is refused, nothing stor
 
 test('users:get refuses ids that are not ids, and more than 100 ids', async () => {
   const ana = await person(server, 'ana');
-  expect(await emit(ana.socket, 'users:get', { ids: ['not-an-id'] })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-  expect(await emit(ana.socket, 'users:get', { ids: [] })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+  expect(await emit(ana.socket, 'users:get', { ids: ['not-an-id'] })).toMatchObject({
+    ok: false,
+    error: { code: 'invalid_input' },
+  });
+  expect(await emit(ana.socket, 'users:get', { ids: [] })).toMatchObject({
+    ok: false,
+    error: { code: 'invalid_input' },
+  });
   const tooMany = Array.from({ length: 101 }, (_, i) => i.toString(16).padStart(24, '0'));
-  expect(await emit(ana.socket, 'users:get', { ids: tooMany })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+  expect(await emit(ana.socket, 'users:get', { ids: tooMany })).toMatchObject({
+    ok: false,
+    error: { code: 'invalid_input' },
+  });
 });

@@ -85,21 +85,24 @@ describe('per-user and per-IP limits', () => {
     ['connections', 4],
     ['joins', 2],
     ['registrations', 2],
-  ])('%s: %i pass, the next is refused with retryAfterMs, others are unaffected, and the window frees it', async (name, points) => {
-    const { limits, metrics } = setup();
-    for (let i = 0; i < points; i++) await limits.consume(name, 'user-1');
+  ])(
+    '%s: %i pass, the next is refused with retryAfterMs, others are unaffected, and the window frees it',
+    async (name, points) => {
+      const { limits, metrics } = setup();
+      for (let i = 0; i < points; i++) await limits.consume(name, 'user-1');
 
-    const refused = await refusalOf(limits.consume(name, 'user-1'));
-    expect(refused.code).toBe('rate_limited');
-    expect(refused.status).toBe(429);
-    expect(refused.retryAfterMs).toBeGreaterThan(0);
-    expect(refused.retryAfterMs).toBeLessThanOrEqual(1000);
-    expect(await counter(metrics, 'stoa_rate_limit_refusals_total', name)).toBe(1);
-    await expect(limits.consume(name, 'user-2')).resolves.toBeUndefined();
+      const refused = await refusalOf(limits.consume(name, 'user-1'));
+      expect(refused.code).toBe('rate_limited');
+      expect(refused.status).toBe(429);
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(1000);
+      expect(await counter(metrics, 'stoa_rate_limit_refusals_total', name)).toBe(1);
+      await expect(limits.consume(name, 'user-2')).resolves.toBeUndefined();
 
-    await sleep(WINDOW_PASSED_MS);
-    await expect(limits.consume(name, 'user-1')).resolves.toBeUndefined();
-  });
+      await sleep(WINDOW_PASSED_MS);
+      await expect(limits.consume(name, 'user-1')).resolves.toBeUndefined();
+    },
+  );
 
   test('each limiter keeps its own count for the same key', async () => {
     const { limits } = setup();
@@ -202,13 +205,31 @@ describe('ops snapshot', () => {
 
     const snapshot = await limits.snapshot();
     expect(snapshot.map((limiter) => limiter.name)).toEqual([
-      'messages', 'reports', 'reports_restricted', 'connections', 'joins', 'registrations', 'chat_creations', 'history', 'moderation_reads', 'typing',
-      'slow_mode', 'login_consecutive', 'login_daily', 'flood_blocks', 'socket_events', 'http_requests',
+      'messages',
+      'reports',
+      'reports_restricted',
+      'connections',
+      'joins',
+      'registrations',
+      'chat_creations',
+      'history',
+      'moderation_reads',
+      'typing',
+      'slow_mode',
+      'login_consecutive',
+      'login_daily',
+      'flood_blocks',
+      'socket_events',
+      'http_requests',
     ]);
     const messages = entryOf(snapshot, 'messages');
     expect(messages).toMatchObject({ points: 3, durationSec: 1, refusals: 1, blocked: [{ key: 'user-1' }] });
     expect(messages.blocked[0]?.msLeft).toBeGreaterThan(0);
-    expect(entryOf(snapshot, 'slow_mode')).toMatchObject({ points: 1, refusals: 1, blocked: [{ key: 'chat-1:user-2' }] });
+    expect(entryOf(snapshot, 'slow_mode')).toMatchObject({
+      points: 1,
+      refusals: 1,
+      blocked: [{ key: 'chat-1:user-2' }],
+    });
     // Blocked by its fifth failure, before any attempt was refused.
     const pair = entryOf(snapshot, 'login_consecutive');
     expect(pair).toMatchObject({ points: 5, blockDurationSec: 1, refusals: 0, blocked: [{ key: 'ada_10.0.0.1' }] });
@@ -237,31 +258,34 @@ describe('when the Redis store fails', () => {
     ['ready', 'rejects'],
     ['ready', 'throws'],
     ['reconnecting', 'rejects'],
-  ] as const)('with the client %s and every command that %s, limits hold from memory and each store failure is counted', async (status, failure) => {
-    const redis = unreachableRedis(status, failure);
-    const { limits, metrics } = setup(redis.client);
+  ] as const)(
+    'with the client %s and every command that %s, limits hold from memory and each store failure is counted',
+    async (status, failure) => {
+      const redis = unreachableRedis(status, failure);
+      const { limits, metrics } = setup(redis.client);
 
-    for (let i = 0; i < 3; i++) await limits.consume('messages', 'user-1');
-    expect((await refusalOf(limits.consume('messages', 'user-1'))).code).toBe('rate_limited');
-    expect(await counter(metrics, 'stoa_rate_limit_store_errors_total', 'messages')).toBe(4);
-    expect(await counter(metrics, 'stoa_rate_limit_refusals_total', 'messages')).toBe(1);
+      for (let i = 0; i < 3; i++) await limits.consume('messages', 'user-1');
+      expect((await refusalOf(limits.consume('messages', 'user-1'))).code).toBe('rate_limited');
+      expect(await counter(metrics, 'stoa_rate_limit_store_errors_total', 'messages')).toBe(4);
+      expect(await counter(metrics, 'stoa_rate_limit_refusals_total', 'messages')).toBe(1);
 
-    await limits.slowMode('chat-1', 'user-1', 1);
-    expect((await refusalOf(limits.slowMode('chat-1', 'user-1', 1))).code).toBe('slow_mode');
+      await limits.slowMode('chat-1', 'user-1', 1);
+      expect((await refusalOf(limits.slowMode('chat-1', 'user-1', 1))).code).toBe('slow_mode');
 
-    for (let i = 0; i < 5; i++) await limits.loginFailed('ada', '10.0.0.1');
-    expect((await refusalOf(limits.checkLogin('ada', '10.0.0.1'))).code).toBe('rate_limited');
-    expect(await counter(metrics, 'stoa_rate_limit_store_errors_total', 'login_consecutive')).toBeGreaterThan(0);
+      for (let i = 0; i < 5; i++) await limits.loginFailed('ada', '10.0.0.1');
+      expect((await refusalOf(limits.checkLogin('ada', '10.0.0.1'))).code).toBe('rate_limited');
+      expect(await counter(metrics, 'stoa_rate_limit_store_errors_total', 'login_consecutive')).toBeGreaterThan(0);
 
-    const snapshot = await limits.snapshot();
-    expect(entryOf(snapshot, 'messages').blocked).toMatchObject([{ key: 'user-1' }]);
-    expect(entryOf(snapshot, 'login_consecutive').blocked).toMatchObject([{ key: 'ada_10.0.0.1' }]);
+      const snapshot = await limits.snapshot();
+      expect(entryOf(snapshot, 'messages').blocked).toMatchObject([{ key: 'user-1' }]);
+      expect(entryOf(snapshot, 'login_consecutive').blocked).toMatchObject([{ key: 'ada_10.0.0.1' }]);
 
-    await limits.loginSucceeded('ada', '10.0.0.1');
-    await expect(limits.checkLogin('ada', '10.0.0.1')).resolves.toBeUndefined();
+      await limits.loginSucceeded('ada', '10.0.0.1');
+      await expect(limits.checkLogin('ada', '10.0.0.1')).resolves.toBeUndefined();
 
-    // A ready client is asked first; one that is not ready is skipped for counting.
-    if (status === 'ready') expect(redis.attempts).toEqual(expect.arrayContaining(['rlflxIncr', 'multi', 'del']));
-    else expect(redis.attempts).not.toContain('rlflxIncr');
-  });
+      // A ready client is asked first; one that is not ready is skipped for counting.
+      if (status === 'ready') expect(redis.attempts).toEqual(expect.arrayContaining(['rlflxIncr', 'multi', 'del']));
+      else expect(redis.attempts).not.toContain('rlflxIncr');
+    },
+  );
 });

@@ -91,7 +91,12 @@ describe('automatic decisions undo themselves when review disagrees', () => {
 
     const unhidden = nextEvent(member.socket, 'message:unhidden');
     const notices = collect(author.socket, 'moderation:notice');
-    ok(await emit(moderator.socket, 'mod:dismiss', { caseId: (await caseOf(message.id)).id, reason: 'family photo, nothing abusive' }));
+    ok(
+      await emit(moderator.socket, 'mod:dismiss', {
+        caseId: (await caseOf(message.id)).id,
+        reason: 'family photo, nothing abusive',
+      }),
+    );
     expect((await unhidden).message).toMatchObject({ id: message.id, text: 'a photo of my nephew at the beach' });
     expect((await MessageModel.findById(message.id))!.hidden).toBeNull();
     await settle(author.socket);
@@ -108,7 +113,9 @@ describe('automatic decisions undo themselves when review disagrees', () => {
     const message = await post(author, chat.id);
     await report(reporter, 'message', message.id, 'spam');
     ok(await emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'spam' }));
-    ok(await emit(moderator.socket, 'mod:dismiss', { caseId: (await caseOf(message.id)).id, reason: 'handled already' }));
+    ok(
+      await emit(moderator.socket, 'mod:dismiss', { caseId: (await caseOf(message.id)).id, reason: 'handled already' }),
+    );
     expect((await MessageModel.findById(message.id))!.hidden).toMatchObject({ byRole: 'platform_moderator' });
   });
 });
@@ -138,11 +145,21 @@ describe('accountability for unfounded reports', () => {
     const filed = await report(reporter, 'message', next.id, 'hate');
     expect((await ReportModel.findById(filed.id))!.weight).toBe(0);
     const another = await post(author, chat.id, 'again');
-    expect(await emit(reporter.socket, 'report:create', { targetType: 'message', targetId: another.id, reason: 'hate' })).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    expect(
+      await emit(reporter.socket, 'report:create', { targetType: 'message', targetId: another.id, reason: 'hate' }),
+    ).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
 
     // Appealable like any decision: a reversal lifts it.
-    const appeal = ok(await emit(reporter.socket, 'appeal:create', { actionId: notices[1]!.action.id, text: 'those were real' })).appeal;
-    ok(await emit(secondModerator.socket, 'mod:appeal-decide', { appealId: appeal.id, outcome: 'reversed', reason: 'fair point' }));
+    const appeal = ok(
+      await emit(reporter.socket, 'appeal:create', { actionId: notices[1]!.action.id, text: 'those were real' }),
+    ).appeal;
+    ok(
+      await emit(secondModerator.socket, 'mod:appeal-decide', {
+        appealId: appeal.id,
+        outcome: 'reversed',
+        reason: 'fair point',
+      }),
+    );
     expect((await UserModel.findById(reporter.id))!.reportingRestricted).toBeNull();
     expect(await ModerationActionModel.countDocuments({ targetId: reporter.id, type: 'unrestrict_reporter' })).toBe(1);
   });

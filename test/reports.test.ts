@@ -33,15 +33,30 @@ describe('reporting', () => {
     const message = await post(author, chat.id, 'buy followers at example.com');
 
     const filed = await report(reporter, 'message', message.id, 'spam');
-    expect(filed).toMatchObject({ targetType: 'message', targetId: message.id, chatId: chat.id, reason: 'spam', status: 'open' });
+    expect(filed).toMatchObject({
+      targetType: 'message',
+      targetId: message.id,
+      chatId: chat.id,
+      reason: 'spam',
+      status: 'open',
+    });
     expect(filed.reporterId).toBeUndefined();
     ok(await emit(author.socket, 'message:delete', { messageId: message.id }));
 
     const stored = await ReportModel.findById(filed.id);
-    expect(stored!.evidence).toMatchObject({ text: 'buy followers at example.com', senderId: author.id, seq: message.seq, chatId: chat.id });
+    expect(stored!.evidence).toMatchObject({
+      text: 'buy followers at example.com',
+      senderId: author.id,
+      seq: message.seq,
+      chatId: chat.id,
+    });
     const view = ok(await emit(moderator.socket, 'mod:case', { caseId: stored!.caseId.toString() }));
     expect(view.reports[0]!.evidence).toMatchObject({ text: 'buy followers at example.com', senderId: author.id });
-    expect(view.target).toMatchObject({ type: 'message', message: { id: message.id, text: 'buy followers at example.com' }, deletedAt: expect.any(String) });
+    expect(view.target).toMatchObject({
+      type: 'message',
+      message: { id: message.id, text: 'buy followers at example.com' },
+      deletedAt: expect.any(String),
+    });
   });
 
   test('the same reporter twice is a conflict: still one report, the count unchanged', async () => {
@@ -50,7 +65,11 @@ describe('reporting', () => {
     const chat = await createChat(author, 'group', [reporter]);
     const message = await post(author, chat.id);
     await report(reporter, 'message', message.id, 'spam');
-    const again = await emit(reporter.socket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'scam' });
+    const again = await emit(reporter.socket, 'report:create', {
+      targetType: 'message',
+      targetId: message.id,
+      reason: 'scam',
+    });
     expect(again).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(await ReportModel.countDocuments({ targetId: message.id })).toBe(1);
     expect(await ModerationCaseModel.findOne({ targetId: message.id })).toMatchObject({ reportCount: 1 });
@@ -67,14 +86,22 @@ describe('reporting', () => {
 
     const cases = ok(await emit(moderator.socket, 'mod:cases', { chatId: chat.id }));
     expect(cases.cases).toHaveLength(1);
-    expect(cases.cases[0]).toMatchObject({ targetId: message.id, reportCount: 3, reasons: { spam: 2, hate: 1 }, priority: casePriority(['hate'], 3), status: 'open' });
+    expect(cases.cases[0]).toMatchObject({
+      targetId: message.id,
+      reportCount: 3,
+      reasons: { spam: 2, hate: 1 },
+      priority: casePriority(['hate'], 3),
+      status: 'open',
+    });
   });
 
   test('users report only what they can see', async () => {
     const owner = await person(server, 'owner');
     const outsider = await person(server, 'outsider');
     const secret = await createChat(owner, 'group');
-    const privateChat = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'private', visibility: 'private' })).chat;
+    const privateChat = ok(
+      await emit(owner.socket, 'chat:create', { type: 'group', title: 'private', visibility: 'private' }),
+    ).chat;
     const message = await post(owner, privateChat.id, 'private words');
 
     // What the outsider may not see answers exactly as an id that does not exist.
@@ -91,7 +118,9 @@ describe('reporting', () => {
     }
     expect(answers.slice(0, 3)).toEqual(answers.slice(3));
     for (const answer of answers) expect(answer).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await emit(outsider.socket, 'report:create', { targetType: 'user', targetId: outsider.id, reason: 'spam' })).toMatchObject({
+    expect(
+      await emit(outsider.socket, 'report:create', { targetType: 'user', targetId: outsider.id, reason: 'spam' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'invalid_input' },
     });
@@ -113,7 +142,10 @@ describe('reporting', () => {
       { targetType: 'user', targetId: { $ne: null }, reason: 'spam' },
       { targetType: 'user', targetId: '0123456789abcdef01234567', reason: 'spam', comment: 'x'.repeat(1001) },
     ]) {
-      expect(await emit(someone.socket, 'report:create', input as never)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+      expect(await emit(someone.socket, 'report:create', input as never)).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_input' },
+      });
     }
     expect(await ReportModel.countDocuments()).toBe(before);
   });
@@ -134,7 +166,12 @@ describe('routing and anonymity', () => {
     const toModerator = nextEvent(moderator.socket, 'report:new');
     const filed = await report(reporter, 'message', message.id, 'harassment');
     for (const payload of await Promise.all([toOwner, toAdmin, toModerator])) {
-      expect(payload.case).toMatchObject({ targetType: 'message', targetId: message.id, chatId: chat.id, reportCount: 1 });
+      expect(payload.case).toMatchObject({
+        targetType: 'message',
+        targetId: message.id,
+        chatId: chat.id,
+        reportCount: 1,
+      });
       expect(JSON.stringify(payload)).not.toContain(reporter.id);
     }
 
@@ -159,7 +196,11 @@ describe('routing and anonymity', () => {
     expect((await toModerator).case).toMatchObject({ targetType: 'user', targetId: target.id });
     expect((await toModerator).case.chatId).toBeUndefined();
     const view = ok(await emit(moderator.socket, 'mod:case', { caseId: (await toModerator).case.id }));
-    expect(view.target).toEqual({ type: 'user', user: expect.objectContaining({ id: target.id, username: target.username }), suspended: null });
+    expect(view.target).toEqual({
+      type: 'user',
+      user: expect.objectContaining({ id: target.id, username: target.username }),
+      suspended: null,
+    });
   });
 
   test('a report on a chat goes to platform moderators, never to that chat’s own admins', async () => {
@@ -175,8 +216,14 @@ describe('routing and anonymity', () => {
     await settle(owner.socket);
     expect(ownerSees).toEqual([]);
     expect(ok(await emit(owner.socket, 'mod:cases', {})).cases).toEqual([]);
-    expect(await emit(owner.socket, 'mod:case', { caseId: filed.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await emit(owner.socket, 'mod:dismiss', { caseId: filed.id, reason: 'nothing to see' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await emit(owner.socket, 'mod:case', { caseId: filed.id })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await emit(owner.socket, 'mod:dismiss', { caseId: filed.id, reason: 'nothing to see' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     const view = ok(await emit(moderator.socket, 'mod:case', { caseId: filed.id }));
     expect(view.target).toMatchObject({ type: 'chat', chat: { id: chat.id, memberCount: 2 } });
   });
@@ -208,11 +255,19 @@ describe('auto-hide', () => {
     expect(hides).toHaveLength(1);
     expect(hides[0]).toMatchObject({ actorId: 'system' });
     expect((await MessageModel.findById(message.id))!.hidden).toMatchObject({ by: 'system' });
-    expect(await ModerationCaseModel.findOne({ targetId: message.id })).toMatchObject({ reportCount: 5, status: 'open' });
+    expect(await ModerationCaseModel.findOne({ targetId: message.id })).toMatchObject({
+      reportCount: 5,
+      status: 'open',
+    });
     await settle(author.socket);
     expect(hiddenEvents).toEqual([{ chatId: chat.id, messageId: message.id, seq: message.seq }]);
     const history = ok(await emit(reporters[0]!.socket, 'message:history', { chatId: chat.id }));
-    expect(history.messages.find((m) => m.id === message.id)).toEqual({ id: message.id, chatId: chat.id, seq: message.seq, hidden: true });
+    expect(history.messages.find((m) => m.id === message.id)).toEqual({
+      id: message.id,
+      chatId: chat.id,
+      seq: message.seq,
+      hidden: true,
+    });
   });
 
   test('two child_abuse reports are enough', async () => {

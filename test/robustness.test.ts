@@ -35,17 +35,20 @@ const HOSTILE: unknown[] = [
 ];
 const DOCUMENTED = ['invalid_input', 'not_found', 'forbidden', 'conflict', 'banned', 'muted'];
 
-test.each([...socketOperations.keys()].map((event) => [event]))('%s answers every hostile payload with a documented refusal', async (event) => {
-  for (const who of [user, moderator]) {
-    for (const payload of HOSTILE) {
-      const ack = await emitRaw(who.socket, event, payload);
-      if (ack.ok) continue; // e.g. chat:list ignores what it does not need
-      expect(DOCUMENTED).toContain(ack.error.code);
+test.each([...socketOperations.keys()].map((event) => [event]))(
+  '%s answers every hostile payload with a documented refusal',
+  async (event) => {
+    for (const who of [user, moderator]) {
+      for (const payload of HOSTILE) {
+        const ack = await emitRaw(who.socket, event, payload);
+        if (ack.ok) continue; // e.g. chat:list ignores what it does not need
+        expect(DOCUMENTED).toContain(ack.error.code);
+      }
+      expect(who.socket.connected).toBe(true);
     }
-    expect(who.socket.connected).toBe(true);
-  }
-  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-});
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  },
+);
 
 test('after all of it the server still serves, and nothing hostile was stored', async () => {
   expect((await emit(user.socket, 'chat:list', {})).ok).toBe(true);

@@ -20,7 +20,8 @@ async function commandsDuring(work: () => Promise<unknown>): Promise<Command[]> 
   const client = mongoose.connection.getClient();
   const open = new Map<number, Command>();
   const done: Command[] = [];
-  const started = (event: { requestId: number; commandName: string }) => open.set(event.requestId, { name: event.commandName, started: performance.now(), ended: Infinity });
+  const started = (event: { requestId: number; commandName: string }) =>
+    open.set(event.requestId, { name: event.commandName, started: performance.now(), ended: Infinity });
   const ended = (event: { requestId: number }) => {
     const command = open.get(event.requestId);
     if (command) done.push({ ...command, ended: performance.now() });
@@ -43,7 +44,9 @@ function sequentialRoundTrips(commands: Command[]): number {
   const byStart = [...commands].sort((a, b) => a.started - b.started);
   const depth: number[] = [];
   byStart.forEach((command, i) => {
-    depth[i] = 1 + Math.max(0, ...byStart.slice(0, i).flatMap((before, j) => (before.ended <= command.started ? [depth[j]!] : [])));
+    depth[i] =
+      1 +
+      Math.max(0, ...byStart.slice(0, i).flatMap((before, j) => (before.ended <= command.started ? [depth[j]!] : [])));
   });
   return Math.max(0, ...depth);
 }
@@ -58,7 +61,9 @@ test('a chat admin hiding a reported message from the chat waits for at most 8 d
   await post(owner, chat.id, 'warming up');
   await settle(owner.socket);
 
-  const commands = await commandsDuring(async () => ok(await emit(owner.socket, 'mod:hide', { messageId: message.id, reason: 'spam' })));
+  const commands = await commandsDuring(async () =>
+    ok(await emit(owner.socket, 'mod:hide', { messageId: message.id, reason: 'spam' })),
+  );
   const sequential = sequentialRoundTrips(commands);
   console.log(`mod:hide: ${commands.length} database commands, ${sequential} one after another`);
   expect(commands.length).toBeGreaterThan(0);

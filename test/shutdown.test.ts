@@ -14,17 +14,21 @@ afterAll(async () => {
   await dropTestDatabase();
 });
 
-type SendOutcome = { clientMsgId: string; answeredAt: number } & ({ kind: 'stored'; seq: number } | { kind: 'refused'; code: string } | { kind: 'unanswered' });
+type SendOutcome = { clientMsgId: string; answeredAt: number } & (
+  { kind: 'stored'; seq: number } | { kind: 'refused'; code: string } | { kind: 'unanswered' }
+);
 
 /** Sends one message and waits up to `ms` for its ack. */
 function sendWithin(socket: ClientSocket, chatId: string, clientMsgId: string, ms: number): Promise<SendOutcome> {
   return new Promise((resolve) => {
-    socket.timeout(ms).emit('message:send', { chatId, text: `load ${clientMsgId}`, clientMsgId }, (err: Error | null, ack) => {
-      const answeredAt = Date.now();
-      if (err) resolve({ clientMsgId, answeredAt, kind: 'unanswered' });
-      else if (ack.ok) resolve({ clientMsgId, answeredAt, kind: 'stored', seq: ack.message.seq });
-      else resolve({ clientMsgId, answeredAt, kind: 'refused', code: ack.error.code });
-    });
+    socket
+      .timeout(ms)
+      .emit('message:send', { chatId, text: `load ${clientMsgId}`, clientMsgId }, (err: Error | null, ack) => {
+        const answeredAt = Date.now();
+        if (err) resolve({ clientMsgId, answeredAt, kind: 'unanswered' });
+        else if (ack.ok) resolve({ clientMsgId, answeredAt, kind: 'stored', seq: ack.message.seq });
+        else resolve({ clientMsgId, answeredAt, kind: 'refused', code: ack.error.code });
+      });
   });
 }
 
@@ -47,7 +51,9 @@ describe('shutdown under load', () => {
       await join(sender, chatId);
       senders.push(sender.socket);
     }
-    const told = senders.map((socket) => new Promise<{ reason: string }>((resolve) => socket.once('server:shutdown', resolve)));
+    const told = senders.map(
+      (socket) => new Promise<{ reason: string }>((resolve) => socket.once('server:shutdown', resolve)),
+    );
     // Three streams of sends per socket, so that several are in flight on each when the shutdown starts.
     const streams = senders.flatMap((socket, s) => [0, 1, 2].map((k) => sendUntilClosed(socket, chatId, `s${s}k${k}`)));
 
@@ -107,37 +113,51 @@ describe('npm start', () => {
   test.each([
     ['node dist/server/main.js', process.execPath, ['dist/server/main.js']],
     ['npm start', 'npm', ['start', '--ignore-scripts', '--silent']],
-  ])('SIGTERM to `%s`: the socket hears server:shutdown, the embedded database stops, and the process exits 0 within 10 s', async (_name, command, args) => {
-    const child = spawn(command, args, {
-      cwd: root,
-      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, MONGODB_URI: '', JWT_SECRET: 'process-secret-0123456789abcdef0123456789', BCRYPT_ROUNDS: '4', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const logs: Array<{ msg: string; port?: number }> = [];
-    const listening = new Promise<number>((resolve) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (!line.startsWith('{')) return; // npm's own lines
-        const entry = JSON.parse(line) as { msg: string; port?: number };
-        logs.push(entry);
-        if (entry.msg === 'stoa listening') resolve(entry.port!);
+  ])(
+    'SIGTERM to `%s`: the socket hears server:shutdown, the embedded database stops, and the process exits 0 within 10 s',
+    async (_name, command, args) => {
+      const child = spawn(command, args, {
+        cwd: root,
+        env: {
+          ...process.env,
+          PORT: '0',
+          DATA_DIR: dataDir,
+          MONGODB_URI: '',
+          JWT_SECRET: 'process-secret-0123456789abcdef0123456789',
+          BCRYPT_ROUNDS: '4',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
-    });
-    try {
-      const { socket } = await person(clientOf(`http://127.0.0.1:${await listening}`), 'process');
-      const told = new Promise((resolve) => socket.once('server:shutdown', resolve));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const logs: Array<{ msg: string; port?: number }> = [];
+      const listening = new Promise<number>((resolve) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (!line.startsWith('{')) return; // npm's own lines
+          const entry = JSON.parse(line) as { msg: string; port?: number };
+          logs.push(entry);
+          if (entry.msg === 'stoa listening') resolve(entry.port!);
+        });
+      });
+      try {
+        const { socket } = await person(clientOf(`http://127.0.0.1:${await listening}`), 'process');
+        const told = new Promise((resolve) => socket.once('server:shutdown', resolve));
 
-      const signalled = Date.now();
-      child.kill('SIGTERM');
-      expect(await told).toEqual({ reason: 'server restarting' });
-      expect(await exited).toBe(0);
-      expect(Date.now() - signalled).toBeLessThan(10_000);
-      expect(logs.map((entry) => entry.msg)).toEqual(expect.arrayContaining(['shutting down', 'embedded database stopped', 'stopped']));
-      socket.close();
-    } finally {
-      child.kill('SIGKILL');
-    }
-  }, 30_000);
+        const signalled = Date.now();
+        child.kill('SIGTERM');
+        expect(await told).toEqual({ reason: 'server restarting' });
+        expect(await exited).toBe(0);
+        expect(Date.now() - signalled).toBeLessThan(10_000);
+        expect(logs.map((entry) => entry.msg)).toEqual(
+          expect.arrayContaining(['shutting down', 'embedded database stopped', 'stopped']),
+        );
+        socket.close();
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+    30_000,
+  );
 });
 
 /** True when a source file of the server is newer than its compiled file in dist/, or has none. */

@@ -4,7 +4,12 @@ import { ModerationCaseModel, REPORT_REASONS, StatementModel, UserModel } from '
 import { emit, useTestServer } from './support/harness';
 import { createChat, established, ok, person, post, report, type Person } from './support/world';
 
-const server = useTestServer({ RATE_JOINS: '10000/60s', RATE_REPORTS: '10000/60s', REPORT_WARN_AFTER: '1', REPORT_RESTRICT_AFTER: '2' });
+const server = useTestServer({
+  RATE_JOINS: '10000/60s',
+  RATE_REPORTS: '10000/60s',
+  REPORT_WARN_AFTER: '1',
+  REPORT_RESTRICT_AFTER: '2',
+});
 let moderator: Person;
 let admin: Person;
 
@@ -14,7 +19,16 @@ beforeAll(async () => {
 });
 
 const CATEGORIES = new Set(Object.values(STATEMENT_CATEGORY));
-const REQUIRED = ['puid', 'decision_ground', 'category', 'application_date', 'decision_facts', 'source_type', 'automated_detection', 'automated_decision'];
+const REQUIRED = [
+  'puid',
+  'decision_ground',
+  'category',
+  'application_date',
+  'decision_facts',
+  'source_type',
+  'automated_detection',
+  'automated_decision',
+];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A statement the transparency database would accept: its required fields present, each value from its list. */
@@ -22,12 +36,17 @@ function expectComplete(s: Record<string, unknown>): void {
   for (const field of REQUIRED) expect(s[field]).toEqual(expect.any(String));
   expect([s.decision_visibility, s.decision_provision, s.decision_account].some((v) => v !== null)).toBe(true);
   expect(['DECISION_GROUND_ILLEGAL_CONTENT', 'DECISION_GROUND_INCOMPATIBLE_CONTENT']).toContain(s.decision_ground);
-  if (s.decision_ground === 'DECISION_GROUND_ILLEGAL_CONTENT') expect(s.illegal_content_legal_ground).toEqual(expect.any(String));
+  if (s.decision_ground === 'DECISION_GROUND_ILLEGAL_CONTENT')
+    expect(s.illegal_content_legal_ground).toEqual(expect.any(String));
   else expect(s.incompatible_content_ground).toEqual(expect.any(String));
-  expect(CATEGORIES.has(s.category as string) || s.category === 'STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE').toBe(true);
+  expect(CATEGORIES.has(s.category as string) || s.category === 'STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE').toBe(
+    true,
+  );
   expect(['SOURCE_ARTICLE_16', 'SOURCE_TRUSTED_FLAGGER', 'SOURCE_VOLUNTARY']).toContain(s.source_type);
   expect(['Yes', 'No']).toContain(s.automated_detection);
-  expect(['AUTOMATED_DECISION_FULLY', 'AUTOMATED_DECISION_PARTIALLY', 'AUTOMATED_DECISION_NOT_AUTOMATED']).toContain(s.automated_decision);
+  expect(['AUTOMATED_DECISION_FULLY', 'AUTOMATED_DECISION_PARTIALLY', 'AUTOMATED_DECISION_NOT_AUTOMATED']).toContain(
+    s.automated_decision,
+  );
   expect(s.application_date).toMatch(DAY);
 }
 
@@ -51,11 +70,26 @@ test('every decision type that restricts produces a complete statement, exported
   await report(r2, 'message', abuse.id, 'child_abuse'); // hidden automatically
   const hateful = await post(author, chat.id, 'secret text two');
   await report(flagger, 'message', hateful.id, 'hate');
-  ok(await emit(moderator.socket, 'mod:hide', { messageId: hateful.id, reason: 'hate speech', caseId: (await ModerationCaseModel.findOne({ targetId: hateful.id }))!.id }));
+  ok(
+    await emit(moderator.socket, 'mod:hide', {
+      messageId: hateful.id,
+      reason: 'hate speech',
+      caseId: (await ModerationCaseModel.findOne({ targetId: hateful.id }))!.id,
+    }),
+  );
   const manual = await post(author, chat.id, 'secret text three');
   ok(await emit(moderator.socket, 'mod:hide', { messageId: manual.id, reason: 'own initiative' }));
-  ok(await emit(owner.socket, 'mod:ban', { userId: author.id, chatId: chat.id, reason: 'repeated spam', durationSec: 3600 }));
-  ok(await emit(owner.socket, 'mod:mute', { userId: serial.id, chatId: chat.id, reason: 'cool down', durationSec: 600 }));
+  ok(
+    await emit(owner.socket, 'mod:ban', {
+      userId: author.id,
+      chatId: chat.id,
+      reason: 'repeated spam',
+      durationSec: 3600,
+    }),
+  );
+  ok(
+    await emit(owner.socket, 'mod:mute', { userId: serial.id, chatId: chat.id, reason: 'cool down', durationSec: 600 }),
+  );
   ok(await emit(owner.socket, 'mod:unmute', { userId: serial.id, chatId: chat.id, reason: 'done' }));
   ok(await emit(moderator.socket, 'mod:ban', { userId: r1.id, reason: 'ban evasion', durationSec: 86_400 }));
   ok(await emit(moderator.socket, 'mod:ban', { userId: r2.id, reason: 'fraud ring' }));
@@ -63,11 +97,18 @@ test('every decision type that restricts produces a complete statement, exported
   for (const text of ['fine one', 'fine two']) {
     const message = await post(owner, chat.id, text);
     await report(serial, 'message', message.id, 'spam');
-    ok(await emit(moderator.socket, 'mod:dismiss', { caseId: (await ModerationCaseModel.findOne({ targetId: message.id }))!.id, reason: 'not spam' }));
+    ok(
+      await emit(moderator.socket, 'mod:dismiss', {
+        caseId: (await ModerationCaseModel.findOne({ targetId: message.id }))!.id,
+        reason: 'not spam',
+      }),
+    );
   }
   const to = new Date(Date.now() + 1000).toISOString();
 
-  const exported = await server.http('GET', `/api/transparency/statements?from=${from}&to=${to}`, { token: admin.token });
+  const exported = await server.http('GET', `/api/transparency/statements?from=${from}&to=${to}`, {
+    token: admin.token,
+  });
   expect(exported.status).toBe(200);
   const statements: Record<string, unknown>[] = exported.body.statements;
   for (const s of statements) expectComplete(s);
@@ -77,15 +118,42 @@ test('every decision type that restricts produces a complete statement, exported
   expect(statements).toHaveLength(8);
   expect(new Set(statements.map((s) => s.puid)).size).toBe(8);
   const automatic = statements.find((s) => s.category === 'STATEMENT_CATEGORY_PROTECTION_OF_MINORS')!;
-  expect(automatic).toMatchObject({ decision_visibility: ['DECISION_VISIBILITY_CONTENT_DISABLED'], decision_ground: 'DECISION_GROUND_ILLEGAL_CONTENT', automated_decision: 'AUTOMATED_DECISION_FULLY', source_type: 'SOURCE_ARTICLE_16', content_type: ['CONTENT_TYPE_TEXT'] });
+  expect(automatic).toMatchObject({
+    decision_visibility: ['DECISION_VISIBILITY_CONTENT_DISABLED'],
+    decision_ground: 'DECISION_GROUND_ILLEGAL_CONTENT',
+    automated_decision: 'AUTOMATED_DECISION_FULLY',
+    source_type: 'SOURCE_ARTICLE_16',
+    content_type: ['CONTENT_TYPE_TEXT'],
+  });
   expect(automatic.content_date).toMatch(DAY);
-  expect(statements.find((s) => s.source_type === 'SOURCE_TRUSTED_FLAGGER')).toMatchObject({ category: 'STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH', automated_decision: 'AUTOMATED_DECISION_NOT_AUTOMATED' });
-  expect(statements.find((s) => s.decision_facts === 'own initiative')).toMatchObject({ source_type: 'SOURCE_VOLUNTARY', automated_decision: 'AUTOMATED_DECISION_NOT_AUTOMATED' });
-  expect(statements.find((s) => s.decision_facts === 'repeated spam')).toMatchObject({ decision_provision: 'DECISION_PROVISION_PARTIAL_SUSPENSION', end_date_service_restriction: expect.stringMatching(DAY) });
-  expect(statements.find((s) => s.decision_facts === 'cool down')).toMatchObject({ decision_provision: 'DECISION_PROVISION_PARTIAL_SUSPENSION' });
-  expect(statements.find((s) => s.decision_facts === 'ban evasion')).toMatchObject({ decision_account: 'DECISION_ACCOUNT_SUSPENDED', end_date_account_restriction: expect.stringMatching(DAY) });
-  expect(statements.find((s) => s.decision_facts === 'fraud ring')).toMatchObject({ decision_account: 'DECISION_ACCOUNT_TERMINATED', end_date_account_restriction: null });
-  expect(statements.find((s) => s.incompatible_content_ground === 'Stoa rules: repeated manifestly unfounded reports (DSA Art. 23)')).toMatchObject({
+  expect(statements.find((s) => s.source_type === 'SOURCE_TRUSTED_FLAGGER')).toMatchObject({
+    category: 'STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH',
+    automated_decision: 'AUTOMATED_DECISION_NOT_AUTOMATED',
+  });
+  expect(statements.find((s) => s.decision_facts === 'own initiative')).toMatchObject({
+    source_type: 'SOURCE_VOLUNTARY',
+    automated_decision: 'AUTOMATED_DECISION_NOT_AUTOMATED',
+  });
+  expect(statements.find((s) => s.decision_facts === 'repeated spam')).toMatchObject({
+    decision_provision: 'DECISION_PROVISION_PARTIAL_SUSPENSION',
+    end_date_service_restriction: expect.stringMatching(DAY),
+  });
+  expect(statements.find((s) => s.decision_facts === 'cool down')).toMatchObject({
+    decision_provision: 'DECISION_PROVISION_PARTIAL_SUSPENSION',
+  });
+  expect(statements.find((s) => s.decision_facts === 'ban evasion')).toMatchObject({
+    decision_account: 'DECISION_ACCOUNT_SUSPENDED',
+    end_date_account_restriction: expect.stringMatching(DAY),
+  });
+  expect(statements.find((s) => s.decision_facts === 'fraud ring')).toMatchObject({
+    decision_account: 'DECISION_ACCOUNT_TERMINATED',
+    end_date_account_restriction: null,
+  });
+  expect(
+    statements.find(
+      (s) => s.incompatible_content_ground === 'Stoa rules: repeated manifestly unfounded reports (DSA Art. 23)',
+    ),
+  ).toMatchObject({
     decision_provision: 'DECISION_PROVISION_PARTIAL_SUSPENSION',
     automated_detection: 'Yes',
     automated_decision: 'AUTOMATED_DECISION_FULLY',
@@ -109,7 +177,11 @@ test('every decision type that restricts produces a complete statement, exported
 
 test('the statements export is for platform admins, over at most a year', async () => {
   expect((await server.http('GET', '/api/transparency/statements', { token: moderator.token })).status).toBe(403);
-  const tooLong = await server.http('GET', '/api/transparency/statements?from=2025-01-01T00:00:00Z&to=2026-01-03T00:00:00Z', { token: admin.token });
+  const tooLong = await server.http(
+    'GET',
+    '/api/transparency/statements?from=2025-01-01T00:00:00Z&to=2026-01-03T00:00:00Z',
+    { token: admin.token },
+  );
   expect(tooLong).toMatchObject({ status: 400, body: { error: { code: 'invalid_input' } } });
   expect((await server.http('GET', '/api/transparency/statements', { token: admin.token })).status).toBe(200);
 });
@@ -123,8 +195,17 @@ describe('moderator notes on accounts', () => {
     const message = await post(author, chat.id);
     await report(reporter, 'message', message.id, 'harassment');
 
-    const added = ok(await emit(moderator.socket, 'mod:note-add', { userId: author.id, text: 'warned twice in private about harassment' })).note;
-    expect(added).toMatchObject({ userId: author.id, authorId: moderator.id, text: 'warned twice in private about harassment' });
+    const added = ok(
+      await emit(moderator.socket, 'mod:note-add', {
+        userId: author.id,
+        text: 'warned twice in private about harassment',
+      }),
+    ).note;
+    expect(added).toMatchObject({
+      userId: author.id,
+      authorId: moderator.id,
+      text: 'warned twice in private about harassment',
+    });
     expect(ok(await emit(moderator.socket, 'mod:notes', { userId: author.id })).notes).toEqual([added]);
 
     const caseId = (await ModerationCaseModel.findOne({ targetId: message.id }))!.id;
@@ -134,16 +215,31 @@ describe('moderator notes on accounts', () => {
     expect(JSON.stringify(ownerView)).not.toContain('warned twice');
 
     for (const who of [owner, author]) {
-      expect(await emit(who.socket, 'mod:note-add', { userId: author.id, text: 'mine' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-      expect(await emit(who.socket, 'mod:notes', { userId: author.id })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      expect(await emit(who.socket, 'mod:note-add', { userId: author.id, text: 'mine' })).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      });
+      expect(await emit(who.socket, 'mod:notes', { userId: author.id })).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      });
     }
-    expect(await emit(moderator.socket, 'mod:note-add', { userId: '0123456789abcdef01234567', text: 'nobody' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await emit(moderator.socket, 'mod:note-add', { userId: author.id, text: 'x'.repeat(2001) })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect(
+      await emit(moderator.socket, 'mod:note-add', { userId: '0123456789abcdef01234567', text: 'nobody' }),
+    ).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await emit(moderator.socket, 'mod:note-add', { userId: author.id, text: 'x'.repeat(2001) })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
     expect(ok(await emit(moderator.socket, 'mod:notes', { userId: author.id })).notes).toHaveLength(1);
 
     // Each read is in the access log, which admins read.
     const log = await server.http('GET', `/api/moderation/access-log?actorId=${moderator.id}`, { token: admin.token });
-    expect(log.body.entries.filter((e: { what: string; targetId: string }) => e.what === 'user_notes' && e.targetId === author.id).length).toBeGreaterThanOrEqual(2);
+    expect(
+      log.body.entries.filter(
+        (e: { what: string; targetId: string }) => e.what === 'user_notes' && e.targetId === author.id,
+      ).length,
+    ).toBeGreaterThanOrEqual(2);
     expect(await UserModel.exists({ _id: author.id })).not.toBeNull();
   });
 });

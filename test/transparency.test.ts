@@ -1,7 +1,14 @@
 /** What the platform counts and publishes, who read what, and what it forgets after a while. */
 import { trusted } from 'mongoose';
 
-import { ALL_MODELS, AccessEntryModel, ModerationActionModel, ModerationCaseModel, ReportModel, StatementModel } from '../models';
+import {
+  ALL_MODELS,
+  AccessEntryModel,
+  ModerationActionModel,
+  ModerationCaseModel,
+  ReportModel,
+  StatementModel,
+} from '../models';
 import { casePriority } from '../handlers/reports';
 import { percentile } from '../handlers/transparency';
 import { REDACTED, sweepRetention } from '../handlers/retention';
@@ -26,7 +33,10 @@ test('a trusted flagger’s report raises the case above more ordinary ones of t
   expect(casePriority(['spam'], 1, 1)).toBeLessThan(casePriority(['hate'], 1, 0));
 
   const flagger = await person(server, 'flagger');
-  const role = await server.http('PUT', `/api/users/${flagger.id}/role`, { token: admin.token, body: { role: 'trusted_flagger' } });
+  const role = await server.http('PUT', `/api/users/${flagger.id}/role`, {
+    token: admin.token,
+    body: { role: 'trusted_flagger' },
+  });
   expect(role).toMatchObject({ status: 200, body: { user: { role: 'trusted_flagger' } } });
   const owner = await person(server, 'owner');
   const [u1, u2] = [await person(server, 'user'), await person(server, 'user')];
@@ -46,7 +56,11 @@ test('the transparency report counts reports, actions by source, time to action 
   const flagger = await person(server, 'flagger', 'trusted_flagger');
   const owner = await person(server, 'owner');
   const author = await person(server, 'author');
-  const [u1, u2, u3] = [await established(server, 'user'), await established(server, 'user'), await established(server, 'user')];
+  const [u1, u2, u3] = [
+    await established(server, 'user'),
+    await established(server, 'user'),
+    await established(server, 'user'),
+  ];
   // A new account's report: with the trusted flagger's it stays below the threshold of 3.
   const newcomer = await person(server, 'user');
   const chat = await createChat(owner, 'group', [author, flagger, u1, u2, u3, newcomer]);
@@ -58,12 +72,34 @@ test('the transparency report counts reports, actions by source, time to action 
   for (const reporter of [u1, u2, u3]) await report(reporter, 'message', spam.id, 'spam'); // hidden automatically at the third
   await report(u2, 'chat', chat.id, 'other');
   await report(u3, 'user', author.id, 'harassment');
-  const hide = ok(await emit(moderator.socket, 'mod:hide', { messageId: graver.id, reason: 'hate speech', caseId: (await caseOf(graver.id)).id })).action;
-  const mute = ok(await emit(owner.socket, 'mod:mute', { userId: author.id, chatId: chat.id, reason: 'cool down', durationSec: 600 })).action;
-  const appealHide = ok(await emit(author.socket, 'appeal:create', { actionId: hide.id, text: 'quoted to criticise it' })).appeal;
+  const hide = ok(
+    await emit(moderator.socket, 'mod:hide', {
+      messageId: graver.id,
+      reason: 'hate speech',
+      caseId: (await caseOf(graver.id)).id,
+    }),
+  ).action;
+  const mute = ok(
+    await emit(owner.socket, 'mod:mute', { userId: author.id, chatId: chat.id, reason: 'cool down', durationSec: 600 }),
+  ).action;
+  const appealHide = ok(
+    await emit(author.socket, 'appeal:create', { actionId: hide.id, text: 'quoted to criticise it' }),
+  ).appeal;
   const appealMute = ok(await emit(author.socket, 'appeal:create', { actionId: mute.id, text: 'too harsh' })).appeal;
-  ok(await emit(secondModerator.socket, 'mod:appeal-decide', { appealId: appealHide.id, outcome: 'reversed', reason: 'criticism, not hate' }));
-  ok(await emit(secondModerator.socket, 'mod:appeal-decide', { appealId: appealMute.id, outcome: 'upheld', reason: 'proportionate' }));
+  ok(
+    await emit(secondModerator.socket, 'mod:appeal-decide', {
+      appealId: appealHide.id,
+      outcome: 'reversed',
+      reason: 'criticism, not hate',
+    }),
+  );
+  ok(
+    await emit(secondModerator.socket, 'mod:appeal-decide', {
+      appealId: appealMute.id,
+      outcome: 'upheld',
+      reason: 'proportionate',
+    }),
+  );
   const to = new Date(Date.now() + 1).toISOString();
 
   const asked = await server.http('GET', `/api/transparency?from=${from}&to=${to}`, { token: admin.token });
@@ -72,7 +108,12 @@ test('the transparency report counts reports, actions by source, time to action 
   expect(figures).toEqual({
     from,
     to,
-    reports: { total: 7, byReason: { hate: 1, spam: 4, harassment: 1, other: 1 }, byTargetType: { message: 5, user: 1, chat: 1 }, byTrustedFlaggers: 1 },
+    reports: {
+      total: 7,
+      byReason: { hate: 1, spam: 4, harassment: 1, other: 1 },
+      byTargetType: { message: 5, user: 1, chat: 1 },
+      byTrustedFlaggers: 1,
+    },
     actions: {
       total: 4,
       byType: { hide_message: 2, mute_member: 1, unhide_message: 1 },
@@ -83,7 +124,11 @@ test('the transparency report counts reports, actions by source, time to action 
     // One statement of reasons per restriction: the two hides and the mute.
     statements: {
       total: 3,
-      byCategory: { STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH: 1, STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE: 1, STATEMENT_CATEGORY_OTHER_VIOLATION_TC: 1 },
+      byCategory: {
+        STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH: 1,
+        STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE: 1,
+        STATEMENT_CATEGORY_OTHER_VIOLATION_TC: 1,
+      },
       byGround: { DECISION_GROUND_INCOMPATIBLE_CONTENT: 3 },
       fullyAutomated: 1,
     },
@@ -91,7 +136,9 @@ test('the transparency report counts reports, actions by source, time to action 
   expect(figures.timeToAction.medianSec).toBeGreaterThanOrEqual(0);
   expect(figures.timeToAction.p90Sec).toBeGreaterThanOrEqual(figures.timeToAction.medianSec);
   expect(figures.timeToAction.p90Sec).toBeLessThan(60);
-  expect((await server.http('GET', `/api/transparency?from=${from}&to=${to}`, { token: admin.token })).body).toEqual(figures);
+  expect((await server.http('GET', `/api/transparency?from=${from}&to=${to}`, { token: admin.token })).body).toEqual(
+    figures,
+  );
 
   const metrics = await server.http('GET', '/metrics');
   expect(metrics.body).toMatch(/stoa_appeals_filed_total \d+/);
@@ -100,11 +147,21 @@ test('the transparency report counts reports, actions by source, time to action 
 
 test('the transparency report is for platform admins, over at most a year', async () => {
   expect(await server.http('GET', '/api/transparency', { token: moderator.token })).toMatchObject({ status: 403 });
-  const tooLong = await server.http('GET', '/api/transparency?from=2025-01-01T00:00:00Z&to=2026-01-03T00:00:00Z', { token: admin.token });
+  const tooLong = await server.http('GET', '/api/transparency?from=2025-01-01T00:00:00Z&to=2026-01-03T00:00:00Z', {
+    token: admin.token,
+  });
   expect(tooLong).toMatchObject({ status: 400, body: { error: { code: 'invalid_input' } } });
-  expect(await server.http('GET', '/api/transparency?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', { token: admin.token })).toMatchObject({ status: 400 });
+  expect(
+    await server.http('GET', '/api/transparency?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', {
+      token: admin.token,
+    }),
+  ).toMatchObject({ status: 400 });
   expect((await server.http('GET', '/api/transparency', { token: admin.token })).status).toBe(200);
-  expect([percentile([], 50), percentile([1, 2, 3, 4], 50), percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90)]).toEqual([null, 2, 9]);
+  expect([percentile([], 50), percentile([1, 2, 3, 4], 50), percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90)]).toEqual([
+    null,
+    2,
+    9,
+  ]);
 });
 
 test('a moderator reading hidden messages, a private chat from outside or a case’s evidence is in the access log, which admins read', async () => {
@@ -114,7 +171,9 @@ test('a moderator reading hidden messages, a private chat from outside or a case
   const message = await post(owner, chat.id, 'to be hidden');
   await report(member, 'message', message.id, 'spam');
   ok(await emit(secondModerator.socket, 'mod:hide', { messageId: message.id, reason: 'spam' }));
-  const privateChat = ok(await emit(owner.socket, 'chat:create', { type: 'group', title: 'family', visibility: 'private' })).chat;
+  const privateChat = ok(
+    await emit(owner.socket, 'chat:create', { type: 'group', title: 'family', visibility: 'private' }),
+  ).chat;
   await post(owner, privateChat.id, 'private words');
 
   ok(await emit(member.socket, 'message:history', { chatId: chat.id }));
@@ -122,10 +181,14 @@ test('a moderator reading hidden messages, a private chat from outside or a case
   ok(await emit(moderator.socket, 'message:history', { chatId: privateChat.id }));
   ok(await emit(moderator.socket, 'mod:case', { caseId: (await caseOf(message.id)).id }));
 
-  expect(await server.http('GET', '/api/moderation/access-log', { token: moderator.token })).toMatchObject({ status: 403 });
+  expect(await server.http('GET', '/api/moderation/access-log', { token: moderator.token })).toMatchObject({
+    status: 403,
+  });
   const log = await server.http('GET', `/api/moderation/access-log?actorId=${moderator.id}`, { token: admin.token });
   expect(log.status).toBe(200);
-  expect(log.body.entries.map((e: { what: string; targetId: string; chatId: string }) => [e.what, e.targetId, e.chatId])).toEqual([
+  expect(
+    log.body.entries.map((e: { what: string; targetId: string; chatId: string }) => [e.what, e.targetId, e.chatId]),
+  ).toEqual([
     ['case_evidence', (await caseOf(message.id)).id, chat.id],
     ['private_history', privateChat.id, privateChat.id],
     ['hidden_messages', chat.id, chat.id],
@@ -135,7 +198,11 @@ test('a moderator reading hidden messages, a private chat from outside or a case
 
 test('no collection stores an IP address', () => {
   for (const model of ALL_MODELS) {
-    const paths = Object.keys(model.schema.paths).concat(...Object.values(model.schema.paths).map((p) => Object.keys((p as { schema?: { paths: object } }).schema?.paths ?? {})));
+    const paths = Object.keys(model.schema.paths).concat(
+      ...Object.values(model.schema.paths).map((p) =>
+        Object.keys((p as { schema?: { paths: object } }).schema?.paths ?? {}),
+      ),
+    );
     expect(paths.filter((path) => /(^|\.)(ip|ips|ipAddress|address|remoteAddress)$/i.test(path))).toEqual([]);
   }
 });
@@ -159,7 +226,11 @@ test('the retention sweep empties old evidence of closed cases, deletes old acce
 
   const swept = await sweepRetention(settings, new Date(Date.now() + 181 * day));
   expect(swept.evidenceEmptied).toBeGreaterThanOrEqual(1);
-  expect((await ReportModel.findOne({ targetId: closed.id }))!.toObject()).toMatchObject({ evidence: { text: null, senderId: null }, evidenceRemovedAt: expect.any(Date), status: 'dismissed' });
+  expect((await ReportModel.findOne({ targetId: closed.id }))!.toObject()).toMatchObject({
+    evidence: { text: null, senderId: null },
+    evidenceRemovedAt: expect.any(Date),
+    status: 'dismissed',
+  });
   expect((await ReportModel.findOne({ targetId: pending.id }))!.evidence!.text).toBe('still under review');
   expect(await AccessEntryModel.countDocuments()).toBeGreaterThan(0);
   expect(await ModerationActionModel.countDocuments({ reason: REDACTED })).toBe(0);
@@ -175,6 +246,9 @@ test('the retention sweep empties old evidence of closed cases, deletes old acce
   const statements = await StatementModel.find().lean();
   expect(statements.length).toBeGreaterThan(0);
   for (const { statement } of statements) {
-    expect(statement).toMatchObject({ decision_facts: REDACTED, category: expect.stringMatching(/^STATEMENT_CATEGORY_/) });
+    expect(statement).toMatchObject({
+      decision_facts: REDACTED,
+      category: expect.stringMatching(/^STATEMENT_CATEGORY_/),
+    });
   }
 });

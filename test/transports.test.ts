@@ -46,12 +46,16 @@ describe.each(TRANSPORTS)('the whole chat flow over %s', (_name, transports, fin
     const { chat } = ok(await emit(aliceSocket, 'chat:create', { type: 'group', title: 'Transports' }));
     ok(await emit(bobSocket, 'chat:join', { chatId: chat.id }));
     const heard = nextEvent(bobSocket, 'message:new');
-    const { message } = ok(await emit(aliceSocket, 'message:send', { chatId: chat.id, text: 'over any transport', clientMsgId: 'm1' }));
+    const { message } = ok(
+      await emit(aliceSocket, 'message:send', { chatId: chat.id, text: 'over any transport', clientMsgId: 'm1' }),
+    );
     expect((await heard).message).toEqual(message);
 
     const history = ok(await emit(bobSocket, 'message:history', { chatId: chat.id }));
     expect(asMessages(history.messages).map((m) => m.text)).toEqual(['over any transport']);
-    const { report } = ok(await emit(bobSocket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }));
+    const { report } = ok(
+      await emit(bobSocket, 'report:create', { targetType: 'message', targetId: message.id, reason: 'spam' }),
+    );
     expect(report.status).toBe('open');
 
     if (transports === 'default') await upgraded(bobSocket);

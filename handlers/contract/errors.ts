@@ -44,8 +44,15 @@ export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode
 export const wireError = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
-  retryAfterMs: z.number().optional().describe('With `rate_limited`, `slow_mode` and a timed `muted`: milliseconds to wait before trying again.'),
-  until: z.string().nullable().optional().describe('With `muted`: when the mute ends (ISO 8601), or null for a mute until lifted.'),
+  retryAfterMs: z
+    .number()
+    .optional()
+    .describe('With `rate_limited`, `slow_mode` and a timed `muted`: milliseconds to wait before trying again.'),
+  until: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('With `muted`: when the mute ends (ISO 8601), or null for a mute until lifted.'),
 });
 export type WireError = z.output<typeof wireError>;
 
@@ -54,7 +61,11 @@ export class StoaError extends Error {
   readonly retryAfterMs?: number;
   readonly until?: Date | null;
 
-  constructor(code: ErrorCode, message?: string, options: { retryAfterMs?: number | undefined; until?: Date | null | undefined } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { retryAfterMs?: number | undefined; until?: Date | null | undefined } = {},
+  ) {
     super(message ?? DEFAULT_MESSAGE[code]);
     this.name = 'StoaError';
     this.code = code;

@@ -12,7 +12,21 @@ export type Id = string;
 /** ISO 8601. */
 export type Timestamp = string;
 
-export type { ActionTargetType, AppealOutcome, AppealStatus, ActionType, ActorRole, CaseStatus, ChatRole, ChatType, ChatVisibility, MembershipStatus, PlatformRole, ReportReason, TargetType } from '../../models/vocabulary';
+export type {
+  ActionTargetType,
+  AppealOutcome,
+  AppealStatus,
+  ActionType,
+  ActorRole,
+  CaseStatus,
+  ChatRole,
+  ChatType,
+  ChatVisibility,
+  MembershipStatus,
+  PlatformRole,
+  ReportReason,
+  TargetType,
+} from '../../models/vocabulary';
 export type { WireError } from './errors';
 
 /** An account as its owner (and platform staff) see it. */
@@ -48,7 +62,9 @@ export type AppealView = z.output<typeof wire.appealView>;
 export type Ack<T> = (response: ({ ok: true } & T) | { ok: false; error: WireError }) => void;
 
 /** Every server event and its payload (wire-schemas.ts `serverEvents`). */
-export type ServerToClientEvents = { [E in keyof typeof wire.serverEvents]: (payload: z.output<(typeof wire.serverEvents)[E]>) => void };
+export type ServerToClientEvents = {
+  [E in keyof typeof wire.serverEvents]: (payload: z.output<(typeof wire.serverEvents)[E]>) => void;
+};
 
 /** Per-socket state the server keeps (socket.data). */
 export interface SocketData {

@@ -6,7 +6,17 @@
  */
 import { z } from 'zod';
 
-import { APPEAL_OUTCOMES, APPEAL_STATUSES, CASE_STATUSES, CHAT_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, PLATFORM_ROLES, REPORT_REASONS, TARGET_TYPES } from '../../models/vocabulary';
+import {
+  APPEAL_OUTCOMES,
+  APPEAL_STATUSES,
+  CASE_STATUSES,
+  CHAT_ROLES,
+  CHAT_TYPES,
+  CHAT_VISIBILITIES,
+  PLATFORM_ROLES,
+  REPORT_REASONS,
+  TARGET_TYPES,
+} from '../../models/vocabulary';
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
 
@@ -22,7 +32,8 @@ export const objectId = z.string().regex(/^[0-9a-f]{24}$/i, 'must be an id');
  * overrides and isolates, zero-width characters. `newlines` allows line breaks (descriptions).
  */
 const DECEPTIVE = /[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u;
-const DECEPTIVE_EXCEPT_NEWLINES = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u;
+/** The same, but a line feed passes. */
+const DECEPTIVE_EXCEPT_NEWLINES = /(?!\n)[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u;
 const plainText = (schema: z.ZodString, options: { newlines?: boolean } = {}) =>
   schema.refine(
     (value) => !(options.newlines ? DECEPTIVE_EXCEPT_NEWLINES : DECEPTIVE).test(value),
@@ -43,7 +54,10 @@ export const loginInput = z.object({ username, password });
 export const setRoleInput = z.object({ userId: objectId, role: z.enum(PLATFORM_ROLES) });
 
 /** `{}` for events that take no fields; a missing payload counts as `{}`. */
-export const emptyInput = z.object({}).optional().transform(() => ({}));
+export const emptyInput = z
+  .object({})
+  .optional()
+  .transform(() => ({}));
 
 const title = plainText(z.string().trim().min(1).max(128));
 const description = plainText(z.string().trim().max(1000), { newlines: true });
@@ -55,7 +69,10 @@ export const chatCreateInput = z.object({
   description: description.optional(),
   visibility: z.enum(CHAT_VISIBILITIES).optional(),
 });
-export const chatJoinInput = z.union([z.object({ chatId: objectId }).strict(), z.object({ inviteCode: z.string().min(1).max(64) }).strict()]);
+export const chatJoinInput = z.union([
+  z.object({ chatId: objectId }).strict(),
+  z.object({ inviteCode: z.string().min(1).max(64) }).strict(),
+]);
 export const chatIdInput = z.object({ chatId: objectId });
 const pageLimit = z.number().int().min(1).max(100);
 /** `{}` (or nothing) is the first page; `before` is the last chat id of the page before. */
@@ -91,9 +108,14 @@ const messageText = z
   .refine((text) => [...text].length <= MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`)
   // A lone surrogate is not text: storage would turn it into U+FFFD and history would differ from the ack.
   .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode (no unpaired surrogates)');
-export const messageSendInput = z.object({ chatId: objectId, text: messageText, clientMsgId: z.string().min(1).max(64) });
+export const messageSendInput = z.object({
+  chatId: objectId,
+  text: messageText,
+  clientMsgId: z.string().min(1).max(64),
+});
 export const messageEditInput = z.object({ messageId: objectId, text: messageText });
-const oneDirection = (input: { before?: number | undefined; after?: number | undefined }) => input.before === undefined || input.after === undefined;
+const oneDirection = (input: { before?: number | undefined; after?: number | undefined }) =>
+  input.before === undefined || input.after === undefined;
 export const messageHistoryInput = z
   .object({
     chatId: objectId,
@@ -114,7 +136,11 @@ export const messageHistoryQuery = z
 export const messageIdInput = z.object({ messageId: objectId });
 
 const reason = z.string().trim().min(1).max(500);
-const durationSec = z.number().int().min(1).max(10 * 365 * 86_400);
+const durationSec = z
+  .number()
+  .int()
+  .min(1)
+  .max(10 * 365 * 86_400);
 const limit = z.number().int().min(1).max(100);
 
 export const reportCreateInput = z.object({
@@ -123,13 +149,29 @@ export const reportCreateInput = z.object({
   reason: z.enum(REPORT_REASONS),
   comment: z.string().trim().max(1000).optional(),
 });
-export const caseListInput = z.object({ status: z.enum(CASE_STATUSES).optional(), chatId: objectId.optional(), limit: limit.optional() });
+export const caseListInput = z.object({
+  status: z.enum(CASE_STATUSES).optional(),
+  chatId: objectId.optional(),
+  limit: limit.optional(),
+});
 export const caseIdInput = z.object({ caseId: objectId });
 export const hideInput = z.object({ messageId: objectId, reason, caseId: objectId.optional() });
-export const banInput = z.object({ userId: objectId, chatId: objectId.optional(), durationSec: durationSec.optional(), reason, caseId: objectId.optional() });
+export const banInput = z.object({
+  userId: objectId,
+  chatId: objectId.optional(),
+  durationSec: durationSec.optional(),
+  reason,
+  caseId: objectId.optional(),
+});
 export const unbanInput = z.object({ userId: objectId, chatId: objectId.optional(), reason });
 /** No `durationSec`: muted until `mod:unmute`. */
-export const muteInput = z.object({ userId: objectId, chatId: objectId, durationSec: durationSec.optional(), reason, caseId: objectId.optional() });
+export const muteInput = z.object({
+  userId: objectId,
+  chatId: objectId,
+  durationSec: durationSec.optional(),
+  reason,
+  caseId: objectId.optional(),
+});
 export const unmuteInput = z.object({ userId: objectId, chatId: objectId, reason });
 export const dismissInput = z.object({ caseId: objectId, reason });
 export const logInput = z.object({
@@ -162,15 +204,25 @@ export const noticeListInput = z
   .transform((input) => input ?? {});
 const queryFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 const queryLimit = z.coerce.number().int().min(1).max(100).optional();
-export const noticeListQuery = z.object({ unreadOnly: queryFlag.optional(), before: objectId.optional(), limit: queryLimit });
+export const noticeListQuery = z.object({
+  unreadOnly: queryFlag.optional(),
+  before: objectId.optional(),
+  limit: queryLimit,
+});
 export const noticeReadInput = z.object({ ids: z.array(objectId).min(1).max(100) });
 export const myReportsInput = z
   .object({ before: objectId.optional(), limit: limit.optional() })
   .optional()
   .transform((input) => input ?? {});
 export const myReportsQuery = z.object({ before: objectId.optional(), limit: queryLimit });
-export const noteAddInput = z.object({ userId: objectId, text: plainText(z.string().trim().min(1).max(2000), { newlines: true }) });
-export const appealCreateInput = z.object({ actionId: objectId, text: plainText(z.string().trim().min(1).max(2000), { newlines: true }) });
+export const noteAddInput = z.object({
+  userId: objectId,
+  text: plainText(z.string().trim().min(1).max(2000), { newlines: true }),
+});
+export const appealCreateInput = z.object({
+  actionId: objectId,
+  text: plainText(z.string().trim().min(1).max(2000), { newlines: true }),
+});
 export const appealListInput = z.object({ status: z.enum(APPEAL_STATUSES).optional(), limit: limit.optional() });
 export const appealListQuery = appealListInput.extend({ limit: queryLimit });
 export const appealIdInput = z.object({ appealId: objectId });
@@ -180,5 +232,12 @@ export const MAX_TRANSPARENCY_RANGE_MS = 366 * 86_400_000;
 export const transparencyQuery = z
   .object({ from: z.iso.datetime().optional(), to: z.iso.datetime().optional() })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), 'from must come before to')
-  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_TRANSPARENCY_RANGE_MS, 'the range may be at most a year');
-export const accessLogQuery = z.object({ actorId: objectId.optional(), before: z.iso.datetime().optional(), limit: queryLimit });
+  .refine(
+    (q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_TRANSPARENCY_RANGE_MS,
+    'the range may be at most a year',
+  );
+export const accessLogQuery = z.object({
+  actorId: objectId.optional(),
+  before: z.iso.datetime().optional(),
+  limit: queryLimit,
+});

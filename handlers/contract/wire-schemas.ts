@@ -27,7 +27,13 @@ const timestamp = z.string().describe('ISO 8601');
 const muted = z.boolean();
 const mutedUntil = timestamp.nullable().describe('A mute with `mutedUntil` null lasts until lifted.');
 
-export const userView = z.object({ id, username: z.string(), displayName: z.string(), role: z.enum(PLATFORM_ROLES), createdAt: timestamp });
+export const userView = z.object({
+  id,
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(PLATFORM_ROLES),
+  createdAt: timestamp,
+});
 export const publicUserView = z.object({ id, username: z.string(), displayName: z.string(), createdAt: timestamp });
 export const chatView = z.object({
   id,
@@ -39,7 +45,10 @@ export const chatView = z.object({
   slowModeSec: z.number(),
   memberCount: z.number(),
   createdAt: timestamp,
-  role: z.enum(CHAT_ROLES).optional().describe("The caller's role, when they are a member (`chat:list`, `chat:join`, `chat:get`)."),
+  role: z
+    .enum(CHAT_ROLES)
+    .optional()
+    .describe("The caller's role, when they are a member (`chat:list`, `chat:join`, `chat:get`)."),
 });
 export const membershipView = z.object({
   chatId: id,
@@ -59,7 +68,10 @@ export const messageView = z.object({
   text: z.string(),
   createdAt: timestamp,
   editedAt: timestamp.optional(),
-  hidden: z.object({ at: timestamp, by: z.string(), reason: z.string() }).optional().describe('Platform moderators only.'),
+  hidden: z
+    .object({ at: timestamp, by: z.string(), reason: z.string() })
+    .optional()
+    .describe('Platform moderators only.'),
   edits: z
     .array(z.object({ text: z.string(), editedAt: timestamp }))
     .optional()
@@ -73,7 +85,9 @@ export const historyEntry = z.union([messageView, messageTombstone]);
 export const chatListEntry = chatView.extend({
   role: z.enum(CHAT_ROLES),
   lastSeq: z.number().describe("The seq of the chat's latest message; 0 when it has none."),
-  lastMessage: historyEntry.nullable().describe('The latest message, or its tombstone when it was deleted or hidden; null when the chat has none.'),
+  lastMessage: historyEntry
+    .nullable()
+    .describe('The latest message, or its tombstone when it was deleted or hidden; null when the chat has none.'),
   readSeq: z.number().describe('My read position (`chat:read`); 0 until I mark one.'),
   unreadCount: z.number().describe('`lastSeq - readSeq`: tombstones and my own messages count until I mark them read.'),
   muted,
@@ -90,7 +104,14 @@ export const reportView = z.object({
   createdAt: timestamp,
   reporterId: id.optional().describe('Platform moderators only: chat admins never learn who reported.'),
   evidence: z
-    .object({ text: z.string().optional(), senderId: id.optional(), seq: z.number().optional(), chatId: id.optional(), username: z.string().optional(), title: z.string().optional() })
+    .object({
+      text: z.string().optional(),
+      senderId: id.optional(),
+      seq: z.number().optional(),
+      chatId: id.optional(),
+      username: z.string().optional(),
+      title: z.string().optional(),
+    })
     .optional(),
 });
 export const caseView = z.object({
@@ -99,7 +120,11 @@ export const caseView = z.object({
   targetId: id,
   chatId: id.optional(),
   reportCount: z.number(),
-  weight: z.number().describe("Sum of the reports' weights in established-reporter units: what automatic hiding compares with its threshold."),
+  weight: z
+    .number()
+    .describe(
+      "Sum of the reports' weights in established-reporter units: what automatic hiding compares with its threshold.",
+    ),
   reasons: z.partialRecord(z.enum(REPORT_REASONS), z.number()),
   priority: z.number(),
   status: z.enum(CASE_STATUSES),
@@ -113,7 +138,9 @@ export const actionView = z.object({
   actorId: z
     .string()
     .optional()
-    .describe('Platform moderators only (and `system` when automatic): the people acted against and chat admins see `actorRole`.'),
+    .describe(
+      'Platform moderators only (and `system` when automatic): the people acted against and chat admins see `actorRole`.',
+    ),
   targetType: z.enum(ACTION_TARGET_TYPES),
   targetId: id,
   chatId: id.optional(),
@@ -141,7 +168,10 @@ export const noticeView = z.object({
   targetId: id,
   chatId: id.optional(),
   reason: z.string(),
-  reasonCategory: z.enum(REPORT_REASONS).nullable().describe('The gravest reason reported, when the action decided a case.'),
+  reasonCategory: z
+    .enum(REPORT_REASONS)
+    .nullable()
+    .describe('The gravest reason reported, when the action decided a case.'),
   automatic: z.boolean(),
   until: timestamp.nullable(),
   appeal: z.object({ appealable: z.boolean(), deadline: timestamp.nullable() }),
@@ -160,7 +190,9 @@ export const appealView = z.object({
   decidedAt: timestamp.nullable(),
   decisionReason: z.string().nullable(),
   appellantId: id.optional().describe('Platform moderators only.'),
-  action: actionView.optional().describe('In `mod:appeals` and `mod:appeal-get`: the action appealed, with who took it.'),
+  action: actionView
+    .optional()
+    .describe('In `mod:appeals` and `mod:appeal-get`: the action appealed, with who took it.'),
 });
 
 // What only HTTP routes answer: a session, the operators' and admins' views, my data.
@@ -171,9 +203,18 @@ export const limiterView = z.object({
   durationSec: z.number().describe('Counting window; 0 for slow_mode, whose window each chat sets.'),
   blockDurationSec: z.number().optional(),
   refusals: z.number().describe('Refusals since this process started.'),
-  blocked: z.array(z.object({ key: z.string(), msLeft: z.number() })).describe('Keys that would be refused right now, longest wait first.'),
+  blocked: z
+    .array(z.object({ key: z.string(), msLeft: z.number() }))
+    .describe('Keys that would be refused right now, longest wait first.'),
 });
-export const accessEntryView = z.object({ id, actorId: id, what: z.enum(ACCESS_KINDS), targetId: id, chatId: id.nullable(), at: timestamp });
+export const accessEntryView = z.object({
+  id,
+  actorId: id,
+  what: z.enum(ACCESS_KINDS),
+  targetId: id,
+  chatId: id.nullable(),
+  at: timestamp,
+});
 const counts = z.record(z.string(), z.number());
 export const transparencyReport = z.object({
   from: timestamp,
@@ -232,7 +273,9 @@ export const serverEvents = {
    * Groups only; ephemeral: show it for about 5 s unless it comes again. In a large group (above
    * LARGE_GROUP_MEMBERS) it comes at most once per TYPING_INTERVAL, `userIds` naming up to 3 typists.
    */
-  typing: member.extend({ userIds: z.array(id).optional().describe('in a large group only: up to 3 typists, `userId` first') }),
+  typing: member.extend({
+    userIds: z.array(id).optional().describe('in a large group only: up to 3 typists, `userId` first'),
+  }),
   /** Groups only; in a large group (above LARGE_GROUP_MEMBERS) to its owner and admins only. */
   'member:joined': member,
   'member:left': member,

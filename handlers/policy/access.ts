@@ -100,7 +100,12 @@ export interface Refusal {
 export type Verdict = { allowed: true } | ({ allowed: false } & Refusal);
 
 const ALLOWED: Verdict = { allowed: true };
-const refuse = (code: ErrorCode, message: string, extra: { until?: Date | null } = {}): Verdict => ({ allowed: false, code, message, ...extra });
+const refuse = (code: ErrorCode, message: string, extra: { until?: Date | null } = {}): Verdict => ({
+  allowed: false,
+  code,
+  message,
+  ...extra,
+});
 
 /** Platform staff: moderators, and admins (moderators who also change roles). */
 export const isPlatformModerator = (who: { role: string }): boolean => who.role === 'moderator' || who.role === 'admin';
@@ -109,7 +114,8 @@ export const isChatAdmin = (m: Pick<Standing, 'status' | 'role'> | null | undefi
   m?.status === 'active' && (m.role === 'owner' || m.role === 'admin');
 
 const isMember = (m: Standing | null): boolean => m?.status === 'active';
-const isBannedFrom = (m: Standing | null, now: Date): boolean => m !== null && isBanned({ status: m.status, bannedUntil: m.bannedUntil ?? null }, now);
+const isBannedFrom = (m: Standing | null, now: Date): boolean =>
+  m !== null && isBanned({ status: m.status, bannedUntil: m.bannedUntil ?? null }, now);
 
 /** The level the actor acts at in the chat concerned; null if they moderate nothing there. */
 export function actorRoleOf(actor: Actor): ActorRole | null {
@@ -131,7 +137,8 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
     case 'chat.leave': {
       const entry = requireMember(actor, (t as Targets['chat.leave']).chat, now);
       if (entry) return entry;
-      if (actor.membership?.role === 'owner') return refuse('forbidden', 'Hand ownership to another member (chat:promote) before leaving.');
+      if (actor.membership?.role === 'owner')
+        return refuse('forbidden', 'Hand ownership to another member (chat:promote) before leaving.');
       return ALLOWED;
     }
     case 'chat.manage':
@@ -160,14 +167,17 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
     case 'queue.read': {
       const { chat, administersAnyChat } = t as Targets['queue.read'];
       if (chat) return requireModerator(actor, chat, now) ?? ALLOWED;
-      return isPlatformModerator(actor) || administersAnyChat ? ALLOWED : refuse('forbidden', 'Only moderators and chat admins see reports.');
+      return isPlatformModerator(actor) || administersAnyChat
+        ? ALLOWED
+        : refuse('forbidden', 'Only moderators and chat admins see reports.');
     }
     case 'log.read': {
       const { administersAnyChat, actorFilter } = t as Targets['log.read'];
       if (isPlatformModerator(actor)) return ALLOWED;
       if (!administersAnyChat) return refuse('forbidden', 'Only moderators and chat admins read the moderation log.');
       // Chat admins never learn which platform moderator acted, so they cannot search by one.
-      if (actorFilter !== null && actorFilter !== actor.id && actorFilter !== 'system') return refuse('forbidden', 'Chat admins filter the log by their own actions only.');
+      if (actorFilter !== null && actorFilter !== actor.id && actorFilter !== 'system')
+        return refuse('forbidden', 'Chat admins filter the log by their own actions only.');
       return ALLOWED;
     }
     case 'case.read':
@@ -218,7 +228,9 @@ function requireChatAdmin(actor: Actor, chat: ChatFacts, now: Date): Verdict | n
 function requireModerator(actor: Actor, chat: ChatFacts, now: Date): Verdict | null {
   if (isPlatformModerator(actor)) return null;
   if (isHiddenFrom(actor, chat, now)) return refuse('not_found', 'No such chat.');
-  return isChatAdmin(actor.membership) ? null : refuse('forbidden', 'Only moderators and this chat’s admins may do that.');
+  return isChatAdmin(actor.membership)
+    ? null
+    : refuse('forbidden', 'Only moderators and this chat’s admins may do that.');
 }
 
 function canRead(actor: Actor, chat: ChatFacts, now: Date): Verdict {
@@ -237,17 +249,25 @@ function canSend(actor: Actor, chat: ChatFacts, now: Date): Verdict {
   const entry = requireMember(actor, chat, now);
   if (entry) return entry;
   const membership = actor.membership!;
-  if (chat.type === 'channel' && !isChatAdmin(membership)) return refuse('forbidden', 'Only the channel’s admins post here.');
+  if (chat.type === 'channel' && !isChatAdmin(membership))
+    return refuse('forbidden', 'Only the channel’s admins post here.');
   if (isMuted({ mutedUntil: membership.mutedUntil ?? null, mutedByRole: membership.mutedByRole ?? null }, now)) {
     const until = membership.mutedUntil ?? null;
-    return refuse('muted', until ? `You are muted in this chat until ${until.toISOString()}.` : 'You are muted in this chat until a moderator lifts it.', { until });
+    return refuse(
+      'muted',
+      until
+        ? `You are muted in this chat until ${until.toISOString()}.`
+        : 'You are muted in this chat until a moderator lifts it.',
+      { until },
+    );
   }
   return ALLOWED;
 }
 
 function canReportMessage(actor: Actor, { chat, authorId, hidden }: Targets['report.message'], now: Date): Verdict {
   // What the reporter cannot read does not exist for them.
-  if (!isPlatformModerator(actor) && (hidden || !isMember(actor.membership))) return refuse('not_found', 'No such message.');
+  if (!isPlatformModerator(actor) && (hidden || !isMember(actor.membership)))
+    return refuse('not_found', 'No such message.');
   if (isHiddenFrom(actor, chat, now)) return refuse('not_found', 'No such message.');
   if (authorId === actor.id) return refuse('invalid_input', 'You cannot report your own message.');
   return ALLOWED;
@@ -258,7 +278,8 @@ function canReportMessage(actor: Actor, { chat, authorId, hidden }: Targets['rep
  * a chat's admins the cases about messages in their chat.
  */
 function canDecideCase(actor: Actor, moderationCase: CaseFacts): Verdict {
-  if (moderationCase.concerns.includes(actor.id)) return refuse('forbidden', 'Nobody sees or decides a case about themselves.');
+  if (moderationCase.concerns.includes(actor.id))
+    return refuse('forbidden', 'Nobody sees or decides a case about themselves.');
   if (isPlatformModerator(actor)) return ALLOWED;
   if (moderationCase.targetType === 'message' && isChatAdmin(actor.membership)) return ALLOWED;
   return refuse('forbidden', 'Only moderators and this chat’s admins see this case.');
@@ -283,7 +304,8 @@ export const isAtLeast = (level: ActorRole, decidedBy: ActorRole): boolean => LE
  */
 function requireOutranked(actor: Actor, person: Person, verb: string): Verdict | null {
   if (person.id === actor.id) return refuse('invalid_input', `You cannot ${verb} yourself.`);
-  if (RANK[person.role] > RANK[actor.role]) return refuse('forbidden', `You cannot ${verb} someone of a higher platform role.`);
+  if (RANK[person.role] > RANK[actor.role])
+    return refuse('forbidden', `You cannot ${verb} someone of a higher platform role.`);
   return null;
 }
 
@@ -292,20 +314,31 @@ function requireOutranked(actor: Actor, person: Person, verb: string): Verdict |
  * person, or a message of theirs in that chat, for a ban or mute; the person, or
  * any message of theirs, for a suspension. Then the actor must be allowed to decide it.
  */
-function requireBoundCase(actor: Actor, moderationCase: CaseFacts | null, about: { messageId?: string; userId?: string; chatId?: string }): Verdict | null {
+function requireBoundCase(
+  actor: Actor,
+  moderationCase: CaseFacts | null,
+  about: { messageId?: string; userId?: string; chatId?: string },
+): Verdict | null {
   if (!moderationCase) return null;
   const c = moderationCase;
   const bound =
     about.messageId !== undefined
       ? c.targetType === 'message' && c.targetId === about.messageId
       : (c.targetType === 'user' && c.targetId === about.userId) ||
-        (c.targetType === 'message' && c.authorId === about.userId && (about.chatId === undefined || c.chatId === about.chatId));
+        (c.targetType === 'message' &&
+          c.authorId === about.userId &&
+          (about.chatId === undefined || c.chatId === about.chatId));
   if (!bound) return refuse('invalid_input', 'caseId: that case is not about this target.');
   const decide = canDecideCase(actor, c);
   return decide.allowed ? null : decide;
 }
 
-function canModerateMessage(actor: Actor, action: 'message.hide' | 'message.unhide', target: Targets['message.hide'] & { hiddenBy?: ActorRole | null }, now: Date): Verdict {
+function canModerateMessage(
+  actor: Actor,
+  action: 'message.hide' | 'message.unhide',
+  target: Targets['message.hide'] & { hiddenBy?: ActorRole | null },
+  now: Date,
+): Verdict {
   const refusal =
     requireModerator(actor, target.chat, now) ??
     (target.author.id === actor.id ? refuse('forbidden', 'Nobody moderates their own message.') : null) ??
@@ -320,17 +353,25 @@ function canModerateMessage(actor: Actor, action: 'message.hide' | 'message.unhi
  */
 function requireChatRank(actor: Actor, person: Person, verb: string): Verdict | null {
   if (isPlatformModerator(actor) || actor.membership?.role === 'owner') return null;
-  if (person.membership?.status === 'active' && person.membership.role === 'admin') return refuse('forbidden', `Only the chat’s owner may ${verb} one of its admins.`);
+  if (person.membership?.status === 'active' && person.membership.role === 'admin')
+    return refuse('forbidden', `Only the chat’s owner may ${verb} one of its admins.`);
   return null;
 }
 
-function canRestrictMember(actor: Actor, action: 'member.ban' | 'member.mute', target: Targets['member.ban'] & Targets['member.mute'], now: Date): Verdict {
+function canRestrictMember(
+  actor: Actor,
+  action: 'member.ban' | 'member.mute',
+  target: Targets['member.ban'] & Targets['member.mute'],
+  now: Date,
+): Verdict {
   const { chat, person, case: moderationCase } = target;
   const verb = action === 'member.ban' ? 'ban' : 'mute';
   const refusal =
     requireModerator(actor, chat, now) ??
     requireOutranked(actor, person, verb) ??
-    (person.membership?.role === 'owner' ? refuse('forbidden', `The owner of a chat cannot be ${verb === 'ban' ? 'banned from' : 'muted in'} it.`) : null) ??
+    (person.membership?.role === 'owner'
+      ? refuse('forbidden', `The owner of a chat cannot be ${verb === 'ban' ? 'banned from' : 'muted in'} it.`)
+      : null) ??
     requireChatRank(actor, person, verb) ??
     // A new ban or mute replaces the one in force (its end, its level): that is undoing it.
     requireLevel(actor, action === 'member.ban' ? target.bannedBy : target.mutedBy) ??
@@ -338,18 +379,29 @@ function canRestrictMember(actor: Actor, action: 'member.ban' | 'member.mute', t
   return refusal ?? ALLOWED;
 }
 
-function canLiftMember(actor: Actor, action: 'member.unban' | 'member.unmute', target: Targets['member.unban'] & Targets['member.unmute'], now: Date): Verdict {
+function canLiftMember(
+  actor: Actor,
+  action: 'member.unban' | 'member.unmute',
+  target: Targets['member.unban'] & Targets['member.unmute'],
+  now: Date,
+): Verdict {
   const verb = action === 'member.unban' ? 'unban' : 'unmute';
   const refusal =
     requireModerator(actor, target.chat, now) ??
-    (target.person.id === actor.id ? refuse('forbidden', `Nobody lifts their own ${action === 'member.unban' ? 'ban' : 'mute'}.`) : null) ??
+    (target.person.id === actor.id
+      ? refuse('forbidden', `Nobody lifts their own ${action === 'member.unban' ? 'ban' : 'mute'}.`)
+      : null) ??
     requireOutranked(actor, target.person, verb) ??
     requireChatRank(actor, target.person, verb) ??
     requireLevel(actor, action === 'member.unban' ? target.bannedBy : target.mutedBy);
   return refusal ?? ALLOWED;
 }
 
-function canSuspend(actor: Actor, action: 'account.suspend' | 'account.unsuspend', target: Targets['account.suspend'] | Targets['account.unsuspend']): Verdict {
+function canSuspend(
+  actor: Actor,
+  action: 'account.suspend' | 'account.unsuspend',
+  target: Targets['account.suspend'] | Targets['account.unsuspend'],
+): Verdict {
   if (!isPlatformModerator(actor)) return refuse('forbidden', 'Only platform moderators suspend accounts.');
   const lifting = action === 'account.unsuspend';
   if (lifting && target.person.id === actor.id) return refuse('forbidden', 'Nobody lifts their own suspension.');
@@ -365,5 +417,9 @@ export function authorize<A extends Action>(actor: Actor, action: A, target: Tar
   const verdict = can(actor, action, target);
   if (verdict.allowed) return;
   const retryAfterMs = verdict.until ? verdict.until.getTime() - Date.now() : undefined;
-  throw new StoaError(verdict.code, verdict.message, verdict.until === undefined ? {} : { until: verdict.until, retryAfterMs });
+  throw new StoaError(
+    verdict.code,
+    verdict.message,
+    verdict.until === undefined ? {} : { until: verdict.until, retryAfterMs },
+  );
 }

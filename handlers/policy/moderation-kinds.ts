@@ -52,7 +52,9 @@ export const ACTION_KINDS: Record<ActionType, ActionKind> = {
 export const isAppealable = (type: ActionType): boolean => ACTION_KINDS[type].appealable;
 
 /** The decisions that restrict someone, and so have a statement of reasons. */
-export const RESTRICTIONS: ReadonlySet<ActionType> = new Set((Object.keys(ACTION_KINDS) as ActionType[]).filter((type) => ACTION_KINDS[type].restricts));
+export const RESTRICTIONS: ReadonlySet<ActionType> = new Set(
+  (Object.keys(ACTION_KINDS) as ActionType[]).filter((type) => ACTION_KINDS[type].restricts),
+);
 
 /** The transparency database's category for each of our reasons. */
 export const STATEMENT_CATEGORY: Record<ReportReason, string> = {
@@ -110,7 +112,12 @@ export function statementOf(
     decision_visibility: kind.decision === 'visibility' ? ['DECISION_VISIBILITY_CONTENT_DISABLED'] : null,
     decision_monetary: null,
     decision_provision: kind.decision === 'provision' ? 'DECISION_PROVISION_PARTIAL_SUSPENSION' : null,
-    decision_account: kind.decision === 'account' ? (action.until ? 'DECISION_ACCOUNT_SUSPENDED' : 'DECISION_ACCOUNT_TERMINATED') : null,
+    decision_account:
+      kind.decision === 'account'
+        ? action.until
+          ? 'DECISION_ACCOUNT_SUSPENDED'
+          : 'DECISION_ACCOUNT_TERMINATED'
+        : null,
     decision_ground: legalGround ? 'DECISION_GROUND_ILLEGAL_CONTENT' : 'DECISION_GROUND_INCOMPATIBLE_CONTENT',
     illegal_content_legal_ground: legalGround ?? null,
     illegal_content_explanation: legalGround ? action.reason : null,
@@ -125,7 +132,11 @@ export function statementOf(
     end_date_service_restriction: kind.decision === 'provision' ? until : null,
     end_date_account_restriction: kind.decision === 'account' ? until : null,
     decision_facts: action.reason,
-    source_type: !facts.fromCase ? 'SOURCE_VOLUNTARY' : facts.trustedFlagged ? 'SOURCE_TRUSTED_FLAGGER' : 'SOURCE_ARTICLE_16',
+    source_type: !facts.fromCase
+      ? 'SOURCE_VOLUNTARY'
+      : facts.trustedFlagged
+        ? 'SOURCE_TRUSTED_FLAGGER'
+        : 'SOURCE_ARTICLE_16',
     automated_detection: kind.detectedAutomatically ? 'Yes' : 'No',
     automated_decision: action.actorRole === 'system' ? 'AUTOMATED_DECISION_FULLY' : 'AUTOMATED_DECISION_NOT_AUTOMATED',
   };

@@ -4,11 +4,19 @@
  */
 import { trusted, Types } from 'mongoose';
 
-import { ModerationActionModel, type ActionType, type ModerationAction, type ModerationActionDocument } from '../../models';
+import {
+  ModerationActionModel,
+  type ActionType,
+  type ModerationAction,
+  type ModerationActionDocument,
+} from '../../models';
 import { insertUnlessDuplicate, isId, objectId, type Id } from './db';
 
 export type { ModerationAction, ModerationActionDocument };
-export type NewAction = Pick<ModerationAction, 'type' | 'actorId' | 'actorRole' | 'targetType' | 'targetId' | 'reason'> &
+export type NewAction = Pick<
+  ModerationAction,
+  'type' | 'actorId' | 'actorRole' | 'targetType' | 'targetId' | 'reason'
+> &
   Partial<Pick<ModerationAction, 'chatId' | 'caseId' | 'durationSec' | 'until' | 'appealId'>>;
 
 /**
@@ -34,7 +42,13 @@ export function byIds(actionIds: Id[]): Promise<ModerationActionDocument[]> {
 }
 
 /** The log newest first, filtered by target, actor, time and (for chat admins) chats. */
-export function page(query: { targetId?: string | undefined; actorId?: string | undefined; before?: string | undefined; chatIds?: Types.ObjectId[] | undefined; limit: number }): Promise<ModerationActionDocument[]> {
+export function page(query: {
+  targetId?: string | undefined;
+  actorId?: string | undefined;
+  before?: string | undefined;
+  chatIds?: Types.ObjectId[] | undefined;
+  limit: number;
+}): Promise<ModerationActionDocument[]> {
   const filter: Record<string, unknown> = {};
   if (query.targetId) filter.targetId = query.targetId;
   if (query.actorId) filter.actorId = query.actorId;
@@ -53,18 +67,30 @@ export async function takenSince(type: ActionType, targetId: string, since: Date
   return (await ModerationActionModel.exists({ type, targetId, createdAt: trusted({ $gte: since }) })) !== null;
 }
 
-export function takenIn(from: Date, to: Date): Promise<Array<Pick<ModerationAction, 'type' | 'actorRole' | 'caseId' | 'createdAt'>>> {
-  return ModerationActionModel.find({ createdAt: trusted({ $gte: from, $lt: to }) }, { type: 1, actorRole: 1, caseId: 1, createdAt: 1 }).lean();
+export function takenIn(
+  from: Date,
+  to: Date,
+): Promise<Array<Pick<ModerationAction, 'type' | 'actorRole' | 'caseId' | 'createdAt'>>> {
+  return ModerationActionModel.find(
+    { createdAt: trusted({ $gte: from, $lt: to }) },
+    { type: 1, actorRole: 1, caseId: 1, createdAt: 1 },
+  ).lean();
 }
 
 /** Of these cases, those with an action before `before`. */
 export async function casesActedOnBefore(caseIds: string[], before: Date): Promise<Set<string>> {
-  const rows = await ModerationActionModel.find({ caseId: trusted({ $in: caseIds.map(objectId) }), createdAt: trusted({ $lt: before }) }, { caseId: 1 }).lean();
+  const rows = await ModerationActionModel.find(
+    { caseId: trusted({ $in: caseIds.map(objectId) }), createdAt: trusted({ $lt: before }) },
+    { caseId: 1 },
+  ).lean();
   return new Set(rows.map((a) => String(a.caseId)));
 }
 
 /** Replaces the reason text of entries older than `before`; returns how many. */
 export async function redactReasons(before: Date, redacted: string): Promise<number> {
-  const { modifiedCount } = await ModerationActionModel.updateMany({ createdAt: trusted({ $lt: before }), reason: trusted({ $ne: redacted }) }, { $set: { reason: redacted } });
+  const { modifiedCount } = await ModerationActionModel.updateMany(
+    { createdAt: trusted({ $lt: before }), reason: trusted({ $ne: redacted }) },
+    { $set: { reason: redacted } },
+  );
   return modifiedCount;
 }

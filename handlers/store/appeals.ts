@@ -7,7 +7,9 @@ import { insertUnlessDuplicate, isId, objectId, type Id } from './db';
 export type { Appeal, AppealDocument };
 
 /** A new appeal; null when this person already appealed this action (the unique index decides). */
-export function create(fields: Pick<Appeal, 'actionId' | 'appellantId' | 'actionType' | 'actionActorId' | 'chatId' | 'text'>): Promise<AppealDocument | null> {
+export function create(
+  fields: Pick<Appeal, 'actionId' | 'appellantId' | 'actionType' | 'actionActorId' | 'chatId' | 'text'>,
+): Promise<AppealDocument | null> {
   return insertUnlessDuplicate(() => AppealModel.create(fields));
 }
 
@@ -16,8 +18,15 @@ export function byId(appealId: string): Promise<AppealDocument | null> {
 }
 
 /** Appeals oldest first, never those on `moderatorId`'s own actions nor their own. */
-export function queueFor(moderatorId: string, status: AppealStatus | undefined, limit: number): Promise<AppealDocument[]> {
-  const filter: Record<string, unknown> = { actionActorId: trusted({ $ne: moderatorId }), appellantId: trusted({ $ne: objectId(moderatorId) }) };
+export function queueFor(
+  moderatorId: string,
+  status: AppealStatus | undefined,
+  limit: number,
+): Promise<AppealDocument[]> {
+  const filter: Record<string, unknown> = {
+    actionActorId: trusted({ $ne: moderatorId }),
+    appellantId: trusted({ $ne: objectId(moderatorId) }),
+  };
   if (status) filter.status = status;
   return AppealModel.find(filter).sort({ createdAt: 1 }).limit(limit).exec();
 }
@@ -27,7 +36,9 @@ export async function decide(appealId: Id, decided: Partial<Appeal>): Promise<vo
 }
 
 export function allBy(appellantId: Id): Promise<AppealDocument[]> {
-  return AppealModel.find({ appellantId: objectId(appellantId) }).sort({ createdAt: 1 }).exec();
+  return AppealModel.find({ appellantId: objectId(appellantId) })
+    .sort({ createdAt: 1 })
+    .exec();
 }
 
 export function filedIn(from: Date, to: Date): Promise<number> {

@@ -17,6 +17,7 @@ import { LruMap } from './lru';
  * may change it (it is frozen); a handler that changes one writes to the database and invalidates.
  * `id` is typed as mongoose types a document's, so that a document passes for one too.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mongoose types a document's `id` as any
 export type Shared<T> = Readonly<T & { _id: Types.ObjectId; id?: any }>;
 export type SharedAccount = Shared<User>;
 export type SharedChat = Shared<Chat>;
@@ -58,7 +59,9 @@ export function cachedChat(chatId: string): Promise<SharedChat | null> {
 
 /** Someone's row in a chat, whatever its status; null (remembered too) if they never joined. */
 export function cachedMembership(chatId: string, userId: string): Promise<SharedMembership | null> {
-  return cached(cacheKeys.membership(chatId, userId), () => MembershipModel.findOne({ chatId, userId }), { rememberMissing: true });
+  return cached(cacheKeys.membership(chatId, userId), () => MembershipModel.findOne({ chatId, userId }), {
+    rememberMissing: true,
+  });
 }
 
 /**
@@ -66,7 +69,11 @@ export function cachedMembership(chatId: string, userId: string): Promise<Shared
  * between. Accounts and chats that do not exist are not remembered: their ids may be made
  * up by anyone.
  */
-async function cached<T>(key: string, load: () => PromiseLike<Document | null>, { rememberMissing }: { rememberMissing: boolean }): Promise<Shared<T> | null> {
+async function cached<T>(
+  key: string,
+  load: () => PromiseLike<Document | null>,
+  { rememberMissing }: { rememberMissing: boolean },
+): Promise<Shared<T> | null> {
   const hit = entries.get(key);
   if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.shared as Shared<T> | null;
   const before = generation;
@@ -87,7 +94,10 @@ export function asShared<T>(doc: Document): Shared<T> {
 
 /** Freezes plain objects and arrays all the way down (ObjectIds and Dates are values here). */
 function deepFreeze<T>(value: T): T {
-  if (Array.isArray(value) || (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)) {
+  if (
+    Array.isArray(value) ||
+    (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+  ) {
     for (const inner of Object.values(value as object)) deepFreeze(inner);
     Object.freeze(value);
   }

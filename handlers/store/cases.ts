@@ -1,7 +1,13 @@
 /** Moderation cases: one per reported target, its counts kept from its reports. */
 import { trusted, type Types } from 'mongoose';
 
-import { ModerationCaseModel, type CaseStatus, type ModerationCase, type ModerationCaseDocument, type TargetType } from '../../models';
+import {
+  ModerationCaseModel,
+  type CaseStatus,
+  type ModerationCase,
+  type ModerationCaseDocument,
+  type TargetType,
+} from '../../models';
 import { insertUnlessDuplicate, isId, objectId, type Id } from './db';
 
 export type { ModerationCase, ModerationCaseDocument };
@@ -16,11 +22,18 @@ export function about(targetType: TargetType, targetId: string): Promise<Moderat
 }
 
 /** The one case of a target, opened by a unique insert so that concurrent first reports share it. */
-export async function openFor(target: { targetType: TargetType; targetId: string; chatId: Id | null; reportedUserId: string | null }): Promise<ModerationCaseDocument> {
+export async function openFor(target: {
+  targetType: TargetType;
+  targetId: string;
+  chatId: Id | null;
+  reportedUserId: string | null;
+}): Promise<ModerationCaseDocument> {
   const existing = await about(target.targetType, target.targetId);
   if (existing) return existing;
   const now = new Date();
-  const created = await insertUnlessDuplicate(() => ModerationCaseModel.create({ ...target, firstReportedAt: now, lastReportedAt: now }));
+  const created = await insertUnlessDuplicate(() =>
+    ModerationCaseModel.create({ ...target, firstReportedAt: now, lastReportedAt: now }),
+  );
   const winner = created ?? (await about(target.targetType, target.targetId));
   if (!winner) throw new Error(`the case about ${target.targetType} ${target.targetId} is neither new nor stored`);
   return winner;
@@ -33,7 +46,10 @@ export async function statusOf(caseId: Id): Promise<CaseStatus | null> {
 /** Writes a case's recounted figures (never an $inc: the embedded database's updates are not atomic). */
 export async function saveCounts(
   caseId: Id,
-  counts: Pick<ModerationCase, 'reportCount' | 'trustedReports' | 'weight' | 'priority' | 'status' | 'lastReportedAt'> & { reasons: Partial<Record<string, number>> },
+  counts: Pick<
+    ModerationCase,
+    'reportCount' | 'trustedReports' | 'weight' | 'priority' | 'status' | 'lastReportedAt'
+  > & { reasons: Partial<Record<string, number>> },
 ): Promise<void> {
   await ModerationCaseModel.updateOne({ _id: caseId }, { $set: counts });
 }
@@ -67,12 +83,18 @@ export function queue(query: {
 
 /** When each of these cases was first reported. */
 export async function firstReported(caseIds: string[]): Promise<Map<string, Date>> {
-  const rows = await ModerationCaseModel.find({ _id: trusted({ $in: caseIds.map(objectId) }) }, { firstReportedAt: 1 }).lean();
+  const rows = await ModerationCaseModel.find(
+    { _id: trusted({ $in: caseIds.map(objectId) }) },
+    { firstReportedAt: 1 },
+  ).lean();
   return new Map(rows.map((c) => [c._id.toString(), c.firstReportedAt]));
 }
 
 /** A page of closed cases' ids, in id order after `after`. */
 export async function closedIds(after: Types.ObjectId | null, limit: number): Promise<Types.ObjectId[]> {
-  const filter: Record<string, unknown> = { status: trusted({ $ne: 'open' }), ...(after ? { _id: trusted({ $gt: after }) } : {}) };
+  const filter: Record<string, unknown> = {
+    status: trusted({ $ne: 'open' }),
+    ...(after ? { _id: trusted({ $gt: after }) } : {}),
+  };
   return (await ModerationCaseModel.find(filter, { _id: 1 }).sort({ _id: 1 }).limit(limit).lean()).map((c) => c._id);
 }

@@ -15,7 +15,13 @@ export function byIds(chatIds: Id[]): Promise<ChatDocument[]> {
 }
 
 /** A new chat with no members yet: its owner's membership counts the first. */
-export function create(fields: { type: ChatType; title: string; description: string; visibility: ChatVisibility; ownerId: Id }): Promise<ChatDocument> {
+export function create(fields: {
+  type: ChatType;
+  title: string;
+  description: string;
+  visibility: ChatVisibility;
+  ownerId: Id;
+}): Promise<ChatDocument> {
   return ChatModel.create({ ...fields, memberCount: 0 });
 }
 
@@ -24,7 +30,11 @@ export function create(fields: { type: ChatType; title: string; description: str
  * and on the embedded database (its patch set makes updates atomic), whatever the chat's size.
  */
 export async function countMembers(chatId: Id, delta: 1 | -1): Promise<number> {
-  const after = await ChatModel.findOneAndUpdate({ _id: objectId(chatId) }, { $inc: { memberCount: delta } }, { new: true }).lean();
+  const after = await ChatModel.findOneAndUpdate(
+    { _id: objectId(chatId) },
+    { $inc: { memberCount: delta } },
+    { new: true },
+  ).lean();
   return after?.memberCount ?? 0;
 }
 
@@ -46,7 +56,12 @@ export async function setMemberCount(chatId: Id, memberCount: number): Promise<v
  * Claims the right to announce `memberCount` in a large group: true for the one caller (on any
  * node) whose count differs from the last announced and whose interval has passed.
  */
-export async function claimAnnouncement(chatId: Id, memberCount: number, intervalMs: number, now = new Date()): Promise<boolean> {
+export async function claimAnnouncement(
+  chatId: Id,
+  memberCount: number,
+  intervalMs: number,
+  now = new Date(),
+): Promise<boolean> {
   const { modifiedCount } = await ChatModel.updateOne(
     {
       _id: objectId(chatId),
@@ -69,7 +84,10 @@ export async function settleInviteCode(chatId: Id, inviteCode: string): Promise<
   return (await ChatModel.findById(chatId, { inviteCode: 1 }).lean())?.inviteCode ?? inviteCode;
 }
 
-export async function update(chatId: Id, changes: Partial<Pick<Chat, 'title' | 'description' | 'slowModeSec'>>): Promise<void> {
+export async function update(
+  chatId: Id,
+  changes: Partial<Pick<Chat, 'title' | 'description' | 'slowModeSec'>>,
+): Promise<void> {
   await ChatModel.updateOne({ _id: chatId }, { $set: changes }, { runValidators: true });
 }
 
@@ -80,7 +98,9 @@ export async function setOwner(chatId: Id, ownerId: Id): Promise<void> {
 /** Of `chatIds`, the groups. */
 export async function groupIdsAmong(chatIds: Id[]): Promise<string[]> {
   if (chatIds.length === 0) return [];
-  return (await ChatModel.find({ _id: trusted({ $in: chatIds.map(objectId) }), type: 'group' }, { _id: 1 }).lean()).map((c) => c._id.toString());
+  return (await ChatModel.find({ _id: trusted({ $in: chatIds.map(objectId) }), type: 'group' }, { _id: 1 }).lean()).map(
+    (c) => c._id.toString(),
+  );
 }
 
 /** More words than this in a search add nothing but cost. */

@@ -8,7 +8,11 @@ mongoose.set('sanitizeFilter', true);
 mongoose.set('strictQuery', true);
 
 /** Connects mongoose and makes sure every model's indexes exist (the unique ones carry correctness). */
-export async function connectDatabase(uri: string, dbName?: string, options: { monitorCommands?: boolean } = {}): Promise<typeof mongoose> {
+export async function connectDatabase(
+  uri: string,
+  dbName?: string,
+  options: { monitorCommands?: boolean } = {},
+): Promise<typeof mongoose> {
   await mongoose.connect(uri, {
     ...(dbName ? { dbName } : {}),
     autoIndex: false,

@@ -43,9 +43,22 @@ let scheduled = false;
  * come validated from the wire, so the document is written as it stands, without a mongoose
  * document's casting and validation: the hottest write skips about a third of its CPU.
  */
-export function storeMessage(fields: { chatId: Types.ObjectId; senderId: Types.ObjectId; text: string; clientMsgId: string }): Promise<StoredMessage> {
+export function storeMessage(fields: {
+  chatId: Types.ObjectId;
+  senderId: Types.ObjectId;
+  text: string;
+  clientMsgId: string;
+}): Promise<StoredMessage> {
   // Every field the schema stores, with its default (test/messages.test.ts holds the two together).
-  const doc: Message = { _id: new Types.ObjectId(), ...fields, seq: 0, createdAt: new Date(), editedAt: null, deletedAt: null, hidden: null };
+  const doc: Message = {
+    _id: new Types.ObjectId(),
+    ...fields,
+    seq: 0,
+    createdAt: new Date(),
+    editedAt: null,
+    deletedAt: null,
+    hidden: null,
+  };
   return new Promise((resolve, reject) => {
     waiting.push({ doc, resolve, reject, retries: [] });
     scheduleWrite();
@@ -116,7 +129,10 @@ async function insertInOrder(pending: PendingSend[]): Promise<PendingSend[]> {
   let storedCount = pending.length;
   let failure: unknown = null;
   try {
-    await MessageModel.collection.insertMany(pending.map((send) => send.doc), { ordered: true });
+    await MessageModel.collection.insertMany(
+      pending.map((send) => send.doc),
+      { ordered: true },
+    );
   } catch (err) {
     const first = firstWriteError(err);
     if (!first) throw err;
@@ -166,7 +182,9 @@ function settle(send: PendingSend, err: unknown): void {
 
 /** Reads the latest seq of each chat this node has no next seq for. */
 async function knowNextSeqs(pending: PendingSend[]): Promise<void> {
-  const unknown = [...new Set(pending.map((send) => send.doc.chatId.toString()))].filter((chatId) => !nextSeq.has(chatId));
+  const unknown = [...new Set(pending.map((send) => send.doc.chatId.toString()))].filter(
+    (chatId) => !nextSeq.has(chatId),
+  );
   await Promise.all(
     unknown.map(async (chatId) => {
       const latest = await latestSeq(new Types.ObjectId(chatId));
@@ -178,6 +196,7 @@ async function knowNextSeqs(pending: PendingSend[]): Promise<void> {
 /** The document an ordered insert stopped at, and why; null when the failure is not one document's. */
 function firstWriteError(err: unknown): { index: number; code: unknown } | null {
   const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
-  const first = (Array.isArray(writeErrors) ? writeErrors[0] : writeErrors) as { index?: unknown; code?: unknown } | undefined;
+  const first = (Array.isArray(writeErrors) ? writeErrors[0] : writeErrors) as
+    { index?: unknown; code?: unknown } | undefined;
   return typeof first?.index === 'number' ? { index: first.index, code: first.code } : null;
 }

@@ -26,8 +26,14 @@ export function activeOf(chatId: Id, userId: string): Promise<MembershipDocument
 }
 
 /** A new active membership, counted, with the chat's count after; null when the person already has a row in the chat. */
-export async function create(chatId: Id, userId: Id, role: ChatRole = 'member'): Promise<{ membership: MembershipDocument; memberCount: number } | null> {
-  const membership = await insertUnlessDuplicate(() => MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), role }));
+export async function create(
+  chatId: Id,
+  userId: Id,
+  role: ChatRole = 'member',
+): Promise<{ membership: MembershipDocument; memberCount: number } | null> {
+  const membership = await insertUnlessDuplicate(() =>
+    MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), role }),
+  );
   return membership && { membership, memberCount: await chats.countMembers(chatId, 1) };
 }
 
@@ -35,15 +41,32 @@ export async function create(chatId: Id, userId: Id, role: ChatRole = 'member'):
  * Someone who left, or whose ban ran out, comes back as a plain member, counted; null when their
  * row is no longer `from` (a ban or another join got there first).
  */
-export async function rejoin(membership: Pick<Membership, '_id' | 'chatId' | 'status'>): Promise<{ back: Partial<Membership>; memberCount: number } | null> {
-  const back: Partial<Membership> = { status: 'active', role: 'member', bannedUntil: null, bannedByRole: null, joinedAt: new Date() };
-  const { modifiedCount } = await MembershipModel.updateOne({ _id: membership._id, status: membership.status }, { $set: back });
+export async function rejoin(
+  membership: Pick<Membership, '_id' | 'chatId' | 'status'>,
+): Promise<{ back: Partial<Membership>; memberCount: number } | null> {
+  const back: Partial<Membership> = {
+    status: 'active',
+    role: 'member',
+    bannedUntil: null,
+    bannedByRole: null,
+    joinedAt: new Date(),
+  };
+  const { modifiedCount } = await MembershipModel.updateOne(
+    { _id: membership._id, status: membership.status },
+    { $set: back },
+  );
   return modifiedCount > 0 ? { back, memberCount: await chats.countMembers(membership.chatId, 1) } : null;
 }
 
 /** An active member leaves; the chat's count after, or null when they were no longer active. */
-export async function leave(membership: Pick<Membership, '_id' | 'chatId'>, changes: Partial<Membership> = {}): Promise<number | null> {
-  const { modifiedCount } = await MembershipModel.updateOne({ _id: membership._id, status: 'active' }, { $set: { ...changes, status: 'left' } });
+export async function leave(
+  membership: Pick<Membership, '_id' | 'chatId'>,
+  changes: Partial<Membership> = {},
+): Promise<number | null> {
+  const { modifiedCount } = await MembershipModel.updateOne(
+    { _id: membership._id, status: 'active' },
+    { $set: { ...changes, status: 'left' } },
+  );
   return modifiedCount > 0 ? chats.countMembers(membership.chatId, -1) : null;
 }
 
@@ -73,7 +96,10 @@ export async function ban(chatId: Id, userId: Id, until: Date | null, byRole: Ac
 
 /** Lifts a ban: the person may join again. */
 export async function unban(membershipId: Id): Promise<void> {
-  await MembershipModel.updateOne({ _id: membershipId }, { $set: { status: 'left', bannedUntil: null, bannedByRole: null } });
+  await MembershipModel.updateOne(
+    { _id: membershipId },
+    { $set: { status: 'left', bannedUntil: null, bannedByRole: null } },
+  );
 }
 
 /** Mutes (`until` null: until lifted) or, with `byRole` null, lifts a mute. */
@@ -83,13 +109,19 @@ export async function mute(membershipId: Id, until: Date | null, byRole: ActorRo
 
 /** The ids of a chat's owner and admins. */
 export async function chatAdmins(chatId: Id): Promise<string[]> {
-  const admins = await MembershipModel.find({ chatId: objectId(chatId), status: 'active', role: trusted({ $in: ADMIN_ROLES }) }, { userId: 1 }).lean();
+  const admins = await MembershipModel.find(
+    { chatId: objectId(chatId), status: 'active', role: trusted({ $in: ADMIN_ROLES }) },
+    { userId: 1 },
+  ).lean();
   return admins.map((m) => m.userId.toString());
 }
 
 /** The chats where someone is owner or admin. */
 export async function administeredChatIds(userId: Id): Promise<Types.ObjectId[]> {
-  const rows = await MembershipModel.find({ userId: objectId(userId), status: 'active', role: trusted({ $in: ADMIN_ROLES }) }, { chatId: 1 }).lean();
+  const rows = await MembershipModel.find(
+    { userId: objectId(userId), status: 'active', role: trusted({ $in: ADMIN_ROLES }) },
+    { chatId: 1 },
+  ).lean();
   return rows.map((m) => m.chatId);
 }
 
@@ -112,7 +144,9 @@ export function activePage(userId: Id, before: string | undefined, limit: number
 
 /** Every row of someone's, oldest first (their data export). */
 export function allOf(userId: Id): Promise<MembershipDocument[]> {
-  return MembershipModel.find({ userId: objectId(userId) }).sort({ joinedAt: 1 }).exec();
+  return MembershipModel.find({ userId: objectId(userId) })
+    .sort({ joinedAt: 1 })
+    .exec();
 }
 
 export async function ownsAChat(userId: Id): Promise<boolean> {
@@ -121,7 +155,10 @@ export async function ownsAChat(userId: Id): Promise<boolean> {
 
 /** Someone leaves every chat at once (their account is being deleted), each counted out; returns the chats they left, with each count after. */
 export async function leaveEvery(userId: Id): Promise<Array<{ chatId: Types.ObjectId; memberCount: number }>> {
-  const active = await MembershipModel.find({ userId: objectId(userId), status: 'active' }, { _id: 1, chatId: 1 }).lean();
+  const active = await MembershipModel.find(
+    { userId: objectId(userId), status: 'active' },
+    { _id: 1, chatId: 1 },
+  ).lean();
   const left: Array<{ chatId: Types.ObjectId; memberCount: number }> = [];
   for (const membership of active) {
     const memberCount = await leave(membership, { role: 'member' });
@@ -150,7 +187,11 @@ export async function sharingAChatWith(userId: Id, others: string[]): Promise<st
 
 /** In a chat, how many active members have read up to `seq` or beyond. */
 export function readersAtLeast(chatId: Id, seq: number): Promise<number> {
-  return MembershipModel.countDocuments({ chatId: objectId(chatId), status: 'active', readSeq: trusted({ $gte: seq }) }).exec();
+  return MembershipModel.countDocuments({
+    chatId: objectId(chatId),
+    status: 'active',
+    readSeq: trusted({ $gte: seq }),
+  }).exec();
 }
 
 /**

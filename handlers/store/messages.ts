@@ -15,9 +15,14 @@ export function byId(messageId: string): Promise<MessageDocument | null> {
  * The hottest read: straight through the driver (every value is already typed, so mongoose's
  * casting and hydration would add about a millisecond to a page and nothing else).
  */
-export function historyPage(chatId: Id, range: { before?: number | undefined; after?: number | undefined }, limit: number): Promise<Message[]> {
+export function historyPage(
+  chatId: Id,
+  range: { before?: number | undefined; after?: number | undefined },
+  limit: number,
+): Promise<Message[]> {
   const forward = range.after !== undefined;
-  const seq = range.after !== undefined ? { $gt: range.after } : range.before !== undefined ? { $lt: range.before } : undefined;
+  const seq =
+    range.after !== undefined ? { $gt: range.after } : range.before !== undefined ? { $lt: range.before } : undefined;
   return MessageModel.collection
     .find<Message>({ chatId: objectId(chatId), ...(seq ? { seq } : {}) })
     .sort({ seq: forward ? 1 : -1 })
@@ -27,11 +32,15 @@ export function historyPage(chatId: Id, range: { before?: number | undefined; af
 
 /** The latest message of a chat (a tombstone's too), or null when it has none. */
 export function latest(chatId: Id): Promise<MessageDocument | null> {
-  return MessageModel.findOne({ chatId: objectId(chatId) }).sort({ seq: -1 }).exec();
+  return MessageModel.findOne({ chatId: objectId(chatId) })
+    .sort({ seq: -1 })
+    .exec();
 }
 
 export async function latestSeq(chatId: Id): Promise<number> {
-  const last = await MessageModel.findOne({ chatId: objectId(chatId) }, { seq: 1 }).sort({ seq: -1 }).lean();
+  const last = await MessageModel.findOne({ chatId: objectId(chatId) }, { seq: 1 })
+    .sort({ seq: -1 })
+    .lean();
   return last?.seq ?? 0;
 }
 
@@ -53,19 +62,27 @@ export async function markDeleted(messageId: Id): Promise<void> {
  * pushed (no atomic updates on the embedded database): two edits at once keep the last writer's
  * history. False when the message was deleted or hidden meanwhile.
  */
-export async function rewrite(messageId: Id, text: string, editedAt: Date, edits: Array<{ text: string; editedAt: Date }>): Promise<boolean> {
-  const { modifiedCount } = await MessageModel.updateOne({ _id: messageId, deletedAt: null, hidden: null }, { $set: { text, editedAt, edits } });
+export async function rewrite(
+  messageId: Id,
+  text: string,
+  editedAt: Date,
+  edits: Array<{ text: string; editedAt: Date }>,
+): Promise<boolean> {
+  const { modifiedCount } = await MessageModel.updateOne(
+    { _id: messageId, deletedAt: null, hidden: null },
+    { $set: { text, editedAt, edits } },
+  );
   return modifiedCount > 0;
 }
 
 /** Everything someone wrote, oldest first (their data export). */
 export function byAuthor(senderId: Id): Promise<MessageDocument[]> {
-  return MessageModel.find({ senderId: objectId(senderId) }).sort({ createdAt: 1 }).exec();
+  return MessageModel.find({ senderId: objectId(senderId) })
+    .sort({ createdAt: 1 })
+    .exec();
 }
 
 export async function sentAt(messageId: string): Promise<Date | null> {
   if (!isId(messageId)) return null;
   return (await MessageModel.findById(messageId, { createdAt: 1 }).lean())?.createdAt ?? null;
 }
-
-

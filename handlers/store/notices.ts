@@ -21,26 +21,42 @@ export function of(userId: Id, actionId: Id): Promise<NoticeDocument | null> {
 }
 
 /** A page of someone's notices, newest first; `limit` + 1 are read. */
-export function page(userId: Id, query: { unreadOnly?: boolean | undefined; before?: string | undefined; limit: number }): Promise<NoticeDocument[]> {
+export function page(
+  userId: Id,
+  query: { unreadOnly?: boolean | undefined; before?: string | undefined; limit: number },
+): Promise<NoticeDocument[]> {
   const filter: Record<string, unknown> = { userId: objectId(userId) };
   if (query.unreadOnly) filter.readAt = null;
   if (query.before) filter._id = trusted({ $lt: objectId(query.before) });
-  return NoticeModel.find(filter).sort({ _id: -1 }).limit(query.limit + 1).exec();
+  return NoticeModel.find(filter)
+    .sort({ _id: -1 })
+    .limit(query.limit + 1)
+    .exec();
 }
 
 /** Marks someone's notices read; ids not theirs or already read are left alone. */
 export async function markRead(userId: Id, ids: string[]): Promise<number> {
-  const { modifiedCount } = await NoticeModel.updateMany({ _id: trusted({ $in: ids.map(objectId) }), userId: objectId(userId), readAt: null }, { $set: { readAt: new Date() } });
+  const { modifiedCount } = await NoticeModel.updateMany(
+    { _id: trusted({ $in: ids.map(objectId) }), userId: objectId(userId), readAt: null },
+    { $set: { readAt: new Date() } },
+  );
   return modifiedCount;
 }
 
 /** Someone's newest unread notices, at most `limit`, oldest first. */
 export async function unread(userId: Id, limit: number): Promise<NoticeDocument[]> {
-  return (await NoticeModel.find({ userId: objectId(userId), readAt: null }).sort({ _id: -1 }).limit(limit).exec()).reverse();
+  return (
+    await NoticeModel.find({ userId: objectId(userId), readAt: null })
+      .sort({ _id: -1 })
+      .limit(limit)
+      .exec()
+  ).reverse();
 }
 
 export function allOf(userId: Id): Promise<NoticeDocument[]> {
-  return NoticeModel.find({ userId: objectId(userId) }).sort({ createdAt: 1 }).exec();
+  return NoticeModel.find({ userId: objectId(userId) })
+    .sort({ createdAt: 1 })
+    .exec();
 }
 
 export async function eraseAllOf(userId: Id): Promise<void> {

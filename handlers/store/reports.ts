@@ -1,7 +1,14 @@
 /** Reports (the moderation collection): one per reporter and target, each in its target's case. */
 import { trusted, type Types } from 'mongoose';
 
-import { ReportModel, type CaseStatus, type Report, type ReportDocument, type ReportReason, type TargetType } from '../../models';
+import {
+  ReportModel,
+  type CaseStatus,
+  type Report,
+  type ReportDocument,
+  type ReportReason,
+  type TargetType,
+} from '../../models';
 import { insertUnlessDuplicate, objectId, type Id } from './db';
 
 export type { Report, ReportDocument };
@@ -24,7 +31,9 @@ export function create(fields: {
 
 /** A case's reports, oldest first. */
 export function ofCase(caseId: Id): Promise<ReportDocument[]> {
-  return ReportModel.find({ caseId: objectId(caseId) }).sort({ createdAt: 1 }).exec();
+  return ReportModel.find({ caseId: objectId(caseId) })
+    .sort({ createdAt: 1 })
+    .exec();
 }
 
 /** What a case's counts are made of: each report's reason, weight, standing and status. */
@@ -37,14 +46,23 @@ export function openOf(caseId: Id): Promise<Array<Pick<Report, '_id' | 'reporter
   return ReportModel.find({ caseId: objectId(caseId), status: 'open' }, { reporterId: 1 }).lean();
 }
 
-export async function resolve(reportIds: Types.ObjectId[], outcome: Exclude<CaseStatus, 'open'>, resolvedBy: string): Promise<void> {
+export async function resolve(
+  reportIds: Types.ObjectId[],
+  outcome: Exclude<CaseStatus, 'open'>,
+  resolvedBy: string,
+): Promise<void> {
   if (reportIds.length === 0) return;
-  await ReportModel.updateMany({ _id: trusted({ $in: reportIds }) }, { $set: { status: outcome, resolvedAt: new Date(), resolvedBy } });
+  await ReportModel.updateMany(
+    { _id: trusted({ $in: reportIds }) },
+    { $set: { status: outcome, resolvedAt: new Date(), resolvedBy } },
+  );
 }
 
 /** The reporters of a case's dismissed reports. */
 export async function dismissedReporters(caseId: Id): Promise<Types.ObjectId[]> {
-  return (await ReportModel.find({ caseId: objectId(caseId), status: 'dismissed' }, { reporterId: 1 }).lean()).map((r) => r.reporterId);
+  return (await ReportModel.find({ caseId: objectId(caseId), status: 'dismissed' }, { reporterId: 1 }).lean()).map(
+    (r) => r.reporterId,
+  );
 }
 
 /** Whether a trusted flagger reported in this case. */
@@ -56,12 +74,17 @@ export async function trustedFlaggerIn(caseId: Id): Promise<boolean> {
 export function filedBy(reporterId: Id, before: string | undefined, limit: number): Promise<ReportDocument[]> {
   const filter: Record<string, unknown> = { reporterId: objectId(reporterId) };
   if (before) filter._id = trusted({ $lt: objectId(before) });
-  return ReportModel.find(filter).sort({ _id: -1 }).limit(limit + 1).exec();
+  return ReportModel.find(filter)
+    .sort({ _id: -1 })
+    .limit(limit + 1)
+    .exec();
 }
 
 /** Every report someone filed, oldest first (their data export). */
 export function allFiledBy(reporterId: Id): Promise<ReportDocument[]> {
-  return ReportModel.find({ reporterId: objectId(reporterId) }).sort({ createdAt: 1 }).exec();
+  return ReportModel.find({ reporterId: objectId(reporterId) })
+    .sort({ createdAt: 1 })
+    .exec();
 }
 
 /** Someone's decided reports, upheld and dismissed, since `since` (or ever). */
@@ -75,16 +98,36 @@ export async function recordOf(reporterId: Id, since?: Date): Promise<{ upheld: 
   return { upheld, dismissed };
 }
 
-export function filedIn(from: Date, to: Date): Promise<Array<Pick<Report, 'reason' | 'targetType' | 'trustedFlagger'>>> {
-  return ReportModel.find({ createdAt: trusted({ $gte: from, $lt: to }) }, { reason: 1, targetType: 1, trustedFlagger: 1 }).lean();
+export function filedIn(
+  from: Date,
+  to: Date,
+): Promise<Array<Pick<Report, 'reason' | 'targetType' | 'trustedFlagger'>>> {
+  return ReportModel.find(
+    { createdAt: trusted({ $gte: from, $lt: to }) },
+    { reason: 1, targetType: 1, trustedFlagger: 1 },
+  ).lean();
 }
 
-const EMPTY_EVIDENCE = { text: null, senderId: null, seq: null, chatId: null, username: null, displayName: null, title: null, createdAt: null };
+const EMPTY_EVIDENCE = {
+  text: null,
+  senderId: null,
+  seq: null,
+  chatId: null,
+  username: null,
+  displayName: null,
+  title: null,
+  createdAt: null,
+};
 
 /** Empties the evidence and comment of the closed cases' reports resolved before `before`; returns how many. */
 export async function emptyEvidence(caseIds: Types.ObjectId[], before: Date, now: Date): Promise<number> {
   const { modifiedCount } = await ReportModel.updateMany(
-    { caseId: trusted({ $in: caseIds }), status: trusted({ $ne: 'open' }), resolvedAt: trusted({ $lt: before }), evidenceRemovedAt: null },
+    {
+      caseId: trusted({ $in: caseIds }),
+      status: trusted({ $ne: 'open' }),
+      resolvedAt: trusted({ $lt: before }),
+      evidenceRemovedAt: null,
+    },
     { $set: { evidence: EMPTY_EVIDENCE, comment: null, evidenceRemovedAt: now } },
   );
   return modifiedCount;

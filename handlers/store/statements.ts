@@ -16,7 +16,9 @@ export async function withdraw(actionId: Id): Promise<void> {
 }
 
 export async function madeIn(from: Date, to: Date): Promise<StatementFields[]> {
-  const rows = await StatementModel.find({ createdAt: trusted({ $gte: from, $lt: to }) }, { statement: 1 }).sort({ createdAt: 1 }).lean();
+  const rows = await StatementModel.find({ createdAt: trusted({ $gte: from, $lt: to }) }, { statement: 1 })
+    .sort({ createdAt: 1 })
+    .lean();
   return rows.map((row) => row.statement as StatementFields);
 }
 

@@ -10,5 +10,8 @@ export async function add(userId: Id, authorId: Id, text: string): Promise<UserN
 
 /** The newest `limit` notes on an account. */
 export function on(userId: Id, limit: number): Promise<UserNote[]> {
-  return UserNoteModel.find({ userId: objectId(userId) }).sort({ createdAt: -1 }).limit(limit).lean();
+  return UserNoteModel.find({ userId: objectId(userId) })
+    .sort({ createdAt: -1 })
+    .limit(limit)
+    .lean();
 }

@@ -1,7 +1,16 @@
 // Start-up, sign-in, navigation between views, live events and keyboard shortcuts.
 import { $, fill, errorText, throttle } from './dom.js';
 import { session, login, logout, restore, connect, call, isPlatformAdmin } from './session.js';
-import { initQueue, reload as reloadQueue, reloadSoon, upsertCase, resolveCase, upsertAppeal, moveSelection, openSelected } from './queue.js';
+import {
+  initQueue,
+  reload as reloadQueue,
+  reloadSoon,
+  upsertCase,
+  resolveCase,
+  upsertAppeal,
+  moveSelection,
+  openSelected,
+} from './queue.js';
 import { showCase, leaveCase, refreshCase, concernsShownCase, runShortcut } from './case.js';
 import { initAppeal, showAppeal, leaveAppeal, updateShownAppeal } from './appeal.js';
 import { initLog, load as loadLog, showingNewest } from './log.js';
@@ -139,7 +148,10 @@ function onKey(event) {
 
 initSignIn();
 initConfirm();
-initQueue({ onOpen: (caseId) => (location.hash = `#/case/${caseId}`), onOpenAppeal: (appealId) => (location.hash = `#/appeal/${appealId}`) });
+initQueue({
+  onOpen: (caseId) => (location.hash = `#/case/${caseId}`),
+  onOpenAppeal: (appealId) => (location.hash = `#/appeal/${appealId}`),
+});
 initAppeal({ onDecided: () => (location.hash = '#/queue') });
 initLog();
 window.addEventListener('hashchange', route);

@@ -7,7 +7,12 @@ import { upsertAppeal } from './queue.js';
 
 const DECISIONS = [
   { id: 'uphold', outcome: 'upheld', label: 'Uphold', text: 'It stays in force.' },
-  { id: 'reverse', outcome: 'reversed', label: 'Reverse', text: 'What it imposed and is still in force is lifted at once.' },
+  {
+    id: 'reverse',
+    outcome: 'reversed',
+    label: 'Reverse',
+    text: 'What it imposed and is still in force is lifted at once.',
+  },
 ];
 
 const state = { appealId: null, appeal: null, onDecided: () => {} };
@@ -21,7 +26,15 @@ export async function showAppeal(appealId) {
     state.appealId = appealId;
     state.appeal = null;
     fill($('appeal-title'), 'Appeal');
-    for (const id of ['appeal-facts', 'appeal-actions', 'appeal-text', 'appeal-action', 'appeal-target', 'appeal-error']) fill($(id));
+    for (const id of [
+      'appeal-facts',
+      'appeal-actions',
+      'appeal-text',
+      'appeal-action',
+      'appeal-target',
+      'appeal-error',
+    ])
+      fill($(id));
   }
   let view;
   try {
@@ -50,17 +63,29 @@ export function updateShownAppeal(appeal) {
 function render(appeal) {
   const action = appeal.action;
   fill($('appeal-title'), `Appeal against ${appeal.actionType}`);
-  fill($('appeal-facts'),
+  fill(
+    $('appeal-facts'),
     fact('Status', h('span', { class: `status status-${appeal.status}` }, appeal.status)),
     fact('Filed', time(appeal.createdAt)),
     appeal.appellantId ? fact('Appellant', appeal.appellantId) : null,
     appeal.chatId ? fact('Chat id', appeal.chatId) : null,
-    appeal.decidedAt ? fact('Decided', time(appeal.decidedAt)) : null);
+    appeal.decidedAt ? fact('Decided', time(appeal.decidedAt)) : null,
+  );
   fill($('appeal-text'), h('p', { class: 'text' }, appeal.text));
   fill($('appeal-action'), action ? actionAppealed(action) : h('p', { class: 'muted' }, appeal.actionType));
-  fill($('appeal-actions'), appeal.status === 'open'
-    ? DECISIONS.map((decision) => h('button', { type: 'button', 'data-action': decision.id, onclick: () => decide(decision) }, decision.label))
-    : h('p', {}, `Decided: ${appeal.status}`, appeal.decisionReason ? h('span', { class: 'reason' }, ` (${appeal.decisionReason})`) : null));
+  fill(
+    $('appeal-actions'),
+    appeal.status === 'open'
+      ? DECISIONS.map((decision) =>
+          h('button', { type: 'button', 'data-action': decision.id, onclick: () => decide(decision) }, decision.label),
+        )
+      : h(
+          'p',
+          {},
+          `Decided: ${appeal.status}`,
+          appeal.decisionReason ? h('span', { class: 'reason' }, ` (${appeal.decisionReason})`) : null,
+        ),
+  );
 }
 
 function fact(name, value) {
@@ -69,13 +94,28 @@ function fact(name, value) {
 
 function actionAppealed(a) {
   return [
-    h('p', {}, h('strong', {}, a.type), ' by ', a.actorId ?? a.actorRole, ` (${a.actorRole}) `, time(a.createdAt),
-      a.durationSec ? ` for ${duration(a.durationSec * 1000)}` : ''),
-    h('p', { class: 'meta' }, `On ${a.targetType} ${a.targetId}`, a.chatId ? ` in chat ${a.chatId}` : '',
-      a.until ? [', until ', time(a.until)] : ''),
+    h(
+      'p',
+      {},
+      h('strong', {}, a.type),
+      ' by ',
+      a.actorId ?? a.actorRole,
+      ` (${a.actorRole}) `,
+      time(a.createdAt),
+      a.durationSec ? ` for ${duration(a.durationSec * 1000)}` : '',
+    ),
+    h(
+      'p',
+      { class: 'meta' },
+      `On ${a.targetType} ${a.targetId}`,
+      a.chatId ? ` in chat ${a.chatId}` : '',
+      a.until ? [', until ', time(a.until)] : '',
+    ),
     h('p', { class: 'reason' }, a.reason),
     // The case it decided shows the target as it is now and the evidence as reported.
-    a.caseId ? h('p', {}, h('a', { href: `#/case/${a.caseId}`, 'data-case-link': '' }, 'Open the case it decided')) : null,
+    a.caseId
+      ? h('p', {}, h('a', { href: `#/case/${a.caseId}`, 'data-case-link': '' }, 'Open the case it decided'))
+      : null,
   ];
 }
 

@@ -7,14 +7,24 @@ const state = { caseId: null, view: null, actions: [] };
 
 /** True when a live event concerns the case on screen. */
 export const concernsShownCase = ({ caseId, targetId }) =>
-  state.caseId !== null && (caseId === state.caseId || (targetId !== undefined && targetId === state.view?.case.targetId));
+  state.caseId !== null &&
+  (caseId === state.caseId || (targetId !== undefined && targetId === state.view?.case.targetId));
 
 export async function showCase(caseId) {
   if (state.caseId !== caseId) {
     state.caseId = caseId;
     state.view = null;
     fill($('case-title'), 'Case');
-    for (const id of ['case-facts', 'case-actions', 'case-target', 'case-reports', 'case-log', 'case-history', 'case-error']) fill($(id));
+    for (const id of [
+      'case-facts',
+      'case-actions',
+      'case-target',
+      'case-reports',
+      'case-log',
+      'case-history',
+      'case-error',
+    ])
+      fill($(id));
   }
   await refreshCase();
 }
@@ -49,26 +59,59 @@ function authorOf({ case: c, reports, target }) {
 function render(view) {
   const { case: c, reports, target } = view;
   fill($('case-title'), `Case about a ${c.targetType}`);
-  fill($('case-facts'),
+  fill(
+    $('case-facts'),
     fact('Status', h('span', { class: `status status-${c.status}` }, c.status)),
     fact('Priority', c.priority),
     fact('Reports', c.reportCount),
-    fact('Reasons', Object.entries(c.reasons).map(([reason, n]) => `${reason} ×${n}`).join(', ')),
+    fact(
+      'Reasons',
+      Object.entries(c.reasons)
+        .map(([reason, n]) => `${reason} ×${n}`)
+        .join(', '),
+    ),
     fact('Target id', c.targetId),
     c.chatId ? fact('Chat id', c.chatId) : null,
     fact('First reported', time(c.firstReportedAt)),
-    fact('Last reported', time(c.lastReportedAt)));
+    fact('Last reported', time(c.lastReportedAt)),
+  );
   fill($('case-target'), targetNow(c.targetType, target));
-  fill($('case-reports'), reports.map((r) =>
-    h('li', { class: 'report' },
-      h('p', {}, h('span', { class: `tag reason-${r.reason}` }, r.reason), ' ', time(r.createdAt),
-        r.reporterId ? h('small', {}, ` reported by ${r.reporterId}`) : null),
-      r.comment ? h('p', { class: 'comment' }, r.comment) : null,
-      evidence(r.evidence))));
+  fill(
+    $('case-reports'),
+    reports.map((r) =>
+      h(
+        'li',
+        { class: 'report' },
+        h(
+          'p',
+          {},
+          h('span', { class: `tag reason-${r.reason}` }, r.reason),
+          ' ',
+          time(r.createdAt),
+          r.reporterId ? h('small', {}, ` reported by ${r.reporterId}`) : null,
+        ),
+        r.comment ? h('p', { class: 'comment' }, r.comment) : null,
+        evidence(r.evidence),
+      ),
+    ),
+  );
   state.actions = availableActions(view);
-  fill($('case-actions'), state.actions.map((action) =>
-    h('button', { type: 'button', class: action.danger ? 'danger' : undefined, 'data-action': action.id, onclick: () => run(action) },
-      action.label, action.key ? h('kbd', {}, action.key) : null)));
+  fill(
+    $('case-actions'),
+    state.actions.map((action) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: action.danger ? 'danger' : undefined,
+          'data-action': action.id,
+          onclick: () => run(action),
+        },
+        action.label,
+        action.key ? h('kbd', {}, action.key) : null,
+      ),
+    ),
+  );
 }
 
 function fact(name, value) {
@@ -81,9 +124,17 @@ export function targetNow(targetType, target) {
   if (target.type === 'message') {
     const m = target.message;
     return [
-      h('p', { class: 'meta' }, `Message #${m.seq} by ${m.senderId} in chat ${m.chatId}, `, time(m.createdAt), m.editedAt ? ' (edited)' : ''),
+      h(
+        'p',
+        { class: 'meta' },
+        `Message #${m.seq} by ${m.senderId} in chat ${m.chatId}, `,
+        time(m.createdAt),
+        m.editedAt ? ' (edited)' : '',
+      ),
       h('p', { class: 'text' }, m.text),
-      m.hidden ? h('p', { class: 'flag' }, 'Hidden ', time(m.hidden.at), ` by ${m.hidden.by}: ${m.hidden.reason}`) : null,
+      m.hidden
+        ? h('p', { class: 'flag' }, 'Hidden ', time(m.hidden.at), ` by ${m.hidden.by}: ${m.hidden.reason}`)
+        : null,
       target.deletedAt ? h('p', { class: 'flag' }, 'Deleted by its author ', time(target.deletedAt)) : null,
     ];
   }
@@ -92,8 +143,15 @@ export function targetNow(targetType, target) {
     return [
       h('p', { class: 'text' }, `${u.displayName} (@${u.username})`),
       h('p', { class: 'meta' }, `${u.role}, id ${u.id}, joined `, time(u.createdAt)),
-      target.suspended ? h('p', { class: 'flag' }, `Suspended ${target.suspended.until ? 'until ' : 'indefinitely'}`,
-        target.suspended.until ? time(target.suspended.until) : '', `: ${target.suspended.reason}`) : null,
+      target.suspended
+        ? h(
+            'p',
+            { class: 'flag' },
+            `Suspended ${target.suspended.until ? 'until ' : 'indefinitely'}`,
+            target.suspended.until ? time(target.suspended.until) : '',
+            `: ${target.suspended.reason}`,
+          )
+        : null,
     ];
   }
   const chat = target.chat;
@@ -110,7 +168,11 @@ function evidence(snapshot) {
   if (snapshot.text !== undefined) lines.push(h('p', { class: 'text evidence' }, snapshot.text));
   if (snapshot.username !== undefined) lines.push(h('p', { class: 'text evidence' }, `@${snapshot.username}`));
   if (snapshot.title !== undefined) lines.push(h('p', { class: 'text evidence' }, snapshot.title));
-  const where = [snapshot.senderId && `by ${snapshot.senderId}`, snapshot.seq !== undefined && `#${snapshot.seq}`, snapshot.chatId && `in chat ${snapshot.chatId}`].filter(Boolean);
+  const where = [
+    snapshot.senderId && `by ${snapshot.senderId}`,
+    snapshot.seq !== undefined && `#${snapshot.seq}`,
+    snapshot.chatId && `in chat ${snapshot.chatId}`,
+  ].filter(Boolean);
   if (where.length) lines.push(h('p', { class: 'meta' }, `As reported: ${where.join(' ')}`));
   return h('div', { class: 'snapshot' }, lines);
 }
@@ -124,29 +186,71 @@ function availableActions(view) {
   const actions = [];
   if (c.targetType === 'message' && target?.type === 'message') {
     const messageId = c.targetId;
-    if (target.message.hidden) actions.push({ id: 'unhide', key: 'u', label: 'Unhide', event: 'mod:unhide', input: { messageId, caseId: c.id } });
-    else actions.push({ id: 'hide', key: 'h', label: 'Hide', danger: true, event: 'mod:hide', input: { messageId, caseId: c.id } });
+    if (target.message.hidden)
+      actions.push({
+        id: 'unhide',
+        key: 'u',
+        label: 'Unhide',
+        event: 'mod:unhide',
+        input: { messageId, caseId: c.id },
+      });
+    else
+      actions.push({
+        id: 'hide',
+        key: 'h',
+        label: 'Hide',
+        danger: true,
+        event: 'mod:hide',
+        input: { messageId, caseId: c.id },
+      });
   }
   if (author && chatId) {
     actions.push(
-      { id: 'ban', key: 'b', label: 'Ban from chat', danger: true, duration: true, event: 'mod:ban', input: { userId: author, chatId, caseId: c.id } },
+      {
+        id: 'ban',
+        key: 'b',
+        label: 'Ban from chat',
+        danger: true,
+        duration: true,
+        event: 'mod:ban',
+        input: { userId: author, chatId, caseId: c.id },
+      },
       { id: 'unban', label: 'Unban', event: 'mod:unban', input: { userId: author, chatId } },
-      { id: 'mute', key: 'm', label: 'Mute', duration: true, event: 'mod:mute', input: { userId: author, chatId, caseId: c.id } },
+      {
+        id: 'mute',
+        key: 'm',
+        label: 'Mute',
+        duration: true,
+        event: 'mod:mute',
+        input: { userId: author, chatId, caseId: c.id },
+      },
       { id: 'unmute', label: 'Unmute', event: 'mod:unmute', input: { userId: author, chatId } },
     );
   }
   if (author && moderator) {
     actions.push(
-      { id: 'suspend', label: 'Suspend account', danger: true, duration: true, event: 'mod:ban', input: { userId: author, caseId: c.id } },
+      {
+        id: 'suspend',
+        label: 'Suspend account',
+        danger: true,
+        duration: true,
+        event: 'mod:ban',
+        input: { userId: author, caseId: c.id },
+      },
       { id: 'unsuspend', label: 'Unsuspend', event: 'mod:unban', input: { userId: author } },
     );
   }
-  if (c.status === 'open') actions.push({ id: 'dismiss', key: 'd', label: 'Dismiss', event: 'mod:dismiss', input: { caseId: c.id } });
+  if (c.status === 'open')
+    actions.push({ id: 'dismiss', key: 'd', label: 'Dismiss', event: 'mod:dismiss', input: { caseId: c.id } });
   return actions;
 }
 
 async function run(action) {
-  const subject = action.input.messageId ? `message ${action.input.messageId}` : action.input.userId ? `user ${action.input.userId}` : `case ${action.input.caseId}`;
+  const subject = action.input.messageId
+    ? `message ${action.input.messageId}`
+    : action.input.userId
+      ? `user ${action.input.userId}`
+      : `case ${action.input.caseId}`;
   await confirmAction({
     title: action.label,
     text: `${action.label}: ${subject}${action.input.chatId ? ` in chat ${action.input.chatId}` : ''}.`,
@@ -174,7 +278,10 @@ async function renderLog(view) {
     author ? call('mod:log', { targetId: author, limit: 20 }) : Promise.resolve({ actions: [] }),
   ]);
   fill($('case-log'), logItems(taken, 'No actions yet.'));
-  fill($('case-history'), author ? logItems(history, 'No earlier actions against this person.') : h('li', { class: 'muted' }, 'No author.'));
+  fill(
+    $('case-history'),
+    author ? logItems(history, 'No earlier actions against this person.') : h('li', { class: 'muted' }, 'No author.'),
+  );
 }
 
 function logItems(result, empty) {
@@ -185,8 +292,13 @@ function logItems(result, empty) {
 
 function actionLine(a) {
   return [
-    h('strong', {}, a.type), ' by ', a.actorId ?? a.actorRole, ' ', time(a.createdAt),
+    h('strong', {}, a.type),
+    ' by ',
+    a.actorId ?? a.actorRole,
+    ' ',
+    time(a.createdAt),
     a.durationSec ? ` for ${duration(a.durationSec * 1000)}` : '',
-    h('br'), h('span', { class: 'reason' }, a.reason),
+    h('br'),
+    h('span', { class: 'reason' }, a.reason),
   ];
 }

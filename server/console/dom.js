@@ -35,7 +35,12 @@ export function time(iso) {
   return h('time', { datetime: iso, title: iso }, date.toLocaleString());
 }
 
-const UNITS = [['d', 86400], ['h', 3600], ['min', 60], ['s', 1]];
+const UNITS = [
+  ['d', 86400],
+  ['h', 3600],
+  ['min', 60],
+  ['s', 1],
+];
 
 /** "2 h 5 min", "40 s", "24 d": a duration or a time left, in its two largest units. */
 export function duration(ms) {

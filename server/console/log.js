@@ -44,14 +44,21 @@ export async function load() {
   try {
     const { actions } = await call('mod:log', input);
     fill($('log-error'));
-    fill($('log-rows'), actions.map((a) =>
-      h('tr', { dataset: { createdAt: a.createdAt } },
-        h('td', {}, time(a.createdAt)),
-        h('td', {}, h('strong', {}, a.type)),
-        h('td', {}, a.actorId ?? a.actorRole, a.actorId ? h('small', {}, ` (${a.actorRole})`) : null),
-        h('td', {}, `${a.targetType} ${a.targetId}`),
-        h('td', {}, a.chatId ?? ''),
-        h('td', { class: 'reason' }, a.reason))));
+    fill(
+      $('log-rows'),
+      actions.map((a) =>
+        h(
+          'tr',
+          { dataset: { createdAt: a.createdAt } },
+          h('td', {}, time(a.createdAt)),
+          h('td', {}, h('strong', {}, a.type)),
+          h('td', {}, a.actorId ?? a.actorRole, a.actorId ? h('small', {}, ` (${a.actorRole})`) : null),
+          h('td', {}, `${a.targetType} ${a.targetId}`),
+          h('td', {}, a.chatId ?? ''),
+          h('td', { class: 'reason' }, a.reason),
+        ),
+      ),
+    );
     $('log-empty').hidden = actions.length > 0;
     $('log-older').disabled = actions.length < PAGE;
     $('log-newest').disabled = pages.length === 1 && !startFromForm();

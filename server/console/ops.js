@@ -42,27 +42,64 @@ async function poll() {
 async function loadTransparency() {
   try {
     const t = await http('GET', '/api/transparency');
-    const pairs = (counts) => Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+    const pairs = (counts) =>
+      Object.entries(counts)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none';
     const seconds = (s) => (s === null ? 'n/a' : duration(s * 1000));
-    fill($('ops-transparency'),
-      h('dt', {}, 'Reports'), h('dd', {}, `${t.reports.total} (${pairs(t.reports.byReason)}); ${t.reports.byTrustedFlaggers} from trusted flaggers`),
-      h('dt', {}, 'Actions'), h('dd', {}, `${t.actions.total}: automatic ${t.actions.bySource.automatic}, platform moderators ${t.actions.bySource.platform_moderator}, chat admins ${t.actions.bySource.chat_admin}`),
-      h('dt', {}, 'Report to action'), h('dd', {}, `median ${seconds(t.timeToAction.medianSec)}, p90 ${seconds(t.timeToAction.p90Sec)} over ${t.timeToAction.cases} cases`),
-      h('dt', {}, 'Appeals'), h('dd', {}, `${t.appeals.filed} filed, ${t.appeals.upheld} upheld, ${t.appeals.reversed} reversed`));
+    fill(
+      $('ops-transparency'),
+      h('dt', {}, 'Reports'),
+      h(
+        'dd',
+        {},
+        `${t.reports.total} (${pairs(t.reports.byReason)}); ${t.reports.byTrustedFlaggers} from trusted flaggers`,
+      ),
+      h('dt', {}, 'Actions'),
+      h(
+        'dd',
+        {},
+        `${t.actions.total}: automatic ${t.actions.bySource.automatic}, platform moderators ${t.actions.bySource.platform_moderator}, chat admins ${t.actions.bySource.chat_admin}`,
+      ),
+      h('dt', {}, 'Report to action'),
+      h(
+        'dd',
+        {},
+        `median ${seconds(t.timeToAction.medianSec)}, p90 ${seconds(t.timeToAction.p90Sec)} over ${t.timeToAction.cases} cases`,
+      ),
+      h('dt', {}, 'Appeals'),
+      h('dd', {}, `${t.appeals.filed} filed, ${t.appeals.upheld} upheld, ${t.appeals.reversed} reversed`),
+    );
   } catch (error) {
     fill($('ops-transparency'), h('dd', {}, errorText(error)));
   }
 }
 
 function renderLimits(limiters) {
-  fill($('ops-rows'), limiters.map((l) =>
-    h('tr', { dataset: { limiter: l.name } },
-      h('td', {}, l.name),
-      h('td', {}, l.durationSec ? `${l.points} per ${duration(l.durationSec * 1000)}` : 'per chat'),
-      h('td', {}, l.blockDurationSec ? duration(l.blockDurationSec * 1000) : ''),
-      h('td', { class: 'num refusals' }, l.refusals),
-      h('td', {}, l.blocked.length === 0 ? '' :
-        h('ul', { class: 'blocked' }, l.blocked.map((b) => h('li', {}, h('code', {}, b.key), ` ${duration(b.msLeft)}`)))))));
+  fill(
+    $('ops-rows'),
+    limiters.map((l) =>
+      h(
+        'tr',
+        { dataset: { limiter: l.name } },
+        h('td', {}, l.name),
+        h('td', {}, l.durationSec ? `${l.points} per ${duration(l.durationSec * 1000)}` : 'per chat'),
+        h('td', {}, l.blockDurationSec ? duration(l.blockDurationSec * 1000) : ''),
+        h('td', { class: 'num refusals' }, l.refusals),
+        h(
+          'td',
+          {},
+          l.blocked.length === 0
+            ? ''
+            : h(
+                'ul',
+                { class: 'blocked' },
+                l.blocked.map((b) => h('li', {}, h('code', {}, b.key), ` ${duration(b.msLeft)}`)),
+              ),
+        ),
+      ),
+    ),
+  );
 }
 
 /** Sums each metric over its labels, from the Prometheus text format. */
@@ -86,7 +123,8 @@ function addSample(totals) {
     const total = totals[s.metric] ?? 0;
     if (!s.rate) point.values[s.name] = total;
     // A counter that went down means the server restarted: count from zero again.
-    else if (previous) point.values[s.name] = Math.max(0, total - (previous.totals[s.metric] ?? 0)) / ((now - previous.t) / 1000);
+    else if (previous)
+      point.values[s.name] = Math.max(0, total - (previous.totals[s.metric] ?? 0)) / ((now - previous.t) / 1000);
   }
   samples.push(point);
   samples = samples.filter((p) => p.t >= now - KEEP_MS);
@@ -122,7 +160,13 @@ function drawChart() {
     parts.push(svg('text', { x: 4, y: top + 36, class: 'value', 'data-series': s.name }, format(latest)));
     parts.push(svg('text', { x: 4, y: top + 54, class: 'max' }, `scale 0..${format(max)}`));
     if (points.length > 1) {
-      parts.push(svg('polyline', { points: points.map((p) => `${x(p.t).toFixed(1)},${y(p.values[s.name]).toFixed(1)}`).join(' '), stroke: s.color, class: 'series' }));
+      parts.push(
+        svg('polyline', {
+          points: points.map((p) => `${x(p.t).toFixed(1)},${y(p.values[s.name]).toFixed(1)}`).join(' '),
+          stroke: s.color,
+          class: 'series',
+        }),
+      );
     }
   });
   chart.replaceChildren(...parts);

@@ -2,11 +2,32 @@
 import { $, fill, h, time, errorText, throttle } from './dom.js';
 import { call } from './session.js';
 
-const REASONS = ['child_abuse', 'terrorism', 'non_consensual_imagery', 'violence', 'illegal_goods', 'sexual_content', 'scam', 'hate', 'harassment', 'personal_data', 'spam', 'copyright', 'other'];
+const REASONS = [
+  'child_abuse',
+  'terrorism',
+  'non_consensual_imagery',
+  'violence',
+  'illegal_goods',
+  'sexual_content',
+  'scam',
+  'hate',
+  'harassment',
+  'personal_data',
+  'spam',
+  'copyright',
+  'other',
+];
 /** The server answers at most this many cases per request. */
 const PAGE = 100;
 
-const state = { cases: new Map(), openIds: new Set(), appeals: new Map(), selected: 0, onOpen: () => {}, onOpenAppeal: () => {} };
+const state = {
+  cases: new Map(),
+  openIds: new Set(),
+  appeals: new Map(),
+  selected: 0,
+  onOpen: () => {},
+  onOpenAppeal: () => {},
+};
 
 export function initQueue({ onOpen, onOpenAppeal }) {
   state.onOpen = onOpen;
@@ -27,8 +48,12 @@ function filters() {
 }
 
 function matches(c, f) {
-  return (!f.status || c.status === f.status) && (!f.reason || (c.reasons[f.reason] ?? 0) > 0) &&
-    (!f.targetType || c.targetType === f.targetType) && (!f.chatId || c.chatId === f.chatId);
+  return (
+    (!f.status || c.status === f.status) &&
+    (!f.reason || (c.reasons[f.reason] ?? 0) > 0) &&
+    (!f.targetType || c.targetType === f.targetType) &&
+    (!f.chatId || c.chatId === f.chatId)
+  );
 }
 
 /** Refetches the cases for the filters, and the open ones for the count. */
@@ -49,7 +74,10 @@ export async function reload() {
     state.openIds = new Set((open ?? listed).cases.filter((c) => c.status === 'open').map((c) => c.id));
     fill($('queue-error'));
     // Only platform moderators decide appeals; chat admins are refused and see none.
-    const appeals = await call('mod:appeals', { status: 'open', limit: PAGE }).then((r) => r.appeals, () => []);
+    const appeals = await call('mod:appeals', { status: 'open', limit: PAGE }).then(
+      (r) => r.appeals,
+      () => [],
+    );
     state.appeals = new Map(appeals.map((a) => [a.id, a]));
     renderAppeals();
   } catch (error) {
@@ -79,7 +107,8 @@ export function resolveCase(caseId, outcome) {
 
 function sorted() {
   const f = filters();
-  return [...state.cases.values()].filter((c) => matches(c, f))
+  return [...state.cases.values()]
+    .filter((c) => matches(c, f))
     .sort((a, b) => b.priority - a.priority || b.lastReportedAt.localeCompare(a.lastReportedAt));
 }
 
@@ -90,15 +119,38 @@ export function openCount() {
 function render() {
   const rows = sorted();
   state.selected = Math.min(state.selected, Math.max(0, rows.length - 1));
-  fill($('queue-rows'), rows.map((c, i) =>
-    h('tr', { dataset: { caseId: c.id }, class: i === state.selected ? 'selected' : undefined, tabindex: 0, onclick: () => state.onOpen(c.id),
-      onkeydown: (event) => event.key === 'Enter' && state.onOpen(c.id) },
-      h('td', { class: 'num' }, c.priority),
-      h('td', {}, h('a', { href: `#/case/${c.id}` }, `${c.targetType} ${c.targetId}`), c.chatId ? h('small', {}, ` in chat ${c.chatId}`) : null),
-      h('td', {}, Object.entries(c.reasons).map(([reason, n]) => h('span', { class: `tag reason-${reason}` }, n > 1 ? `${reason} ×${n}` : reason))),
-      h('td', { class: 'num' }, c.reportCount),
-      h('td', {}, h('span', { class: `status status-${c.status}` }, c.status)),
-      h('td', {}, time(c.lastReportedAt)))));
+  fill(
+    $('queue-rows'),
+    rows.map((c, i) =>
+      h(
+        'tr',
+        {
+          dataset: { caseId: c.id },
+          class: i === state.selected ? 'selected' : undefined,
+          tabindex: 0,
+          onclick: () => state.onOpen(c.id),
+          onkeydown: (event) => event.key === 'Enter' && state.onOpen(c.id),
+        },
+        h('td', { class: 'num' }, c.priority),
+        h(
+          'td',
+          {},
+          h('a', { href: `#/case/${c.id}` }, `${c.targetType} ${c.targetId}`),
+          c.chatId ? h('small', {}, ` in chat ${c.chatId}`) : null,
+        ),
+        h(
+          'td',
+          {},
+          Object.entries(c.reasons).map(([reason, n]) =>
+            h('span', { class: `tag reason-${reason}` }, n > 1 ? `${reason} ×${n}` : reason),
+          ),
+        ),
+        h('td', { class: 'num' }, c.reportCount),
+        h('td', {}, h('span', { class: `status status-${c.status}` }, c.status)),
+        h('td', {}, time(c.lastReportedAt)),
+      ),
+    ),
+  );
   $('queue-empty').hidden = rows.length > 0;
   const n = openCount();
   fill($('open-count'), `${n}${n >= PAGE ? '+' : ''} open`);
@@ -116,13 +168,24 @@ function renderAppeals() {
   const appeals = [...state.appeals.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   $('appeals').hidden = appeals.length === 0;
   fill($('appeals-count'), String(appeals.length));
-  fill($('appeals-rows'), appeals.map((a) =>
-    h('tr', { dataset: { appealId: a.id }, tabindex: 0, onclick: () => state.onOpenAppeal(a.id),
-      onkeydown: (event) => event.key === 'Enter' && state.onOpenAppeal(a.id) },
-      h('td', {}, time(a.createdAt)),
-      h('td', {}, h('a', { href: `#/appeal/${a.id}` }, a.actionType), `: ${a.action?.reason ?? ''}`),
-      h('td', {}, a.action?.actorRole ?? ''),
-      h('td', {}, a.text))));
+  fill(
+    $('appeals-rows'),
+    appeals.map((a) =>
+      h(
+        'tr',
+        {
+          dataset: { appealId: a.id },
+          tabindex: 0,
+          onclick: () => state.onOpenAppeal(a.id),
+          onkeydown: (event) => event.key === 'Enter' && state.onOpenAppeal(a.id),
+        },
+        h('td', {}, time(a.createdAt)),
+        h('td', {}, h('a', { href: `#/appeal/${a.id}` }, a.actionType), `: ${a.action?.reason ?? ''}`),
+        h('td', {}, a.action?.actorRole ?? ''),
+        h('td', {}, a.text),
+      ),
+    ),
+  );
 }
 
 /** j/k in the queue. */

@@ -34,8 +34,16 @@ const WHO: Record<Access, string> = {
 /** Who may call an operation, whether a suspended account may, and its limiter, in words. */
 export function accessNote(operation: Operation): string {
   const notes = [WHO[operation.access]];
-  if (operation.access !== 'guest') notes.push(operation.allowSuspended ? 'A suspended account may call it too, over HTTP.' : 'A suspended account is refused `suspended`.');
-  if (operation.limiter) notes.push(`Limited per ${operation.access === 'guest' ? 'address' : 'account'} by \`${operation.limiter}\` (RATE_${operation.limiter.toUpperCase()}).`);
+  if (operation.access !== 'guest')
+    notes.push(
+      operation.allowSuspended
+        ? 'A suspended account may call it too, over HTTP.'
+        : 'A suspended account is refused `suspended`.',
+    );
+  if (operation.limiter)
+    notes.push(
+      `Limited per ${operation.access === 'guest' ? 'address' : 'account'} by \`${operation.limiter}\` (RATE_${operation.limiter.toUpperCase()}).`,
+    );
   return notes.join(' ');
 }
 
@@ -47,14 +55,22 @@ const accessExtensions = (operation: Operation): JsonSchema => ({
 });
 
 /** An error whose `code` is one of `codes`. */
-const errorOf = (codes: readonly ErrorCode[]): JsonSchema => ({ allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { code: { enum: codes } } }] });
+const errorOf = (codes: readonly ErrorCode[]): JsonSchema => ({
+  allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { code: { enum: codes } } }],
+});
 
 /** One documented error response per HTTP status the operation may answer, naming its codes. */
 function errorResponses(operation: Operation): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of errorsOf(operation)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  for (const code of errorsOf(operation))
+    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
   const body = (codes: ErrorCode[]) => ({ type: 'object', properties: { error: errorOf(codes) }, required: ['error'] });
-  return Object.fromEntries([...byStatus].map(([status, codes]) => [String(status), { description: codes.join(', '), content: { 'application/json': { schema: body(codes) } } }]));
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => [
+      String(status),
+      { description: codes.join(', '), content: { 'application/json': { schema: body(codes) } } },
+    ]),
+  );
 }
 
 /** An Express path as an OpenAPI path template: `:chatId` becomes `{chatId}`. */
@@ -71,7 +87,12 @@ export function openApiDocument(operations: readonly Operation[], version: strin
     const required = new Set((input.required ?? []) as string[]);
     const pathNames = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
     const parameters = [
-      ...pathNames.map((name) => ({ name, in: 'path', required: true, schema: properties[name] ?? { type: 'string' } })),
+      ...pathNames.map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: properties[name] ?? { type: 'string' },
+      })),
       ...(route.from === 'query'
         ? Object.entries(properties)
             .filter(([name]) => !pathNames.includes(name))
@@ -79,16 +100,30 @@ export function openApiDocument(operations: readonly Operation[], version: strin
         : []),
     ];
     const success =
-      route.status === 204 ? { description: 'Done' } : { description: 'Success', content: { 'application/json': { schema: jsonSchema(operation.result, 'output') } } };
+      route.status === 204
+        ? { description: 'Done' }
+        : {
+            description: 'Success',
+            content: { 'application/json': { schema: jsonSchema(operation.result, 'output') } },
+          };
     paths[path] ??= {};
     paths[path][route.method] = {
       operationId: operation.name,
       summary: operation.summary,
-      description: operation.event ? `${accessNote(operation)} Also the socket event \`${operation.event}\`.` : accessNote(operation),
+      description: operation.event
+        ? `${accessNote(operation)} Also the socket event \`${operation.event}\`.`
+        : accessNote(operation),
       ...accessExtensions(operation),
       ...(operation.access === 'guest' ? {} : { security: [{ bearer: [] }] }),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.from === 'body' ? { requestBody: { required: true, content: { 'application/json': { schema: withoutFields(input, pathNames) } } } } : {}),
+      ...(route.from === 'body'
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: withoutFields(input, pathNames) } },
+            },
+          }
+        : {}),
       responses: { [String(route.status)]: success, ...errorResponses(operation) },
     };
   }
@@ -109,7 +144,9 @@ export function openApiDocument(operations: readonly Operation[], version: strin
 
 function withoutFields(schema: JsonSchema, names: string[]): JsonSchema {
   if (names.length === 0 || !schema.properties) return schema;
-  const properties = Object.fromEntries(Object.entries(schema.properties as JsonSchema).filter(([name]) => !names.includes(name)));
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties as JsonSchema).filter(([name]) => !names.includes(name)),
+  );
   const required = ((schema.required ?? []) as string[]).filter((name) => !names.includes(name));
   return { ...schema, properties, required };
 }
@@ -126,7 +163,12 @@ export function asyncApiDocument(operations: readonly Operation[], version: stri
     if (!event) continue;
     const errors = errorsOf(operation);
     messages[key(event)] = { name: event, title: operation.summary, payload: jsonSchema(operation.input, 'input') };
-    messages[`${key(event)}.ack`] = { name: `${event} ack`, title: `The ack of ${event}`, description: `Fails with: ${errors.join(', ')}.`, payload: ackSchema(operation.result, errors) };
+    messages[`${key(event)}.ack`] = {
+      name: `${event} ack`,
+      title: `The ack of ${event}`,
+      description: `Fails with: ${errors.join(', ')}.`,
+      payload: ackSchema(operation.result, errors),
+    };
     asyncOperations[key(event)] = {
       action: 'receive',
       channel: { $ref: '#/channels/socket' },
@@ -163,7 +205,11 @@ export function ackSchema(result: z.ZodType, errors: readonly ErrorCode[]): Json
   const properties = (answer.properties ?? {}) as JsonSchema;
   return {
     oneOf: [
-      { type: 'object', properties: { ok: { const: true }, ...properties }, required: ['ok', ...((answer.required ?? []) as string[])] },
+      {
+        type: 'object',
+        properties: { ok: { const: true }, ...properties },
+        required: ['ok', ...((answer.required ?? []) as string[])],
+      },
       { type: 'object', properties: { ok: { const: false }, error: errorOf(errors) }, required: ['ok', 'error'] },
     ],
   };
@@ -184,11 +230,14 @@ export const REFERENCE_PAGE_CSP = [
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** Escaped text, with `code` spans as in the documents' descriptions. */
 const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
-const details = (label: string, schema: JsonSchema) => `<details><summary>${label}</summary><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre></details>`;
+const details = (label: string, schema: JsonSchema) =>
+  `<details><summary>${label}</summary><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre></details>`;
 
 /** One operation: its name and access, what it does, who may call it, what it may answer. */
 function operationRow(name: string, operation: Operation, shapes: string): string {
-  const errors = errorsOf(operation).map((code) => `<code>${code}</code>`).join(', ');
+  const errors = errorsOf(operation)
+    .map((code) => `<code>${code}</code>`)
+    .join(', ');
   return `<tr><td><code>${escapeHtml(name)}</code><br><small>${operation.access}</small></td><td>${escapeHtml(operation.summary)}<br><small>${prose(accessNote(operation))} Errors: ${errors}.</small>${shapes}</td></tr>`;
 }
 
@@ -196,13 +245,35 @@ function operationRow(name: string, operation: Operation, shapes: string): strin
 export function referencePage(operations: readonly Operation[]): string {
   const routes = operations.flatMap((operation) => {
     const route = operation.http;
-    return route ? [operationRow(`${route.method.toUpperCase()} ${templated(route.path)}`, operation, details('result', jsonSchema(operation.result, 'output')))] : [];
+    return route
+      ? [
+          operationRow(
+            `${route.method.toUpperCase()} ${templated(route.path)}`,
+            operation,
+            details('result', jsonSchema(operation.result, 'output')),
+          ),
+        ]
+      : [];
   });
   const clientEvents = operations.flatMap((operation) =>
-    operation.event ? [operationRow(operation.event, operation, details('input', jsonSchema(operation.input, 'input')) + details('ack', ackSchema(operation.result, errorsOf(operation))))] : [],
+    operation.event
+      ? [
+          operationRow(
+            operation.event,
+            operation,
+            details('input', jsonSchema(operation.input, 'input')) +
+              details('ack', ackSchema(operation.result, errorsOf(operation))),
+          ),
+        ]
+      : [],
   );
-  const events = Object.entries(serverEvents).map(([event, payload]) => `<tr><td><code>${event}</code></td><td>${details('payload', jsonSchema(payload, 'output'))}</td></tr>`);
-  const errors = Object.entries(ERROR_STATUS).map(([code, status]) => `<tr><td><code>${code}</code></td><td>${status}</td></tr>`);
+  const events = Object.entries(serverEvents).map(
+    ([event, payload]) =>
+      `<tr><td><code>${event}</code></td><td>${details('payload', jsonSchema(payload, 'output'))}</td></tr>`,
+  );
+  const errors = Object.entries(ERROR_STATUS).map(
+    ([code, status]) => `<tr><td><code>${code}</code></td><td>${status}</td></tr>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${TITLE} API reference</title>
 <style>${STYLE}</style>

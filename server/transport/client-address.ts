@@ -21,7 +21,10 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
     const hops = Number(raw);
     return (_address, hop) => hop < hops;
   }
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('empty list');
   return proxyAddr.compile(entries);
 }

@@ -124,16 +124,25 @@ function mount(app: express.Express, services: Services, operation: Operation, r
  */
 function senderOf(services: Services, req: Request, operation: Operation): Sender {
   const ip = req.ip ?? '';
-  if (operation.access === 'guest') return { ip, userId: null, account: () => Promise.reject(new StoaError('unauthorized')) };
+  if (operation.access === 'guest')
+    return { ip, userId: null, account: () => Promise.reject(new StoaError('unauthorized')) };
   const header = req.get('authorization') ?? '';
   const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
   const claims = auth.verifyToken(services, token);
-  return { ip, userId: claims.sub, account: () => auth.accountOf(claims, { allowSuspended: operation.allowSuspended === true }) };
+  return {
+    ip,
+    userId: claims.sub,
+    account: () => auth.accountOf(claims, { allowSuspended: operation.allowSuspended === true }),
+  };
 }
 
 function errorHandler(services: Services, ops: HttpOps) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const { error, status } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'request', { method: req.method, path: req.path, ip: req.ip });
+    const { error, status } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'request', {
+      method: req.method,
+      path: req.path,
+      ip: req.ip,
+    });
     if (error.retryAfterMs !== undefined) setRetryHeaders(res, error.retryAfterMs);
     res.status(status).json({ error: error.toWire() });
   };

@@ -33,18 +33,33 @@ export interface Sender {
  * limiter before any database read, then the account as of now and the record's access, then
  * the handler. A refusal its record does not list is logged as a warning: the documents miss it.
  */
-export async function invoke(services: Services, operation: Operation, rawInput: unknown, sender: Sender, schema: z.ZodType = operation.input): Promise<object> {
+export async function invoke(
+  services: Services,
+  operation: Operation,
+  rawInput: unknown,
+  sender: Sender,
+  schema: z.ZodType = operation.input,
+): Promise<object> {
   try {
     return await run(services, operation, rawInput, sender, schema);
   } catch (err) {
     if (err instanceof StoaError && !errorsOf(operation).includes(err.code)) {
-      services.log.warn({ operation: operation.name, code: err.code }, 'an operation answered an error its record does not list');
+      services.log.warn(
+        { operation: operation.name, code: err.code },
+        'an operation answered an error its record does not list',
+      );
     }
     throw err;
   }
 }
 
-async function run(services: Services, operation: Operation, rawInput: unknown, sender: Sender, schema: z.ZodType): Promise<object> {
+async function run(
+  services: Services,
+  operation: Operation,
+  rawInput: unknown,
+  sender: Sender,
+  schema: z.ZodType,
+): Promise<object> {
   const input = parseInput(schema, rawInput);
   if (operation.access === 'guest') {
     if (operation.limiter) await services.limits.consume(operation.limiter, sender.ip);
@@ -99,7 +114,12 @@ export interface FailureSink {
 }
 
 /** Logs and counts one failed request, event or connection as outcomeOf classifies it; returns what the client is told. */
-export function settleFailure(sink: FailureSink, err: unknown, subject: 'request' | 'event' | 'connection', fields: Record<string, unknown>): Outcome {
+export function settleFailure(
+  sink: FailureSink,
+  err: unknown,
+  subject: 'request' | 'event' | 'connection',
+  fields: Record<string, unknown>,
+): Outcome {
   const outcome = outcomeOf(err);
   if (outcome.level === 'error') {
     sink.onFailure(err);

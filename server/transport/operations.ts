@@ -76,7 +76,10 @@ export interface Operation {
 type CallerOf<A extends Access> = A extends 'guest' ? Guest : Caller;
 
 /** A record as written in the table: the compiler ties its handler to its schemas and its access. */
-interface Definition<I extends z.ZodType, R extends z.ZodType, A extends Access, E extends string> extends Omit<Operation, 'event' | 'http' | 'input' | 'result' | 'access' | 'handle'> {
+interface Definition<I extends z.ZodType, R extends z.ZodType, A extends Access, E extends string> extends Omit<
+  Operation,
+  'event' | 'http' | 'input' | 'result' | 'access' | 'handle'
+> {
   event?: E;
   http?: HttpRoute & { input?: z.ZodType<z.output<I>> };
   input: I;
@@ -87,9 +90,14 @@ interface Definition<I extends z.ZodType, R extends z.ZodType, A extends Access,
 }
 
 /** A record with its schemas' and event's own types kept, for server/protocol.ts to derive the client's types from. */
-export type Declared<I extends z.ZodType, R extends z.ZodType, E extends string> = Operation & { input: I; result: R } & ([E] extends [never] ? { event?: undefined } : { event: E });
+export type Declared<I extends z.ZodType, R extends z.ZodType, E extends string> = Operation & {
+  input: I;
+  result: R;
+} & ([E] extends [never] ? { event?: undefined } : { event: E });
 
-function operation<I extends z.ZodType, R extends z.ZodType, A extends Access, E extends string = never>(definition: Definition<I, R, A, E>): Declared<I, R, E> {
+function operation<I extends z.ZodType, R extends z.ZodType, A extends Access, E extends string = never>(
+  definition: Definition<I, R, A, E>,
+): Declared<I, R, E> {
   // Checked above; the transports call every handler through the same untyped door.
   return definition as unknown as Declared<I, R, E>;
 }
@@ -177,7 +185,8 @@ export const operations = [
   }),
   operation({
     name: 'getUsers',
-    summary: 'Public profiles of people I share a chat with (staff: anyone), in the order asked; other ids are left out',
+    summary:
+      'Public profiles of people I share a chat with (staff: anyone), in the order asked; other ids are left out',
     event: 'users:get',
     input: schemas.usersGetInput,
     result: z.object({ users: z.array(wire.publicUserView) }),
@@ -219,7 +228,8 @@ export const operations = [
   }),
   operation({
     name: 'getChat',
-    summary: 'A chat I may see (a private one: its members, banned members and staff), with its member count and my role',
+    summary:
+      'A chat I may see (a private one: its members, banned members and staff), with its member count and my role',
     event: 'chat:get',
     input: schemas.chatIdInput,
     result: aChat,
@@ -251,7 +261,8 @@ export const operations = [
   }),
   operation({
     name: 'listChats',
-    summary: 'My chats, newest first (at most 100 a page), each with its latest message, my read position and my standing',
+    summary:
+      'My chats, newest first (at most 100 a page), each with its latest message, my read position and my standing',
     event: 'chat:list',
     input: schemas.chatListInput,
     result: z.object({ chats: z.array(wire.chatListEntry), hasMore: z.boolean() }),
@@ -335,9 +346,16 @@ export const operations = [
   }),
   operation({
     name: 'messageHistory',
-    summary: "A page of a chat's messages, in ascending seq; deleted and hidden ones as tombstones, so pages are gap-free",
+    summary:
+      "A page of a chat's messages, in ascending seq; deleted and hidden ones as tombstones, so pages are gap-free",
     event: 'message:history',
-    http: { method: 'get', path: '/api/chats/:chatId/messages', status: 200, from: 'query', input: schemas.messageHistoryQuery },
+    http: {
+      method: 'get',
+      path: '/api/chats/:chatId/messages',
+      status: 200,
+      from: 'query',
+      input: schemas.messageHistoryQuery,
+    },
     input: schemas.messageHistoryInput,
     result: z.object({ messages: z.array(wire.historyEntry), hasMore: z.boolean() }),
     errors: ['not_found', 'forbidden', 'banned'],
@@ -411,7 +429,10 @@ export const operations = [
       case: wire.caseView,
       reports: z.array(wire.reportView),
       target: wire.caseTarget,
-      notes: z.array(wire.userNoteView).optional().describe('Platform moderators only: the notes on the account the case is about.'),
+      notes: z
+        .array(wire.userNoteView)
+        .optional()
+        .describe('Platform moderators only: the notes on the account the case is about.'),
     }),
     errors: ['not_found', 'forbidden'],
     limiter: 'moderation_reads',
@@ -574,9 +595,16 @@ export const operations = [
   }),
   operation({
     name: 'listAppeals',
-    summary: 'Appeals to decide, oldest first, each with the action appealed; none on my own actions, nor my own appeals',
+    summary:
+      'Appeals to decide, oldest first, each with the action appealed; none on my own actions, nor my own appeals',
     event: 'mod:appeals',
-    http: { method: 'get', path: '/api/moderation/appeals', status: 200, from: 'query', input: schemas.appealListQuery },
+    http: {
+      method: 'get',
+      path: '/api/moderation/appeals',
+      status: 200,
+      from: 'query',
+      input: schemas.appealListQuery,
+    },
     input: schemas.appealListInput,
     result: z.object({ appeals: z.array(wire.appealView) }),
     errors: [],
@@ -586,7 +614,8 @@ export const operations = [
   }),
   operation({
     name: 'getAppeal',
-    summary: 'One appeal to decide, with what the action appealed acted on as it is now (not for the one who acted); audited',
+    summary:
+      'One appeal to decide, with what the action appealed acted on as it is now (not for the one who acted); audited',
     event: 'mod:appeal-get',
     http: { method: 'get', path: '/api/moderation/appeals/:appealId', status: 200, from: 'none' },
     input: schemas.appealIdInput,
@@ -683,4 +712,6 @@ export const operations = [
 ] as const;
 
 /** The operations with a socket event, by event name. */
-export const socketOperations = new Map<string, Operation>(operations.flatMap((op) => (op.event ? [[op.event, op] as const] : [])));
+export const socketOperations = new Map<string, Operation>(
+  operations.flatMap((op) => (op.event ? [[op.event, op] as const] : [])),
+);

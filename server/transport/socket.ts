@@ -62,19 +62,23 @@ export function createSocketServer(httpServer: HttpServer, config: Config, limit
     allowRequest: (req, callback) => {
       // Browsers send Origin; clients that send none (native apps, servers) are not browsers and are let in.
       const origin = req.headers.origin;
-      if (origin !== undefined && allowed !== '*' && !allowed.includes(origin)) return callback('origin not allowed', false);
+      if (origin !== undefined && allowed !== '*' && !allowed.includes(origin))
+        return callback('origin not allowed', false);
       const ip = clientAddress(req, config.trustProxy);
       // A blocked flooder's reconnects are refused here, before any session exists (HTTP 403).
-      limits.floodBlockedFor(floodKeys.address(ip)).then(async (blockedMs) => {
-        if (blockedMs > 0) return callback('rate_limited', false);
-        // Every engine.io handshake counts against the per-IP limit, whether or not a CONNECT follows.
-        await limits.consume('connections', ip);
-        callback(null, true);
-      }).catch((err: unknown) => {
+      limits
+        .floodBlockedFor(floodKeys.address(ip))
+        .then(async (blockedMs) => {
+          if (blockedMs > 0) return callback('rate_limited', false);
+          // Every engine.io handshake counts against the per-IP limit, whether or not a CONNECT follows.
+          await limits.consume('connections', ip);
+          callback(null, true);
+        })
+        .catch((err: unknown) => {
           // Let the session open so that its CONNECT can be told `rate_limited` (server/socket.ts admit).
           (req as CountedRequest)[REFUSED_HANDSHAKE] = toStoaError(err).retryAfterMs ?? 1000;
           callback(null, true);
-      });
+        });
     },
   });
 }
@@ -127,7 +131,10 @@ export function socketRealtime(io: StoaServer, log: Logger, { clustered }: { clu
       try {
         await io.serverSideEmitWithAck('stoa:invalidate', keys);
       } catch (err) {
-        log.warn({ err: (err as Error).message, keys }, 'other nodes did not confirm an invalidation in time; they may act on old facts for a while');
+        log.warn(
+          { err: (err as Error).message, keys },
+          'other nodes did not confirm an invalidation in time; they may act on old facts for a while',
+        );
       }
     },
   };
@@ -191,7 +198,14 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
           if (socket.conn.readyState !== 'open') return next(new Error('closed'));
           const userId = socket.data.userId;
           if ((socketsPerUser.get(userId) ?? 0) >= ops.maxSocketsPerUser) {
-            next(handshakeRefusal(services, ops, socket, new StoaError('rate_limited', 'Too many open connections for this account.')));
+            next(
+              handshakeRefusal(
+                services,
+                ops,
+                socket,
+                new StoaError('rate_limited', 'Too many open connections for this account.'),
+              ),
+            );
             return;
           }
           holdPlace(socket, userId);
@@ -205,7 +219,10 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
   io.on('connection', (socket) => {
     const { userId, tokenExp } = socket.data;
     const ip = clientAddress(socket.request, ops.trustProxy);
-    const expiry = setTimeout(() => socket.disconnect(true), Math.min(MAX_TIMER_MS, Math.max(0, tokenExp * 1000 - Date.now())));
+    const expiry = setTimeout(
+      () => socket.disconnect(true),
+      Math.min(MAX_TIMER_MS, Math.max(0, tokenExp * 1000 - Date.now())),
+    );
     const drops = droppedEventLog(log, socket.id, userId);
     ops.metrics.connectedSockets.inc();
     socket.on('disconnect', (reason) => {
@@ -229,7 +246,9 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
         return;
       }
       const input = args.length > 1 ? args[0] : undefined;
-      track(dispatch(services, ops, { socket, ip, operation, input, ack: ack as (response: unknown) => void, accepting }));
+      track(
+        dispatch(services, ops, { socket, ip, operation, input, ack: ack as (response: unknown) => void, accepting }),
+      );
     });
 
     log.info({ socketId: socket.id, userId, ip }, 'socket connected');
@@ -255,13 +274,19 @@ function refuseOverBudget(services: Services, ops: SocketOps, socket: StoaSocket
   const verdict = args[0] as OverBudget;
   const ack = args[args.length - 1];
   ops.limits.budgetRefused('socket_events', floodKeys.account(socket.data.userId), verdict.retryAfterMs);
-  const refusal = new StoaError('rate_limited', 'Too many events on this connection; slow down.', { retryAfterMs: verdict.retryAfterMs });
+  const refusal = new StoaError('rate_limited', 'Too many events on this connection; slow down.', {
+    retryAfterMs: verdict.retryAfterMs,
+  });
   if (typeof ack === 'function') ack({ ok: false, error: refusal.toWire() });
   if (!verdict.exhausted) return;
   const keys = [floodKeys.address(ip), floodKeys.account(socket.data.userId)];
   void ops.limits.blockFlooder(keys).then(
     (blockedMs) => {
-      socket.emit('connection:closed', { code: 'rate_limited', message: 'Closed for sending too many events.', retryAfterMs: blockedMs });
+      socket.emit('connection:closed', {
+        code: 'rate_limited',
+        message: 'Closed for sending too many events.',
+        retryAfterMs: blockedMs,
+      });
       socket.disconnect(true);
     },
     (err: unknown) => {
@@ -285,10 +310,13 @@ async function admit(services: Services, ops: SocketOps, socket: StoaSocket, acc
   request[CONNECTED_ONCE] = true;
   const { user, exp } = await authenticate(services, socket.handshake.auth?.token);
   const blockedMs = await ops.limits.floodBlockedFor(floodKeys.account(user.id));
-  if (blockedMs > 0) throw new StoaError('rate_limited', 'This account was disconnected for flooding; wait before reconnecting.', { retryAfterMs: blockedMs });
+  if (blockedMs > 0)
+    throw new StoaError('rate_limited', 'This account was disconnected for flooding; wait before reconnecting.', {
+      retryAfterMs: blockedMs,
+    });
   socket.data = { userId: user.id, tokenExp: exp };
   // Joined before the connection completes, so that no room message can slip past a new socket.
-  socket.join(await connectionRooms(user));
+  void socket.join(await connectionRooms(user));
 }
 
 /** Statements of reasons not read yet, so that an action taken while the person was away reaches them on connection. */
@@ -303,7 +331,9 @@ async function sendUnreadNotices(services: Services, socket: StoaSocket): Promis
 
 /** The connect_error a refused handshake gets; its `message` is the error code. */
 function handshakeRefusal(services: Services, ops: SocketOps, socket: StoaSocket, err: unknown): Error {
-  const { error } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'connection', { ip: clientAddress(socket.request, ops.trustProxy) });
+  const { error } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'connection', {
+    ip: clientAddress(socket.request, ops.trustProxy),
+  });
   const code = HANDSHAKE_CODES.includes(error.code) ? error.code : 'unauthorized';
   const refusal = new Error(code) as Error & { data?: unknown };
   if (error.retryAfterMs !== undefined) refusal.data = { retryAfterMs: error.retryAfterMs };
@@ -337,7 +367,10 @@ async function dispatch(services: Services, ops: SocketOps, arrival: Arrival): P
     response = { ok: true, ...(await invoke(services, operation, arrival.input ?? {}, sender)) };
     outcome = 'ok';
   } catch (err) {
-    const { error } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'event', { event, userId: socket.data.userId });
+    const { error } = settleFailure({ log: services.log, onFailure: ops.onFailure }, err, 'event', {
+      event,
+      userId: socket.data.userId,
+    });
     response = { ok: false, error: error.toWire() };
     outcome = error.code;
   }

@@ -12,7 +12,17 @@ import WebSocket from 'ws';
 
 import { rooms } from '../../handlers/contract/protocol';
 import { startRelay } from './relay';
-import { connect, ownCpuSec, percentile, processCpuSec, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
+import {
+  connect,
+  ownCpuSec,
+  percentile,
+  processCpuSec,
+  register,
+  runInChild,
+  serveChildJobs,
+  withBenchServer,
+  type ClientSocket,
+} from './support';
 
 const RECEIVERS = (process.env.BENCH_FANOUT_RECEIVERS ?? '200,1000').split(',').map(Number);
 const SENDERS = 5;
@@ -114,36 +124,53 @@ export async function fanoutBench(): Promise<FanoutResult[]> {
     RATE_JOINS: '1000000/60s',
     RATE_HTTP_REQUESTS: '1000000/1s',
   };
-  return withBenchServer('fanout', env, async ({ stoa, url, dbPid }) => {
-    const accounts = await inBatches(most + SENDERS, (i) => register(url, `f${i}`));
-    const chatId = await groupOf(url, accounts);
-    const senders = accounts.slice(0, SENDERS).map((a) => a.token);
-    const receivers = accounts.slice(SENDERS).map((a) => a.token);
-    const stoaTarget: Target = { name: 'stoa', url, chatId, io: stoa.io as unknown as Server, cpu: () => ({ node: ownCpuSec(), db: processCpuSec(dbPid) }) };
-    const relay = await startRelay(chatId);
-    const relayTarget: Target = { name: 'relay', url: relay.url, chatId, io: relay.io as unknown as Server, cpu: () => ({ node: ownCpuSec(), db: 0 }) };
-    try {
-      const results: FanoutResult[] = [];
-      for (const count of RECEIVERS) {
-        const tokens = receivers.slice(0, count);
-        const rounds: FanoutRound[] = [];
-        for (let round = 0; round < ROUNDS; round += 1) {
-          // Each goes first in turn, so that neither always meets the machine as the other left it.
-          if (round % 2 === 0) {
-            const relayFigures = await measure(relayTarget, tokens, senders);
-            rounds.push({ relay: relayFigures, stoa: await measure(stoaTarget, tokens, senders) });
-          } else {
-            const stoaFigures = await measure(stoaTarget, tokens, senders);
-            rounds.push({ stoa: stoaFigures, relay: await measure(relayTarget, tokens, senders) });
+  return withBenchServer(
+    'fanout',
+    env,
+    async ({ stoa, url, dbPid }) => {
+      const accounts = await inBatches(most + SENDERS, (i) => register(url, `f${i}`));
+      const chatId = await groupOf(url, accounts);
+      const senders = accounts.slice(0, SENDERS).map((a) => a.token);
+      const receivers = accounts.slice(SENDERS).map((a) => a.token);
+      const stoaTarget: Target = {
+        name: 'stoa',
+        url,
+        chatId,
+        io: stoa.io as unknown as Server,
+        cpu: () => ({ node: ownCpuSec(), db: processCpuSec(dbPid) }),
+      };
+      const relay = await startRelay(chatId);
+      const relayTarget: Target = {
+        name: 'relay',
+        url: relay.url,
+        chatId,
+        io: relay.io as unknown as Server,
+        cpu: () => ({ node: ownCpuSec(), db: 0 }),
+      };
+      try {
+        const results: FanoutResult[] = [];
+        for (const count of RECEIVERS) {
+          const tokens = receivers.slice(0, count);
+          const rounds: FanoutRound[] = [];
+          for (let round = 0; round < ROUNDS; round += 1) {
+            // Each goes first in turn, so that neither always meets the machine as the other left it.
+            if (round % 2 === 0) {
+              const relayFigures = await measure(relayTarget, tokens, senders);
+              rounds.push({ relay: relayFigures, stoa: await measure(stoaTarget, tokens, senders) });
+            } else {
+              const stoaFigures = await measure(stoaTarget, tokens, senders);
+              rounds.push({ stoa: stoaFigures, relay: await measure(relayTarget, tokens, senders) });
+            }
           }
+          results.push({ receivers: count, rounds });
         }
-        results.push({ receivers: count, rounds });
+        return results;
+      } finally {
+        await relay.close();
       }
-      return results;
-    } finally {
-      await relay.close();
-    }
-  }, 'warn');
+    },
+    'warn',
+  );
 }
 
 /** One run against `target`: receivers connect, a warm-up second, then PHASE_MS of sends. */
@@ -151,8 +178,16 @@ async function measure(target: Target, receivers: string[], senders: string[]): 
   const tag = `run${Date.now()}`;
   const room = rooms.chat(target.chatId);
   const shares = chunk(receivers, RECEIVERS_PER_CHILD);
-  const listening = Promise.all(shares.map((tokens) => runInChild<ReceiversReport>(__filename, { role: 'receivers', url: target.url, tokens, tag })));
-  await until(() => roomSize(target.io, room) >= receivers.length, 120_000, `${receivers.length} receivers to connect to ${target.name}`);
+  const listening = Promise.all(
+    shares.map((tokens) =>
+      runInChild<ReceiversReport>(__filename, { role: 'receivers', url: target.url, tokens, tag }),
+    ),
+  );
+  await until(
+    () => roomSize(target.io, room) >= receivers.length,
+    120_000,
+    `${receivers.length} receivers to connect to ${target.name}`,
+  );
 
   const sendersJob = { role: 'senders', url: target.url, chatId: target.chatId, tokens: senders } as const;
   await runInChild<SendersReport>(__filename, { ...sendersJob, tag: 'warm', durationMs: 1000 });
@@ -253,7 +288,9 @@ function roomSize(io: Server, room: string): number {
 async function inBatches<T>(count: number, each: (i: number) => Promise<T>): Promise<T[]> {
   const results: T[] = [];
   for (let start = 0; start < count; start += BATCH) {
-    results.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - start) }, (_, k) => each(start + k)))));
+    results.push(
+      ...(await Promise.all(Array.from({ length: Math.min(BATCH, count - start) }, (_, k) => each(start + k)))),
+    );
   }
   return results;
 }
@@ -280,7 +317,11 @@ const now = () => performance.timeOrigin + performance.now();
  * with the token, pongs to the server's pings, and `message:new` events handed to `onMessage`
  * (Socket.IO protocol 5 over Engine.IO 4; no acks, binary or reconnection, which receiving needs not).
  */
-function leanReceiver(url: string, token: string, onMessage: (payload: { message: { text: string } }) => void): Promise<{ close(): void }> {
+function leanReceiver(
+  url: string,
+  token: string,
+  onMessage: (payload: { message: { text: string } }) => void,
+): Promise<{ close(): void }> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
   return new Promise((resolve, reject) => {
     ws.on('message', (data) => {
@@ -305,7 +346,8 @@ export function fanoutSummary(results: FanoutResult[]): string[] {
     const p99Ratios = rounds.map(({ stoa, relay }) => stoa.p99Ms / relay.p99Ms);
     const [cpu, p99] = [percentile(cpuRatios, 0.5), percentile(p99Ratios, 0.5)];
     const each = (ratios: number[]) => ratios.map((r) => `${r.toFixed(2)}x`).join(', ');
-    const lost = (f: FanoutFigures) => (f.deliveries === f.expected ? '' : `, ${f.expected - f.deliveries} of ${f.expected} NOT DELIVERED`);
+    const lost = (f: FanoutFigures) =>
+      f.deliveries === f.expected ? '' : `, ${f.expected - f.deliveries} of ${f.expected} NOT DELIVERED`;
     return [
       `${label}: server CPU per delivery ${cpu.toFixed(2)}x the relay's, median of ${rounds.length} rounds (${each(cpuRatios)}) (target <= ${CPU_TARGET}x)${cpu <= CPU_TARGET ? '' : ' OVER'}`,
       `${label}: delivery p99 ${p99.toFixed(2)}x the relay's, median of ${rounds.length} rounds (${each(p99Ratios)}) (target <= ${P99_TARGET}x)${p99 <= P99_TARGET ? '' : ' OVER'}`,
@@ -317,7 +359,12 @@ export function fanoutSummary(results: FanoutResult[]): string[] {
   });
 }
 
-if (!serveChildJobs<ReceiversJob | SendersJob>(__filename, (job) => (job.role === 'receivers' ? receiversSide(job) : sendersSide(job))) && require.main === module) {
+if (
+  !serveChildJobs<ReceiversJob | SendersJob>(__filename, (job) =>
+    job.role === 'receivers' ? receiversSide(job) : sendersSide(job),
+  ) &&
+  require.main === module
+) {
   fanoutBench().then(
     (results) => {
       for (const line of fanoutSummary(results)) console.log(line);

@@ -8,7 +8,15 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import { connect, percentile, register, runInChild, serveChildJobs, withBenchServer, type ClientSocket } from './support';
+import {
+  connect,
+  percentile,
+  register,
+  runInChild,
+  serveChildJobs,
+  withBenchServer,
+  type ClientSocket,
+} from './support';
 
 const MEMBERS = 10;
 const RATE_PER_MEMBER_HZ = 1;
@@ -85,14 +93,24 @@ async function scenario(socketEvents: string): Promise<FloodResult> {
     const rss: Array<[number, number]> = [];
     const sampler = setInterval(() => rss.push([Date.now(), process.memoryUsage().rss]), 200);
     const startedAt = Date.now();
-    const members = runInChild<Delivery[]>(__filename, { role: 'members', url, chatId, members: accounts, durationMs: 2 * PHASE_MS });
+    const members = runInChild<Delivery[]>(__filename, {
+      role: 'members',
+      url,
+      chatId,
+      members: accounts,
+      durationMs: 2 * PHASE_MS,
+    });
     await sleep(PHASE_MS);
     const loopP99BeforeMs = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
     const floodStartedAt = Date.now();
     // On this one machine the flooding client's own CPU would be taken from the server and the members;
     // in the field it runs elsewhere. BENCH_FLOOD_NICE=0 lets it compete.
-    const flood = runInChild<FlooderReport>(__filename, { role: 'flooder', url, chatId, flooder, durationMs: PHASE_MS }, FLOODER_NICENESS);
+    const flood = runInChild<FlooderReport>(
+      __filename,
+      { role: 'flooder', url, chatId, flooder, durationMs: PHASE_MS },
+      FLOODER_NICENESS,
+    );
     const [deliveries, report] = await Promise.all([members, flood]);
     clearInterval(sampler);
     loopDelay.disable();
@@ -107,9 +125,16 @@ async function scenario(socketEvents: string): Promise<FloodResult> {
       disconnectMs: report.firstDisconnectMs,
       loopP99BeforeMs,
       loopP99DuringMs: loopDelay.percentile(99) / 1e6,
-      rssBefore: percentile(rss.filter(([at]) => at < floodStartedAt).map(([, bytes]) => bytes), 0.5),
+      rssBefore: percentile(
+        rss.filter(([at]) => at < floodStartedAt).map(([, bytes]) => bytes),
+        0.5,
+      ),
       rssDuring: Math.max(...rss.filter(([at]) => at >= floodStartedAt).map(([, bytes]) => bytes)),
-      flooder: { emitted: report.emitted, refusedAcks: report.refusedAcks, reconnectAttempts: report.reconnectAttempts },
+      flooder: {
+        emitted: report.emitted,
+        refusedAcks: report.refusedAcks,
+        reconnectAttempts: report.reconnectAttempts,
+      },
     };
   });
 }
@@ -141,12 +166,20 @@ async function membersSide(job: MembersJob): Promise<Delivery[]> {
   }
   const periodMs = 1000 / RATE_PER_MEMBER_HZ;
   const timers = sockets.map((socket, i) =>
-    setTimeout(() => {
-      let n = 0;
-      const tick = () => socket.emit('message:send', { chatId: job.chatId, text: `ts:${Date.now()}`, clientMsgId: `m${i}-${n++}` }, () => undefined);
-      tick();
-      timers.push(setInterval(tick, periodMs));
-    }, (i * periodMs) / sockets.length),
+    setTimeout(
+      () => {
+        let n = 0;
+        const tick = () =>
+          socket.emit(
+            'message:send',
+            { chatId: job.chatId, text: `ts:${Date.now()}`, clientMsgId: `m${i}-${n++}` },
+            () => undefined,
+          );
+        tick();
+        timers.push(setInterval(tick, periodMs));
+      },
+      (i * periodMs) / sockets.length,
+    ),
   );
   await sleep(job.durationMs);
   for (const timer of timers) clearInterval(timer);
@@ -176,9 +209,13 @@ async function flooderSide(job: FlooderJob): Promise<FlooderReport> {
     });
     while (open && Date.now() < deadline) {
       for (let i = 0; i < 200 && open; i++) {
-        socket.emit('message:send', { chatId: job.chatId, text: 'flood', clientMsgId: `f${report.emitted++}` }, (ack) => {
-          if (!ack.ok) report.refusedAcks += 1;
-        });
+        socket.emit(
+          'message:send',
+          { chatId: job.chatId, text: 'flood', clientMsgId: `f${report.emitted++}` },
+          (ack) => {
+            if (!ack.ok) report.refusedAcks += 1;
+          },
+        );
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -204,7 +241,12 @@ export function floodSummary(results: FloodResult[]): string[] {
   });
 }
 
-if (!serveChildJobs<MembersJob | FlooderJob>(__filename, (job) => (job.role === 'members' ? membersSide(job) : flooderSide(job))) && require.main === module) {
+if (
+  !serveChildJobs<MembersJob | FlooderJob>(__filename, (job) =>
+    job.role === 'members' ? membersSide(job) : flooderSide(job),
+  ) &&
+  require.main === module
+) {
   floodBench().then(
     (results) => {
       for (const line of floodSummary(results)) console.log(line);

@@ -26,7 +26,14 @@ export async function startRelay(chatId: string): Promise<Relay> {
     void socket.join(room);
     socket.on('message:send', (input, ack) => {
       seq += 1;
-      const message: MessageView = { id: `${seq}`, chatId: input.chatId, seq, senderId: socket.id, text: input.text, createdAt: new Date().toISOString() };
+      const message: MessageView = {
+        id: `${seq}`,
+        chatId: input.chatId,
+        seq,
+        senderId: socket.id,
+        text: input.text,
+        createdAt: new Date().toISOString(),
+      };
       ack({ ok: true, message });
       // As Stoa does: the ack first, then the room.
       setImmediate(() => io.to(room).emit('message:new', { message }));

@@ -35,7 +35,10 @@ interface ClientReport {
 
 const SCENARIOS: Array<{ expect: ClientJob['expect']; title: string }> = [
   { expect: 'rate_limited', title: 'message:send over the message limit (refused rate_limited)' },
-  { expect: 'invalid_input', title: 'message:send with an empty text (refused invalid_input, before any database read)' },
+  {
+    expect: 'invalid_input',
+    title: 'message:send with an empty text (refused invalid_input, before any database read)',
+  },
 ];
 
 async function serverSide(): Promise<void> {
@@ -44,9 +47,13 @@ async function serverSide(): Promise<void> {
   const env = { RATE_MESSAGES: '1/3600s', RATE_SOCKET_EVENTS: '1000000000/1s' };
   await withBenchServer('refusals', env, async ({ url }) => {
     const job = await overTheLimit(url);
-    console.log(`${EVENTS} events per scenario over one socket, ${WINDOW} unanswered at a time; server CPU measured without the client's`);
+    console.log(
+      `${EVENTS} events per scenario over one socket, ${WINDOW} unanswered at a time; server CPU measured without the client's`,
+    );
     for (const scenario of SCENARIOS) await measure({ ...job, expect: scenario.expect }, scenario.title);
-    console.log('(the server process also runs the database driver; the database itself is another process, not counted)');
+    console.log(
+      '(the server process also runs the database driver; the database itself is another process, not counted)',
+    );
   });
 }
 
@@ -71,7 +78,11 @@ async function overTheLimit(url: string): Promise<ClientJob> {
   const socket = await connect(url, token);
   const created = await socket.emitWithAck('chat:create', { type: 'group', title: 'Bench' });
   if (!created.ok) throw new Error(JSON.stringify(created.error));
-  const first = await socket.emitWithAck('message:send', { chatId: created.chat.id, text: 'the one allowed', clientMsgId: 'first' });
+  const first = await socket.emitWithAck('message:send', {
+    chatId: created.chat.id,
+    text: 'the one allowed',
+    clientMsgId: 'first',
+  });
   if (!first.ok) throw new Error(JSON.stringify(first.error));
   socket.close();
   return { url, token, chatId: created.chat.id, events: EVENTS, expect: 'rate_limited' };

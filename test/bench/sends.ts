@@ -7,7 +7,16 @@
 import { Types } from 'mongoose';
 
 import { MessageModel } from '../../models';
-import { connect, ownCpuSec, percentile, processCpuSec, register, runInChild, serveChildJobs, withBenchServer } from './support';
+import {
+  connect,
+  ownCpuSec,
+  percentile,
+  processCpuSec,
+  register,
+  runInChild,
+  serveChildJobs,
+  withBenchServer,
+} from './support';
 
 const SENDERS = 20;
 const IN_FLIGHT = 4;
@@ -35,27 +44,43 @@ interface SendsReport {
 }
 
 export async function sendsBench(): Promise<void> {
-  const env = { RATE_MESSAGES: '1000000/1s', RATE_CONNECTIONS: '10000/60s', RATE_REGISTRATIONS: '10000/60s', RATE_SOCKET_EVENTS: '1000000/10s' };
-  await withBenchServer('sends', env, async ({ url, dbPid }) => {
-    await MessageModel.init();
-    const senders = await Promise.all(Array.from({ length: SENDERS }, (_, i) => senderWithChat(url, i)));
+  const env = {
+    RATE_MESSAGES: '1000000/1s',
+    RATE_CONNECTIONS: '10000/60s',
+    RATE_REGISTRATIONS: '10000/60s',
+    RATE_SOCKET_EVENTS: '1000000/10s',
+  };
+  await withBenchServer(
+    'sends',
+    env,
+    async ({ url, dbPid }) => {
+      await MessageModel.init();
+      const senders = await Promise.all(Array.from({ length: SENDERS }, (_, i) => senderWithChat(url, i)));
 
-    await runInChild<SendsReport>(__filename, { url, senders, sends: WARM_UP_SENDS, round: 'warm' });
-    const cpuBefore = { node: ownCpuSec(), db: processCpuSec(dbPid) };
-    const sends = await runInChild<SendsReport>(__filename, { url, senders, sends: SENDS_PER_SENDER, round: 'run' });
-    const perSendUs = (sec: number) => ((sec * 1e6) / sends.acked).toFixed(0);
-    const cpu = `server ${perSendUs(ownCpuSec() - cpuBefore.node)} us + database ${perSendUs(processCpuSec(dbPid) - cpuBefore.db)} us; the clients ${perSendUs(sends.cpuSec)} us`;
-    if (sends.failed > 0) throw new Error(`${sends.failed} sends were refused`);
-    const loop = await insertOneLoop(SENDERS * IN_FLIGHT, SENDERS * SENDS_PER_SENDER);
+      await runInChild<SendsReport>(__filename, { url, senders, sends: WARM_UP_SENDS, round: 'warm' });
+      const cpuBefore = { node: ownCpuSec(), db: processCpuSec(dbPid) };
+      const sends = await runInChild<SendsReport>(__filename, { url, senders, sends: SENDS_PER_SENDER, round: 'run' });
+      const perSendUs = (sec: number) => ((sec * 1e6) / sends.acked).toFixed(0);
+      const cpu = `server ${perSendUs(ownCpuSec() - cpuBefore.node)} us + database ${perSendUs(processCpuSec(dbPid) - cpuBefore.db)} us; the clients ${perSendUs(sends.cpuSec)} us`;
+      if (sends.failed > 0) throw new Error(`${sends.failed} sends were refused`);
+      const loop = await insertOneLoop(SENDERS * IN_FLIGHT, SENDERS * SENDS_PER_SENDER);
 
-    const sendRate = sends.acked / sends.wallSec;
-    const ratio = sendRate / loop;
-    const pct = (p: number) => percentile(sends.latenciesMs, p);
-    console.log(`persisted sends: ${SENDERS} senders in ${SENDERS} chats, ${IN_FLIGHT} in flight each, ${sends.acked} sends`);
-    console.log(`  acked sends/s: ${Math.round(sendRate)} vs insertOne loop ${Math.round(loop)}/s = ${ratio.toFixed(2)}x (target >= ${RATE_TARGET}x)${ratio >= RATE_TARGET ? '' : ' UNDER'}`);
-    console.log(`  CPU per acked send: ${cpu}`);
-    console.log(`  ack latency: p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms (target p99 < ${P99_TARGET_MS} ms)${pct(0.99) < P99_TARGET_MS ? '' : ' OVER'}`);
-  }, 'warn');
+      const sendRate = sends.acked / sends.wallSec;
+      const ratio = sendRate / loop;
+      const pct = (p: number) => percentile(sends.latenciesMs, p);
+      console.log(
+        `persisted sends: ${SENDERS} senders in ${SENDERS} chats, ${IN_FLIGHT} in flight each, ${sends.acked} sends`,
+      );
+      console.log(
+        `  acked sends/s: ${Math.round(sendRate)} vs insertOne loop ${Math.round(loop)}/s = ${ratio.toFixed(2)}x (target >= ${RATE_TARGET}x)${ratio >= RATE_TARGET ? '' : ' UNDER'}`,
+      );
+      console.log(`  CPU per acked send: ${cpu}`);
+      console.log(
+        `  ack latency: p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms (target p99 < ${P99_TARGET_MS} ms)${pct(0.99) < P99_TARGET_MS ? '' : ' OVER'}`,
+      );
+    },
+    'warn',
+  );
 }
 
 /** Messages stored per second by `concurrency` loops of one insertOne each, through the driver. */
@@ -69,7 +94,17 @@ async function insertOneLoop(concurrency: number, total: number): Promise<number
       const i = next++;
       const c = i % SENDERS;
       const seq = (seqs[c] = seqs[c]! + 1);
-      await MessageModel.collection.insertOne({ chatId: chatIds[c], seq, senderId, text: 'bench', clientMsgId: `loop-${i}`, createdAt: new Date(), editedAt: null, deletedAt: null, hidden: null });
+      await MessageModel.collection.insertOne({
+        chatId: chatIds[c],
+        seq,
+        senderId,
+        text: 'bench',
+        clientMsgId: `loop-${i}`,
+        createdAt: new Date(),
+        editedAt: null,
+        deletedAt: null,
+        hidden: null,
+      });
     }
   };
   const started = process.hrtime.bigint();
@@ -98,7 +133,11 @@ async function sendersSide(job: SenderJob): Promise<SendsReport> {
         while (sent < job.sends) {
           const i = sent++;
           const t0 = process.hrtime.bigint();
-          const ack = await sockets[s]!.emitWithAck('message:send', { chatId: sender.chatId, text: `message ${i}`, clientMsgId: `${job.round}-${i}` });
+          const ack = await sockets[s]!.emitWithAck('message:send', {
+            chatId: sender.chatId,
+            text: `message ${i}`,
+            clientMsgId: `${job.round}-${i}`,
+          });
           report.latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
           if (ack.ok) report.acked += 1;
           else report.failed += 1;

@@ -30,13 +30,27 @@ export interface BenchServer {
  * Runs `work` against a Stoa on a fresh embedded database configured by `env`, then stops both.
  * Logs go to /dev/null at `logLevel`: `info` writes a line per refusal, as production does.
  */
-export async function withBenchServer<T>(name: string, env: Record<string, string>, work: (server: BenchServer) => Promise<T>, logLevel = 'info'): Promise<T> {
+export async function withBenchServer<T>(
+  name: string,
+  env: Record<string, string>,
+  work: (server: BenchServer) => Promise<T>,
+  logLevel = 'info',
+): Promise<T> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `stoa-bench-${name}-`));
   const db = await startEmbeddedDb({ dataDir });
   try {
     await connectDatabase(db.uri, `bench_${name}`);
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab', BCRYPT_ROUNDS: '4', DATA_DIR: dataDir, ...env });
-    const stoa = await createStoa(config, pino({ level: logLevel, base: { service: 'stoa' } }, pino.destination('/dev/null')));
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET: 'bench-secret-0123456789abcdef0123456789ab',
+      BCRYPT_ROUNDS: '4',
+      DATA_DIR: dataDir,
+      ...env,
+    });
+    const stoa = await createStoa(
+      config,
+      pino({ level: logLevel, base: { service: 'stoa' } }, pino.destination('/dev/null')),
+    );
     const url = `http://127.0.0.1:${await stoa.listen(0, '127.0.0.1')}`;
     const result = await work({ stoa, url, dbPid: db.pid });
     await stoa.close({ drainMs: 1000 });
@@ -51,7 +65,12 @@ export async function withBenchServer<T>(name: string, env: Record<string, strin
 
 /** A websocket client with no reconnection; rejects with the connect_error. */
 export function connect(url: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket: ClientSocket = connectClient(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {
@@ -66,7 +85,10 @@ export async function register(url: string, prefix: string): Promise<{ id: strin
   const res = await fetch(`${url}/api/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: `${prefix}_${Date.now() % 1e6}_${Math.floor(Math.random() * 1e4)}`.slice(0, 32), password: 'bench password' }),
+    body: JSON.stringify({
+      username: `${prefix}_${Date.now() % 1e6}_${Math.floor(Math.random() * 1e4)}`.slice(0, 32),
+      password: 'bench password',
+    }),
   });
   const body = (await res.json()) as { token: string; user: { id: string } };
   return { id: body.user.id, token: body.token };
@@ -85,7 +107,10 @@ export function runInChild<T>(file: string, job: object, niceness = 0): Promise<
     if (niceness > 0 && child.pid !== undefined) setPriority(child.pid, niceness);
     child.once('message', (result) => resolve(result as T));
     child.once('error', reject);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`bench child of ${path.basename(file)} exited with ${code}`)));
+    child.once(
+      'exit',
+      (code) => code !== 0 && reject(new Error(`bench child of ${path.basename(file)} exited with ${code}`)),
+    );
     child.send(job);
   });
 }

@@ -25,7 +25,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolves with the first stdout line that satisfies `match`; rejects if the process exits first. */
-function waitForLine(child: ChildProcess, match: (line: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+function waitForLine(
+  child: ChildProcess,
+  match: (line: string) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`${what}: not ready after ${timeoutMs} ms`)), timeoutMs);
@@ -52,12 +57,16 @@ export interface RedisServer {
 
 export async function startRedis(): Promise<RedisServer> {
   if (spawnSync('redis-server', ['--version']).error) {
-    throw new Error('redis-server is not installed: install the Debian package redis-server (apt-get install redis-server)');
+    throw new Error(
+      'redis-server is not installed: install the Debian package redis-server (apt-get install redis-server)',
+    );
   }
   const port = await freePort();
   let child: ChildProcess;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await waitForLine(child, (line) => line.includes('Ready to accept connections'), 'redis-server');
     child.stdout!.resume();
   };
@@ -84,7 +93,8 @@ export interface StoaNode extends StoaClient {
 
 /** Starts `node dist/server/main.js` with `env` and waits for its "stoa listening" log line. */
 export async function startNode(env: Record<string, string>): Promise<StoaNode> {
-  if (!existsSync(MAIN)) throw new Error(`${path.relative(ROOT, MAIN)} is missing: run the tests with npm test, which builds it`);
+  if (!existsSync(MAIN))
+    throw new Error(`${path.relative(ROOT, MAIN)} is missing: run the tests with npm test, which builds it`);
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'info', BCRYPT_ROUNDS: '4', ...env },

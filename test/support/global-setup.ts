@@ -5,7 +5,6 @@ import path from 'node:path';
 import { startEmbeddedDb, type EmbeddedDb } from '../../server/embedded-db';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __STOA_TEST_DB__: { db: EmbeddedDb; dataDir: string } | undefined;
 }
 

@@ -9,7 +9,13 @@ import mongoose from 'mongoose';
 import type { Browser, Page } from 'playwright-core';
 import { io as connectClient, type Socket } from 'socket.io-client';
 
-import type { ClientEventName, ClientToServerEvents, ServerEventName, ServerEventPayload, ServerToClientEvents } from '../../server/protocol';
+import type {
+  ClientEventName,
+  ClientToServerEvents,
+  ServerEventName,
+  ServerEventPayload,
+  ServerToClientEvents,
+} from '../../server/protocol';
 import { createStoa, type Stoa } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { connectDatabase } from '../../handlers/store/connection';
@@ -34,7 +40,11 @@ type AckOf<E extends ClientEventName> = Parameters<Parameters<ClientToServerEven
 /** What a client does with a Stoa at `url`, wherever it runs: a test server, or a node of test/support/cluster.ts. */
 export interface StoaClient {
   url: string;
-  http<T = any>(method: string, urlPath: string, options?: { body?: unknown; token?: string; rawBody?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
+  http<T = any>(
+    method: string,
+    urlPath: string,
+    options?: { body?: unknown; token?: string; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<HttpResult<T>>;
   /** Registers a fresh user (unique name) and returns its id and token. */
   register(prefix?: string, password?: string): Promise<Account>;
   /** A connected socket for the token; rejects with the connect_error message. */
@@ -84,13 +94,19 @@ let databaseName: string | undefined;
  * A file whose tests share one server calls useTestServer instead; a test that needs a server of its own
  * (other settings, a logger) starts it here and closes it itself.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const uri = options.mongodbUri ?? process.env.STOA_TEST_MONGODB_URI;
   if (!uri) throw new Error('the embedded test database is not running (test/support/global-setup.ts)');
   if (!databaseName) {
     // Named after the test file; outside Jest (scripts/console-screenshots.ts), after the script.
     const runner = typeof expect === 'undefined' ? process.argv[1] : expect.getState().testPath;
-    const file = path.basename(runner ?? 'test').replace(/(\.test)?\.[jt]s$/, '').replace(/[^a-z0-9]/gi, '_');
+    const file = path
+      .basename(runner ?? 'test')
+      .replace(/(\.test)?\.[jt]s$/, '')
+      .replace(/[^a-z0-9]/gi, '_');
     databaseName = `test_${file}_${randomBytes(3).toString('hex')}`;
     await connectDatabase(uri, databaseName, { monitorCommands: true });
   }
@@ -131,7 +147,8 @@ export function useTestServer(env: Record<string, string> = {}, options: TestSer
     await dropTestDatabase();
   });
   const running = (): TestServer => {
-    if (!started) throw new Error('the server of useTestServer runs from its beforeAll to its afterAll: use it in hooks and tests');
+    if (!started)
+      throw new Error('the server of useTestServer runs from its beforeAll to its afterAll: use it in hooks and tests');
     return started;
   };
   return {
@@ -175,7 +192,11 @@ export function clientOf(url: string, sockets?: Set<ClientSocket>): StoaClient {
     },
     connect(token, options = {}) {
       const connecting = connectSocket(url, token, options);
-      if (sockets) connecting.then((socket) => sockets.add(socket), () => undefined);
+      if (sockets)
+        connecting.then(
+          (socket) => sockets.add(socket),
+          () => undefined,
+        );
       return connecting;
     },
   };
@@ -189,7 +210,11 @@ export interface ConnectOptions {
 }
 
 /** A connected socket.io-client socket (websocket only unless told, no reconnection); rejects with the connect_error. */
-export function connectSocket(url: string, token: string | undefined, options: ConnectOptions = {}): Promise<ClientSocket> {
+export function connectSocket(
+  url: string,
+  token: string | undefined,
+  options: ConnectOptions = {},
+): Promise<ClientSocket> {
   const transports = options.transports ?? ['websocket'];
   const socket: ClientSocket = connectClient(url, {
     auth: token === undefined ? {} : { token },
@@ -208,10 +233,16 @@ export function connectSocket(url: string, token: string | undefined, options: C
 }
 
 /** Emits a client event and resolves with its ack. */
-export function emit<E extends ClientEventName>(socket: ClientSocket, event: E, input: Parameters<ClientToServerEvents[E]>[0]): Promise<AckOf<E>> {
+export function emit<E extends ClientEventName>(
+  socket: ClientSocket,
+  event: E,
+  input: Parameters<ClientToServerEvents[E]>[0],
+): Promise<AckOf<E>> {
   return new Promise((resolve) => {
-    (socket.emit as (event: string, input: unknown, ack: (response: unknown) => void) => void)(event, input, (response) =>
-      resolve(response as AckOf<E>),
+    (socket.emit as (event: string, input: unknown, ack: (response: unknown) => void) => void)(
+      event,
+      input,
+      (response) => resolve(response as AckOf<E>),
     );
   });
 }
@@ -224,7 +255,11 @@ export function emitRaw(socket: ClientSocket, event: string, ...args: unknown[])
 }
 
 /** Resolves with the next payload of `event` on `socket`, or rejects after `timeoutMs`. */
-export function nextEvent<E extends ServerEventName>(socket: ClientSocket, event: E, timeoutMs = 3000): Promise<ServerEventPayload<E>> {
+export function nextEvent<E extends ServerEventName>(
+  socket: ClientSocket,
+  event: E,
+  timeoutMs = 3000,
+): Promise<ServerEventPayload<E>> {
   return new Promise((resolve, reject) => {
     const listener = (payload: ServerEventPayload<E>) => {
       clearTimeout(timer);
@@ -241,7 +276,9 @@ export function nextEvent<E extends ServerEventName>(socket: ClientSocket, event
 /** Every payload of `event` that `socket` receives from now on. */
 export function collect<E extends ServerEventName>(socket: ClientSocket, event: E): ServerEventPayload<E>[] {
   const seen: ServerEventPayload<E>[] = [];
-  (socket.on as (event: string, listener: unknown) => void)(event, (payload: ServerEventPayload<E>) => seen.push(payload));
+  (socket.on as (event: string, listener: unknown) => void)(event, (payload: ServerEventPayload<E>) =>
+    seen.push(payload),
+  );
   return seen;
 }
 
@@ -292,7 +329,12 @@ export interface ConsolePage {
 }
 
 /** A fresh browser profile on the console of the Stoa at `url`, signed in as `who` (an account with the default password). */
-export async function openConsole(browser: Browser, url: string, who: { username: string }, viewport = { width: 1100, height: 760 }): Promise<ConsolePage> {
+export async function openConsole(
+  browser: Browser,
+  url: string,
+  who: { username: string },
+  viewport = { width: 1100, height: 760 },
+): Promise<ConsolePage> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const dialogs: string[] = [];

@@ -23,23 +23,39 @@ export interface PersonOptions {
 }
 
 /** Registers and connects someone; a platform role is set before the socket connects, as an admin would. */
-export async function person(server: StoaClient, prefix: string, role: PlatformRole = 'user', options: PersonOptions = {}): Promise<Person> {
+export async function person(
+  server: StoaClient,
+  prefix: string,
+  role: PlatformRole = 'user',
+  options: PersonOptions = {},
+): Promise<Person> {
   const account = await server.register(prefix);
   if (role !== 'user') await UserModel.updateOne({ _id: account.id }, { $set: { role } });
-  if (options.established) await UserModel.updateOne({ _id: account.id }, { $set: { createdAt: new Date(Date.now() - ESTABLISHED_AGE_MS) } });
+  if (options.established)
+    await UserModel.updateOne({ _id: account.id }, { $set: { createdAt: new Date(Date.now() - ESTABLISHED_AGE_MS) } });
   const extraHeaders = options.ip === undefined ? undefined : { 'x-forwarded-for': options.ip };
   return { ...account, socket: await server.connect(account.token, { extraHeaders, transports: options.transports }) };
 }
 
 /** A person whose account is old enough to report with full weight. */
-export const established = (server: StoaClient, prefix: string, role: PlatformRole = 'user'): Promise<Person> => person(server, prefix, role, { established: true });
+export const established = (server: StoaClient, prefix: string, role: PlatformRole = 'user'): Promise<Person> =>
+  person(server, prefix, role, { established: true });
 
-export async function createChat(owner: Person, type: 'group' | 'channel', members: Person[] = [], admins: Person[] = []): Promise<ChatView> {
+export async function createChat(
+  owner: Person,
+  type: 'group' | 'channel',
+  members: Person[] = [],
+  admins: Person[] = [],
+): Promise<ChatView> {
   const created = await emit(owner.socket, 'chat:create', { type, title: `${type} ${owner.username}` });
   if (!created.ok) throw new Error(JSON.stringify(created.error));
   for (const member of [...members, ...admins]) await join(member, created.chat.id);
   for (const admin of admins) {
-    const promoted = await emit(owner.socket, 'chat:promote', { chatId: created.chat.id, userId: admin.id, role: 'admin' });
+    const promoted = await emit(owner.socket, 'chat:promote', {
+      chatId: created.chat.id,
+      userId: admin.id,
+      role: 'admin',
+    });
     if (!promoted.ok) throw new Error(JSON.stringify(promoted.error));
   }
   return created.chat;
@@ -56,13 +72,22 @@ export function send(author: Person, chatId: string, text: string) {
 }
 
 /** Sends a message that must be stored, and resolves with it. */
-export async function post(author: Person, chatId: string, text = `hello from ${author.username}`): Promise<MessageView> {
+export async function post(
+  author: Person,
+  chatId: string,
+  text = `hello from ${author.username}`,
+): Promise<MessageView> {
   const ack = await send(author, chatId, text);
   if (!ack.ok) throw new Error(JSON.stringify(ack.error));
   return ack.message;
 }
 
-export async function report(reporter: Person, targetType: 'message' | 'user' | 'chat', targetId: string, reason: Parameters<typeof emit<'report:create'>>[2]['reason'] = 'spam') {
+export async function report(
+  reporter: Person,
+  targetType: 'message' | 'user' | 'chat',
+  targetId: string,
+  reason: Parameters<typeof emit<'report:create'>>[2]['reason'] = 'spam',
+) {
   const ack = await emit(reporter.socket, 'report:create', { targetType, targetId, reason });
   if (!ack.ok) throw new Error(JSON.stringify(ack.error));
   return ack.report;
