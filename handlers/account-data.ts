@@ -17,7 +17,7 @@ import * as notices from './store/notices';
 import * as reports from './store/reports';
 import * as users from './store/users';
 import type { Context, Services } from './context';
-import { toAppealView, toNoticeView } from './due-process-views';
+import { toAppealView, toNoticeView } from './views';
 import { StoaError } from './contract/errors';
 import {
   rooms,

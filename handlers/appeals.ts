@@ -11,7 +11,7 @@ import * as actions from './store/actions';
 import * as appeals from './store/appeals';
 import * as notices from './store/notices';
 import type { Context, Services } from './context';
-import { toAppealView } from './due-process-views';
+import { toAppealView } from './views';
 import { StoaError } from './contract/errors';
 import { recordAccess } from './access-log';
 import { actorOf, currentTarget } from './facts';

@@ -9,7 +9,7 @@
  */
 import type { ActorRole, ReportReason } from '../models/vocabulary';
 import { ACTION_KINDS, statementOf } from './policy/moderation-kinds';
-import { gravestReason } from './policy/severity';
+import { gravestReason } from './policy/moderation-kinds';
 import * as actions from './store/actions';
 import * as cases from './store/cases';
 import * as memberships from './store/memberships';
@@ -20,7 +20,7 @@ import * as users from './store/users';
 import { objectId, type Id } from './store/db';
 import type { Services } from './context';
 import { rooms, type NoticeView } from './contract/protocol';
-import { toNoticeView } from './due-process-views';
+import { toNoticeView } from './views';
 import { inCaseQueue } from './serial';
 import { toActionView } from './views';
 

@@ -16,7 +16,7 @@ import * as messages from './store/messages';
 import * as users from './store/users';
 import type { Services } from './context';
 import { rooms } from './contract/protocol';
-import { toAppealView } from './due-process-views';
+import { toAppealView } from './views';
 import { enact, type Decision } from './enactment';
 import { toMessageView } from './views';
 

@@ -7,7 +7,7 @@
 import * as notices from './store/notices';
 import type { Context } from './context';
 import type { NoticeView } from './contract/protocol';
-import { toNoticeView } from './due-process-views';
+import { toNoticeView } from './views';
 
 /** How many unread notices a new connection receives at most. */
 const UNREAD_ON_CONNECT = 100;

@@ -27,7 +27,7 @@ import { notesOn } from './user-notes';
 import { recordAccess } from './access-log';
 import { inCaseQueue } from './serial';
 import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
-import { REASON_SEVERITY } from './policy/severity';
+import { REASON_SEVERITY } from './policy/moderation-kinds';
 import { toCaseView, toReportView } from './views';
 
 /** A trusted flagger's report counts as this many reporters within its severity (DSA Art. 22: prioritised). */

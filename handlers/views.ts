@@ -1,20 +1,24 @@
 /** Documents as the wire shows them (docs/ARCHITECTURE.md §11): string ids, ISO dates, nothing private. */
-import type { ChatRole } from '../models/vocabulary';
+import type { ChatRole, ReportReason } from '../models/vocabulary';
 import { isMuted } from './policy/standing';
 import type { ModerationAction } from './store/actions';
+import type { Appeal } from './store/appeals';
 import type { ModerationCase } from './store/cases';
 import type { Chat } from './store/chats';
 import type { Membership } from './store/memberships';
 import type { Message } from './store/messages';
+import type { Notice } from './store/notices';
 import type { Report } from './store/reports';
 import type { User } from './store/users';
 import type {
   ActionView,
+  AppealView,
   CaseView,
   ChatView,
   HistoryEntry,
   MembershipView,
   MessageView,
+  NoticeView,
   PublicUserView,
   ReportView,
   UserView,
@@ -177,5 +181,46 @@ export function toActionView(a: WithId<ModerationAction>, { withActorId }: { wit
   if (a.caseId) view.caseId = a.caseId.toString();
   if (a.durationSec != null) view.durationSec = a.durationSec;
   if (a.until) view.until = a.until.toISOString();
+  return view;
+}
+
+// Due process: statements of reasons and appeals.
+export function toNoticeView(n: WithId<Notice>): NoticeView {
+  const view: NoticeView = {
+    id: n._id.toString(),
+    actionId: n.actionId.toString(),
+    actionType: n.actionType,
+    actorRole: n.actorRole,
+    targetType: n.targetType,
+    targetId: n.targetId,
+    reason: n.reason,
+    reasonCategory: (n.reasonCategory ?? null) as ReportReason | null,
+    automatic: n.automatic,
+    until: iso(n.until),
+    appeal: { appealable: n.appealable, deadline: iso(n.appealDeadline) },
+    createdAt: n.createdAt.toISOString(),
+    readAt: iso(n.readAt),
+  };
+  if (n.chatId) view.chatId = n.chatId.toString();
+  return view;
+}
+
+/** `forStaff` adds who appealed and, when given, the action appealed (with who took it). */
+export function toAppealView(a: WithId<Appeal>, forStaff?: { action?: ActionView | undefined }): AppealView {
+  const view: AppealView = {
+    id: a._id.toString(),
+    actionId: a.actionId.toString(),
+    actionType: a.actionType,
+    text: a.text,
+    status: a.status,
+    createdAt: a.createdAt.toISOString(),
+    decidedAt: iso(a.decidedAt),
+    decisionReason: a.decisionReason ?? null,
+  };
+  if (a.chatId) view.chatId = a.chatId.toString();
+  if (forStaff) {
+    view.appellantId = a.appellantId.toString();
+    if (forStaff.action) view.action = forStaff.action;
+  }
   return view;
 }
