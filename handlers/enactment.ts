@@ -155,6 +155,9 @@ export async function enact(
   await writeWithStatement(services, action, decision, effect);
 
   if (effect.invalidates) await services.realtime.invalidate(effect.invalidates);
+  // The case closes as soon as the effect holds, beside the news and the notice.
+  const closing = effect.closes ? resolveCase(services, decision.actorId, decision.case, effect.closes) : undefined;
+  closing?.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled meanwhile
   const [heard, notice] = await Promise.all([
     audience,
     effect.noticeTo ? storeNotice(services, effect.noticeTo, action, decision.case) : null,
@@ -166,10 +169,7 @@ export async function enact(
       notice,
     });
   }
-  await Promise.all([
-    effect.publish?.(action),
-    effect.closes ? resolveCase(services, decision.actorId, decision.case, effect.closes) : undefined,
-  ]);
+  await Promise.all([effect.publish?.(action), closing]);
   return action;
 }
 
