@@ -17,10 +17,13 @@ import * as notices from './store/notices';
 import * as reports from './store/reports';
 import * as statements from './store/statements';
 import * as users from './store/users';
-import { objectId, type Id } from './store/db';
+import { objectId, Types, type Id } from './store/db';
+
+const newId = () => new Types.ObjectId();
 import type { Services } from './context';
 import { rooms, type NoticeView } from './contract/protocol';
 import { toNoticeView } from './views';
+import { withdrawSeal } from './evidence';
 import { inCaseQueue } from './serial';
 import { toActionView } from './views';
 
@@ -110,6 +113,8 @@ export interface Effect {
    * sockets leave the chat's room first, so nothing said while the ban is enacted reaches them.
    */
   first?: { run(): Promise<void>; undo(): Promise<void> };
+  /** Seals what the write removes (handlers/evidence.ts), beside the claim and before the write. */
+  seal?(claim: { id: Types.ObjectId; at: Date }): Promise<void>;
   write(action: ModerationActionDocument): Promise<void>;
   /** When the content acted on was posted (a message), for the statement of reasons. */
   contentDate?: Date;
@@ -133,23 +138,30 @@ export async function enact(
   const audience = audienceOf(effect.entry.chatId, effect.concerns);
   audience.catch(() => undefined);
   await effect.first?.run();
+  // The action's id and time are chosen here, so that what it removes is sealed while it is claimed.
+  const claim = { id: newId(), at: new Date() };
   const entry = {
     ...effect.entry,
+    _id: claim.id,
+    createdAt: claim.at,
     actorId: decision.actorId,
     actorRole: decision.actorRole,
     reason: decision.reason,
     caseId: decision.case?._id ?? null,
     appealId: decision.appealId === undefined ? null : objectId(decision.appealId),
   };
-  let action: ModerationActionDocument | null;
-  try {
-    action = await actions.append(entry, effect.onceKey);
-  } catch (err) {
-    await undoFirst(services, effect, err);
-    throw err;
-  }
-  if (!action) {
-    await undoFirst(services, effect, null);
+  const claimed = await Promise.allSettled([actions.append(entry, effect.onceKey), effect.seal?.(claim)]);
+  const [appended, sealed] = claimed;
+  const action = appended.status === 'fulfilled' ? appended.value : null;
+  if (!action || sealed.status === 'rejected') {
+    const cause =
+      appended.status === 'rejected' ? appended.reason : sealed.status === 'rejected' ? sealed.reason : null;
+    await Promise.allSettled([
+      action ? actions.withdraw(action._id) : undefined,
+      effect.seal ? withdrawSeal(claim.id) : undefined,
+    ]);
+    await undoFirst(services, effect, cause);
+    if (cause) throw cause;
     return null;
   }
   await writeWithStatement(services, action, decision, effect);
@@ -174,8 +186,8 @@ export async function enact(
 }
 
 /**
- * The write and the statement of reasons, together. A failed write withdraws the audit entry and
- * the statement; a statement that failed beside a write that held is logged: the effect stands.
+ * The write, beside the statement of reasons. A failed write withdraws the audit entry, the
+ * statement and the seal; a statement that failed beside a write that held is logged: the effect stands.
  */
 async function writeWithStatement(
   services: Services,
@@ -189,7 +201,7 @@ async function writeWithStatement(
   ]);
   if (written.status === 'rejected') {
     try {
-      await Promise.all([actions.withdraw(action._id), statements.withdraw(action._id)]);
+      await Promise.all([actions.withdraw(action._id), statements.withdraw(action._id), withdrawSeal(action._id)]);
     } catch (err) {
       services.log.error({ err, actionId: action.id }, 'a failed moderation effect could not be withdrawn');
     }

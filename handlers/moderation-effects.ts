@@ -18,6 +18,7 @@ import type { Services } from './context';
 import { rooms } from './contract/protocol';
 import { toAppealView } from './views';
 import { enact, type Decision } from './enactment';
+import { sealMessages } from './evidence';
 import { toMessageView } from './views';
 
 type Action = Awaited<ReturnType<typeof enact>> & object;
@@ -50,6 +51,7 @@ export function hideMessage(
     concerns: [authorId],
     ...(automatic ? { onceKey: automatic.onceKey } : { closes: 'actioned' as const }),
     contentDate: message.createdAt,
+    seal: (claim) => sealMessages(claim.id, claim.at, [message]),
     async write(action) {
       // Confirming a hide (e.g. an automatic one) never lowers the level needed to undo it.
       const current = message.hidden;

@@ -9,6 +9,7 @@ import * as accessLog from './store/access-log';
 import * as actions from './store/actions';
 import * as appeals from './store/appeals';
 import * as cases from './store/cases';
+import * as sealed from './store/evidence';
 import * as reports from './store/reports';
 import * as statements from './store/statements';
 
@@ -24,6 +25,8 @@ export interface RetentionSweep {
   /** A moderator's free text can name people; statements keep their structured fields. */
   statementFactsRedacted: number;
   appealTextsRedacted: number;
+  /** Sealed evidence past RETENTION_EVIDENCE_DAYS that no preservation hold keeps. */
+  evidenceExpired: number;
 }
 
 /** What stands in place of a text removed after its retention period. */
@@ -42,6 +45,7 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
     auditReasonsRedacted: await actions.redactReasons(auditBefore, REDACTED),
     statementFactsRedacted: await statements.redactFactsBefore(auditBefore, REDACTED),
     appealTextsRedacted: await appeals.redactDecidedBefore(auditBefore, REDACTED),
+    evidenceExpired: await sealed.expire(evidenceBefore, now),
   };
 }
 

@@ -20,6 +20,7 @@ const accessEntrySchema = new Schema(
 
 accessEntrySchema.index({ at: -1 });
 accessEntrySchema.index({ actorId: 1, at: -1 });
+accessEntrySchema.index({ what: 1, targetId: 1 });
 
 export type AccessEntry = InferSchemaType<typeof accessEntrySchema> & { _id: Types.ObjectId };
 export type AccessEntryDocument = HydratedDocument<AccessEntry>;

@@ -11,6 +11,7 @@ export * from './appeal';
 export * from './access-entry';
 export * from './statement';
 export * from './user-note';
+export * from './evidence';
 
 import { ChatModel } from './chat';
 import { MembershipModel } from './membership';
@@ -24,6 +25,7 @@ import { AppealModel } from './appeal';
 import { NoticeModel } from './notice';
 import { StatementModel } from './statement';
 import { UserNoteModel } from './user-note';
+import { EvidenceModel } from './evidence';
 
 export const ALL_MODELS = [
   UserModel,
@@ -38,4 +40,5 @@ export const ALL_MODELS = [
   AccessEntryModel,
   StatementModel,
   UserNoteModel,
+  EvidenceModel,
 ];

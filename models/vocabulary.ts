@@ -52,6 +52,12 @@ export const ACTION_TYPES = [
   'unrestrict_reporter',
   /** An appeal upheld or reversed; a reversal also writes the lifting action it takes. */
   'decide_appeal',
+  /** A whole chat taken down (read-only and unlisted), and undone. */
+  'close_chat',
+  'reopen_chat',
+  /** A person's messages hidden in bulk (in one chat or everywhere, within a time window), and restored. */
+  'purge_messages',
+  'restore_messages',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 /** Who acted, as the people acted against see it: the level, never a platform moderator's id. */
@@ -74,5 +80,9 @@ export const ACCESS_KINDS = [
   'case_evidence',
   'user_notes',
   'appeal_target',
+  /** A sealed evidence record or its package (chain of custody). */
+  'sealed_evidence',
+  /** A closed chat's history, read by a platform moderator. */
+  'closed_chat',
 ] as const;
 export type AccessKind = (typeof ACCESS_KINDS)[number];

@@ -23,6 +23,8 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   addUserNote: { userId: NOBODY, text: 'a note' },
   userNotes: { userId: NOBODY },
   accessLog: {},
+  listEvidence: { actionId: NOBODY },
+  evidencePackage: { actionId: NOBODY },
 };
 
 const gated = operations.filter((operation) => operation.access === 'staff' || operation.access === 'admin');

@@ -236,6 +236,7 @@ export const transparencyQuery = z
     (q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_TRANSPARENCY_RANGE_MS,
     'the range may be at most a year',
   );
+export const evidenceQuery = z.object({ actionId: objectId });
 export const accessLogQuery = z.object({
   actorId: objectId.optional(),
   before: z.iso.datetime().optional(),

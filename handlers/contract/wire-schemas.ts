@@ -239,6 +239,28 @@ export const transparencyReport = z.object({
     .describe('The statements of reasons of the period: one per restricting action above.'),
 });
 /** A statement of reasons in the EU DSA transparency database's fields (handlers/statements.ts). */
+/** A sealed evidence record: `canonical` is exactly the text whose SHA-256 is `sha256`. */
+export const evidenceRecord = z.object({
+  id,
+  actionId: id,
+  kind: z.enum(['message', 'chat']),
+  targetId: id,
+  chatId: id,
+  sealedAt: timestamp,
+  heldUntil: timestamp.nullable(),
+  sha256: z.string().describe('hex SHA-256 of the UTF-8 bytes of `canonical`'),
+  canonical: z.string().describe('JSON, object keys sorted, no whitespace, dates ISO 8601, ids hex'),
+  content: z.unknown().describe('`canonical`, parsed'),
+});
+export const evidencePackage = z.object({
+  actionId: id,
+  packagedAt: timestamp,
+  canonicalization: z.string(),
+  manifest: z.array(z.object({ id, sha256: z.string() })),
+  records: z.array(evidenceRecord),
+  custody: z.array(z.object({ id, reads: z.array(z.object({ actorId: id, at: timestamp })) })),
+});
+
 export const statement = z.record(z.string(), z.union([z.string(), z.array(z.string()), z.null()]));
 export const accountExport = z.object({
   exportedAt: timestamp,

@@ -70,6 +70,10 @@ export const ACTION_KINDS: Record<ActionType, ActionKind> = {
   },
   unrestrict_reporter: { restricts: false, appealable: false },
   decide_appeal: { restricts: false, appealable: false },
+  close_chat: { restricts: true, appealable: true, liftedBy: 'reopen_chat', decision: 'visibility' },
+  reopen_chat: { restricts: false, appealable: false },
+  purge_messages: { restricts: true, appealable: true, liftedBy: 'restore_messages', decision: 'visibility' },
+  restore_messages: { restricts: false, appealable: false },
 };
 
 export const isAppealable = (type: ActionType): boolean => ACTION_KINDS[type].appealable;

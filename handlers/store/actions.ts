@@ -23,7 +23,10 @@ export type NewAction = Pick<
  * Appends one entry. With `onceKey`, only the first of racing callers does (the others get null):
  * the unique dedupKey is the guard, the one kind the embedded database keeps reliably.
  */
-export function append(entry: NewAction, onceKey?: string): Promise<ModerationActionDocument | null> {
+export function append(
+  entry: NewAction & { _id?: Types.ObjectId; createdAt?: Date },
+  onceKey?: string,
+): Promise<ModerationActionDocument | null> {
   const dedupKey = onceKey ?? new Types.ObjectId().toHexString();
   return insertUnlessDuplicate(() => ModerationActionModel.create({ ...entry, dedupKey }));
 }

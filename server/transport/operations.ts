@@ -13,6 +13,7 @@ import * as appeals from '../../handlers/appeals';
 import * as auth from '../../handlers/auth';
 import * as chatList from '../../handlers/chat-list';
 import * as chats from '../../handlers/chats';
+import * as evidence from '../../handlers/evidence';
 import type { Caller, Context, Guest, LimiterName } from '../../handlers/context';
 import { ERROR_CODES, type ErrorCode } from '../../handlers/contract/errors';
 import * as schemas from '../../handlers/contract/schemas';
@@ -708,6 +709,31 @@ export const operations = [
     errors: [],
     access: 'admin',
     handle: accessLog.listAccessLog,
+  }),
+
+  // Evidence sealed before removal: every read is in the access log.
+  operation({
+    name: 'listEvidence',
+    summary: 'What an action sealed before it removed it, with SHA-256 hashes; each read is audited',
+    http: { method: 'get', path: '/api/moderation/evidence', status: 200, from: 'query' },
+    input: schemas.evidenceQuery,
+    result: z.object({ records: z.array(wire.evidenceRecord) }),
+    errors: ['not_found'],
+    limiter: 'moderation_reads',
+    access: 'staff',
+    handle: evidence.listEvidence,
+  }),
+  operation({
+    name: 'evidencePackage',
+    summary:
+      "An action's sealed records with a manifest of hashes and each record's chain of custody; each read is audited",
+    http: { method: 'get', path: '/api/moderation/evidence/package', status: 200, from: 'query' },
+    input: schemas.evidenceQuery,
+    result: wire.evidencePackage,
+    errors: ['not_found'],
+    limiter: 'moderation_reads',
+    access: 'staff',
+    handle: evidence.evidencePackage,
   }),
 ] as const;
 
