@@ -26,7 +26,7 @@ export function recordAccess(caller: Caller, what: AccessKind, targetId: string,
 
 type HistoryInput = Parameters<typeof messages.messageHistory>[1];
 
-/** `message:history`, plus an access entry when a platform moderator read hidden messages or a private chat they are not in. */
+/** `message:history`, plus an access entry when a platform moderator read hidden messages, a private chat they are not in, or a closed chat. */
 export async function auditedHistory(
   ctx: Context,
   input: HistoryInput,
@@ -39,6 +39,8 @@ export async function auditedHistory(
   const { chat, membership } = await chatAccess(input.chatId, ctx.caller.user._id);
   if (chat.visibility === 'private' && membership?.status !== 'active')
     await recordAccess(ctx.caller, 'private_history', input.chatId, input.chatId);
+  // A closed chat is read by nobody else.
+  if (chat.closed) await recordAccess(ctx.caller, 'closed_chat', input.chatId, input.chatId);
   return page;
 }
 

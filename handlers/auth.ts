@@ -5,6 +5,7 @@ import { isId } from './store/db';
 import type { PlatformRole } from '../models/vocabulary';
 import { activeSuspension } from './policy/standing';
 import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './store/authorization-cache';
+import * as chats from './store/chats';
 import * as memberships from './store/memberships';
 import * as users from './store/users';
 import type { Context, Guest, Services } from './context';
@@ -85,7 +86,12 @@ export async function currentUser(userId: string): Promise<SharedAccount> {
 /** The rooms a new socket joins: its account's, each chat it is an active member of, and the moderators' for staff. */
 export async function connectionRooms(user: SharedAccount): Promise<string[]> {
   const chatIds = await memberships.activeChatIds(user._id);
-  const joined = [rooms.user(user.id), ...chatIds.map((chatId) => rooms.chat(chatId.toString()))];
+  // A closed chat's members wait in its silent room, to be moved back if it is reopened.
+  const closed = await chats.closedAmong(chatIds);
+  const joined = [
+    rooms.user(user.id),
+    ...chatIds.map((chatId) => (closed.has(chatId.toString()) ? rooms.closedChat : rooms.chat)(chatId.toString())),
+  ];
   if (user.role === 'moderator' || user.role === 'admin') joined.push(rooms.moderators);
   return joined;
 }

@@ -42,7 +42,8 @@ export async function listChats(
         ...toChatView(chat, m.role),
         role: m.role,
         lastSeq,
-        lastMessage: last && toHistoryEntry(last, moderator),
+        // A closed chat's history is closed to its members, its last message with it.
+        lastMessage: last && (!chat.closed || moderator) ? toHistoryEntry(last, moderator) : null,
         readSeq,
         unreadCount: Math.max(0, lastSeq - readSeq),
         muted,

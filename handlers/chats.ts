@@ -103,7 +103,10 @@ export async function leaveChat(
   authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
   const memberCount = await memberships.leave(access.membership!);
   await services.realtime.invalidate([cacheKeys.membership(access.chat.id, caller.user.id)]);
-  await services.realtime.leave(rooms.user(caller.user.id), rooms.chat(access.chat.id));
+  await services.realtime.leave(rooms.user(caller.user.id), [
+    rooms.chat(access.chat.id),
+    rooms.closedChat(access.chat.id),
+  ]);
   if (memberCount !== null) await memberNews(services, access.chat, 'member:left', caller.user.id, memberCount);
   return {};
 }

@@ -14,8 +14,8 @@ export interface Realtime {
   emit<E extends ServerEventName>(room: string | string[], event: E, payload: ServerEventPayload<E>): void;
   /** Every socket in `fromRoom` (on any node) joins `room`. */
   join(fromRoom: string, room: string): Promise<void>;
-  /** Every socket in `fromRoom` (on any node) leaves `room`. */
-  leave(fromRoom: string, room: string): Promise<void>;
+  /** Every socket in `fromRoom` (on any node) leaves `room` (or each of them). */
+  leave(fromRoom: string, room: string | string[]): Promise<void>;
   /** Disconnects every socket in `room`, on every node. */
   disconnect(room: string): Promise<void>;
   /** Resolves once every node has handled the effects sent so far (one round trip through the adapter). */

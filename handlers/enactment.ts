@@ -116,12 +116,14 @@ export interface Effect {
   /** Seals what the write removes (handlers/evidence.ts), beside the claim and before the write. */
   seal?(claim: { id: Types.ObjectId; at: Date }): Promise<void>;
   write(action: ModerationActionDocument): Promise<void>;
+  /** The grounds it names itself, for its statement and notice (else its case's reasons). */
+  grounds?: ReportReason[];
   /** When the content acted on was posted (a message), for the statement of reasons. */
   contentDate?: Date;
   /** Cached authorization facts the write changed (handlers/store/authorization-cache.ts). */
   invalidates?: string[];
-  /** The person told what was done and why. */
-  noticeTo?: string;
+  /** The person (or people: a closed chat's owner and admins) told what was done and why. */
+  noticeTo?: string | string[];
   /** The rooms' events, after the audience and the person acted against have heard. */
   publish?(action: ModerationActionDocument): Promise<void>;
   /** How the decided case closes; unset leaves it open (an automatic hide awaits review). */
@@ -170,17 +172,18 @@ export async function enact(
   // The case closes as soon as the effect holds, beside the news and the notice.
   const closing = effect.closes ? resolveCase(services, decision.actorId, decision.case, effect.closes) : undefined;
   closing?.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled meanwhile
-  const [heard, notice] = await Promise.all([
+  const told = effect.noticeTo === undefined ? [] : [effect.noticeTo].flat();
+  const [heard, notices] = await Promise.all([
     audience,
-    effect.noticeTo ? storeNotice(services, effect.noticeTo, action, decision.case) : null,
+    Promise.all(told.map((userId) => storeNotice(services, userId, action, groundsOf(decision, effect)))),
   ]);
   announce(services, action, heard);
-  if (effect.noticeTo && notice) {
-    services.realtime.emit(rooms.user(effect.noticeTo), 'moderation:notice', {
+  told.forEach((userId, i) => {
+    services.realtime.emit(rooms.user(userId), 'moderation:notice', {
       action: toActionView(action, { withActorId: false }),
-      notice,
+      notice: notices[i]!,
     });
-  }
+  });
   await Promise.all([effect.publish?.(action), closing]);
   return action;
 }
@@ -197,7 +200,7 @@ async function writeWithStatement(
 ): Promise<void> {
   const [written, recorded] = await Promise.allSettled([
     effect.write(action),
-    recordStatement(action, decision.case, effect.contentDate ?? null),
+    recordStatement(action, decision.case, groundsOf(decision, effect), effect.contentDate ?? null),
   ]);
   if (written.status === 'rejected') {
     try {
@@ -224,6 +227,7 @@ async function undoFirst(services: Services, effect: Effect, cause: unknown): Pr
 async function recordStatement(
   action: ModerationActionDocument,
   moderationCase: ModerationCaseDocument | null,
+  grounds: ReportReason[],
   contentDate: Date | null,
 ): Promise<void> {
   if (!ACTION_KINDS[action.type].restricts) return;
@@ -239,7 +243,7 @@ async function recordStatement(
     createdAt: action.createdAt,
   };
   const statement = statementOf(fields, {
-    reasons: reasonsOf(moderationCase),
+    reasons: grounds,
     fromCase: moderationCase !== null,
     trustedFlagged,
     contentDate,
@@ -247,15 +251,16 @@ async function recordStatement(
   await statements.record(action._id, action.createdAt, statement);
 }
 
-const reasonsOf = (moderationCase: ModerationCaseDocument | null): ReportReason[] =>
-  moderationCase?.reasons ? ([...moderationCase.reasons.keys()] as ReportReason[]) : [];
+/** The grounds of a decision: the ones the effect names (a chat closed for a category), else its case's reasons. */
+const groundsOf = (decision: Decision, effect: Effect): ReportReason[] =>
+  effect.grounds ?? (decision.case?.reasons ? ([...decision.case.reasons.keys()] as ReportReason[]) : []);
 
 /** Stores the statement of reasons for `userId` (once per action): what, why, until when, at what level, how to appeal. */
 async function storeNotice(
   services: Services,
   userId: string,
   action: ModerationActionDocument,
-  moderationCase: ModerationCaseDocument | null,
+  grounds: ReportReason[],
 ): Promise<NoticeView> {
   const appealable = ACTION_KINDS[action.type].appealable;
   const notice = await notices.storeOnce({
@@ -267,7 +272,7 @@ async function storeNotice(
     targetId: action.targetId,
     chatId: action.chatId ?? null,
     reason: action.reason,
-    reasonCategory: gravestReason(reasonsOf(moderationCase)),
+    reasonCategory: gravestReason(grounds),
     automatic: action.actorRole === 'system',
     until: action.until ?? null,
     appealable,

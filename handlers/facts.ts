@@ -1,6 +1,7 @@
 /** Reads that more than one capability needs: the facts `can` (handlers/policy/access.ts) decides on, member counts, a target as it is now. */
 import type { ChatRole, TargetType } from '../models/vocabulary';
 import type { Actor, CaseFacts, ChatFacts, Person, Standing } from './policy/access';
+import { ILLEGAL_GROUND } from './policy/moderation-kinds';
 import { activeSuspension } from './policy/standing';
 import {
   cachedChat,
@@ -75,6 +76,9 @@ export const chatFacts = (chat: SharedChat): ChatFacts => ({
   id: chat.id,
   type: chat.type,
   visibility: chat.visibility,
+  closed: chat.closed
+    ? { byRole: chat.closed.byRole, legalGround: ILLEGAL_GROUND[chat.closed.category] !== undefined }
+    : null,
 });
 
 export function standing(m: SharedMembership | null): Standing | null {

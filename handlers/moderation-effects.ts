@@ -4,7 +4,7 @@
  * says what each kind is. Callers authorize first (handlers/moderation.ts for moderators,
  * handlers/reports.ts for the automatic hide, handlers/appeals.ts for appeals).
  */
-import type { ActionType, AppealOutcome } from '../models/vocabulary';
+import type { ActionType, AppealOutcome, ReportReason } from '../models/vocabulary';
 import { decidedLevel, isAtLeast } from './policy/access';
 import { isMuted } from './policy/standing';
 import * as appeals from './store/appeals';
@@ -18,7 +18,8 @@ import type { Services } from './context';
 import { rooms } from './contract/protocol';
 import { toAppealView } from './views';
 import { enact, type Decision } from './enactment';
-import { sealMessages } from './evidence';
+import { sealChat, sealMessages } from './evidence';
+import { StoaError } from './contract/errors';
 import { toMessageView } from './views';
 
 type Action = Awaited<ReturnType<typeof enact>> & object;
@@ -131,7 +132,7 @@ export async function banMember(
     },
     concerns: [userId],
     first: {
-      run: () => services.realtime.leave(rooms.user(userId), rooms.chat(chat.id)),
+      run: () => services.realtime.leave(rooms.user(userId), [rooms.chat(chat.id), rooms.closedChat(chat.id)]),
       undo: async () => {
         if (wasMember) await services.realtime.join(rooms.user(userId), rooms.chat(chat.id));
       },
@@ -290,6 +291,73 @@ export async function dismissCase(
   return action!;
 }
 
+/**
+ * Takes a whole chat down: read-only and unlisted. Its content is sealed first; its owner and
+ * admins get a statement of reasons and may appeal; every connected member hears `chat:closed`
+ * and leaves its room for a silent one. A constant number of writes and one broadcast, however
+ * many members it has.
+ */
+export async function closeChat(
+  services: Services,
+  decision: Decision,
+  chat: SharedChat,
+  category: ReportReason,
+  admins: string[],
+): Promise<Action> {
+  const chatId = chat.id as string;
+  const action = await enact(services, decision, {
+    entry: { type: 'close_chat', targetType: 'chat', targetId: chatId, chatId: chat._id },
+    concerns: admins,
+    grounds: [category],
+    seal: async (claim) => sealChat(claim.id, claim.at, chat, await chats.memberCount(chat._id)),
+    async write(action) {
+      const closed = {
+        at: action.createdAt,
+        byRole: decision.actorRole,
+        category,
+        reason: decision.reason,
+        actionId: action._id,
+      };
+      if (!(await chats.close(chat._id, closed))) throw new StoaError('conflict', 'That chat is closed already.');
+    },
+    invalidates: [cacheKeys.chat(chatId)],
+    noticeTo: admins,
+    async publish(action) {
+      const notice = { category, reason: decision.reason, at: action.createdAt.toISOString(), appealable: true };
+      services.realtime.emit(rooms.chat(chatId), 'chat:closed', { chatId, notice });
+      await services.realtime.join(rooms.chat(chatId), rooms.closedChat(chatId));
+      await services.realtime.leave(rooms.closedChat(chatId), rooms.chat(chatId));
+    },
+    closes: 'actioned',
+  });
+  return action!;
+}
+
+/** Reopens a closed chat: its members' sockets are back in its room and hear `chat:reopened`. */
+export async function reopenChat(
+  services: Services,
+  decision: Decision,
+  chat: SharedChat,
+  admins: string[],
+): Promise<Action> {
+  const chatId = chat.id as string;
+  const action = await enact(services, decision, {
+    entry: { type: 'reopen_chat', targetType: 'chat', targetId: chatId, chatId: chat._id },
+    concerns: admins,
+    async write() {
+      if (!(await chats.reopen(chat._id))) throw new StoaError('conflict', 'That chat is not closed.');
+    },
+    invalidates: [cacheKeys.chat(chatId)],
+    noticeTo: admins,
+    async publish() {
+      await services.realtime.join(rooms.closedChat(chatId), rooms.chat(chatId));
+      await services.realtime.leave(rooms.chat(chatId), rooms.closedChat(chatId));
+      services.realtime.emit(rooms.chat(chatId), 'chat:reopened', { chatId });
+    },
+  });
+  return action!;
+}
+
 const SYSTEM = { actorId: 'system', actorRole: 'system' as const, case: null };
 
 /** Tells a reporter that their reports keep being dismissed (the first step, DSA Art. 23); once per `step`. */
@@ -370,6 +438,10 @@ export const LIFTS: Partial<
   async suspend_account(services, action, decision) {
     const user = await users.byId(action.targetId);
     return user?.suspended ? unsuspendAccount(services, decision, user.id as string) : null;
+  },
+  async close_chat(services, action, decision) {
+    const chat = await chats.byId(action.targetId);
+    return chat?.closed ? reopenChat(services, decision, chat, await memberships.chatAdmins(chat._id)) : null;
   },
   async restrict_reporter(services, action, decision) {
     const user = await users.byId(action.targetId);

@@ -2,11 +2,12 @@
  * Moderators' actions: each finds its target, decides with `can` (handlers/policy/access.ts), and
  * takes the one effect of handlers/moderation-effects.ts; the ack waits until every node has it.
  */
-import type { TargetType } from '../models/vocabulary';
+import type { ReportReason, TargetType } from '../models/vocabulary';
 import { activeSuspension, isBanned, isMuted } from './policy/standing';
 import * as actions from './store/actions';
 import type { SharedChat } from './store/authorization-cache';
 import * as cases from './store/cases';
+import { chatAdmins } from './store/memberships';
 import type { Id } from './store/db';
 import { actorRoleOf, authorize, can, decidedLevel, isPlatformModerator, type Actor } from './policy/access';
 import type { Caller, Context } from './context';
@@ -285,6 +286,44 @@ async function unsuspendAccount(
   );
 }
 
+/**
+ * Takes a whole chat down (platform moderators): read-only and unlisted, its content sealed, its
+ * owner and admins told why. With no `caseId`, the open case about the chat closes with it.
+ */
+export async function closeChat(
+  ctx: Context,
+  input: { chatId: string; reason: string; category: ReportReason; caseId?: string | undefined },
+): Promise<{ action: ActionView }> {
+  const { chat, membership } = await chatAccess(input.chatId, ctx.caller.user._id);
+  const actor = actorOf(ctx.caller, membership);
+  const [reach, admins] = await Promise.all([
+    caseInReach(input.caseId, 'chat', chat.id as string),
+    chatAdmins(chat._id),
+  ]);
+  authorize(actor, 'chat.close', { chat: chatFacts(chat), case: reach.named?.facts ?? null });
+  if (chat.closed) throw new StoaError('conflict', 'That chat is closed already.');
+  const decision = decisionOf(ctx.caller, actor, input.reason, await decidedCase(actor, reach));
+  return published(ctx, await effects.closeChat(ctx.services, decision, chat, input.category, admins));
+}
+
+/** Reopens a closed chat: a platform moderator, at or above the level that closed it. */
+export async function reopenChat(
+  ctx: Context,
+  input: { chatId: string; reason: string },
+): Promise<{ action: ActionView }> {
+  const { chat, membership } = await chatAccess(input.chatId, ctx.caller.user._id);
+  const actor = actorOf(ctx.caller, membership);
+  // An open chat is no one's to reopen: any platform moderator hears that it is not closed.
+  const closedBy = chat.closed ? decidedLevel(chat.closed.byRole) : 'platform_moderator';
+  authorize(actor, 'chat.reopen', { chat: chatFacts(chat), closedBy });
+  if (!chat.closed) throw new StoaError('conflict', 'That chat is not closed.');
+  const admins = await chatAdmins(chat._id);
+  return published(
+    ctx,
+    await effects.reopenChat(ctx.services, decisionOf(ctx.caller, actor, input.reason), chat, admins),
+  );
+}
+
 export async function dismissCase(
   ctx: Context,
   input: { caseId: string; reason: string },
@@ -313,6 +352,8 @@ const BY_TYPE: {
   mute: muteMember,
   unmute: unmuteMember,
   dismiss: dismissCase,
+  close_chat: closeChat,
+  reopen_chat: reopenChat,
 };
 
 /** `POST /api/moderation/actions {type, ...}`: the socket event's action under its type. */

@@ -62,6 +62,10 @@ export function toChatView(chat: WithId<Chat>, role?: ChatRole, memberCount = ch
     createdAt: chat.createdAt.toISOString(),
   };
   if (role) view.role = role;
+  if (chat.closed) {
+    const { category, reason, at } = chat.closed;
+    view.closed = { category, reason, at: at.toISOString(), appealable: true };
+  }
   return view;
 }
 

@@ -1,6 +1,19 @@
 import { Schema, type Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 
-import { CHAT_TYPES, CHAT_VISIBILITIES } from './vocabulary';
+import { ACTOR_ROLES, CHAT_TYPES, CHAT_VISIBILITIES, REPORT_REASONS } from './vocabulary';
+
+/** A chat taken down by the platform's moderators: read-only and unlisted until reopened. */
+const closedSchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    byRole: { type: String, enum: ACTOR_ROLES, required: true },
+    /** One of the report reasons: the ground it was taken down on. */
+    category: { type: String, enum: REPORT_REASONS, required: true },
+    reason: { type: String, required: true },
+    actionId: { type: Schema.Types.ObjectId, required: true },
+  },
+  { _id: false },
+);
 
 // No stored lastSeq: a chat's seq comes from the unique (chatId, seq) index of messages. The member
 // count is kept: every change of a membership to or from `active` moves it by one with $inc, which
@@ -20,6 +33,7 @@ const chatSchema = new Schema({
   /** The count last announced as `chat:members` in a large group, and when: one node announces per interval. */
   announcedCount: { type: Number, default: null },
   announcedAt: { type: Date, default: null },
+  closed: { type: closedSchema, default: null },
 });
 
 chatSchema.index({ inviteCode: 1 });

@@ -592,3 +592,58 @@ describe('a trusted flagger is a user in everything but reporting', () => {
     ).toEqual(allowed);
   });
 });
+
+describe('close and reopen a whole chat: platform moderators; a closed chat is read-only to everyone else', () => {
+  const closedFor = (legalGround: boolean): ChatFacts => ({
+    ...group,
+    closed: { byRole: 'platform_moderator', legalGround },
+  });
+  const chatCase: CaseFacts = { targetType: 'chat', targetId: 'group', chatId: 'group', authorId: null, concerns: [] };
+
+  test.each([
+    ['a member', groupMember, group, refused('forbidden')],
+    ['the owner', owner, group, refused('forbidden')],
+    ['a chat admin', chatAdmin, group, refused('forbidden')],
+    ['an outsider, a private chat', outsider, privateGroup, refused('not_found')],
+    ['a platform moderator', moderator, group, allowed],
+    ['a platform moderator, a private chat', moderator, privateGroup, allowed],
+  ])('closed by %s', (_who, actor, chat, verdict) => {
+    expect(can(actor, 'chat.close', { chat, case: null }, now)).toEqual(verdict);
+  });
+
+  test('a named case must be about the chat', () => {
+    expect(can(moderator, 'chat.close', { chat: group, case: chatCase }, now)).toEqual(allowed);
+    expect(can(moderator, 'chat.close', { chat: group, case: messageCase('victim') }, now)).toEqual(
+      refused('invalid_input'),
+    );
+  });
+
+  test.each([
+    ['a chat admin', chatAdmin, 'platform_moderator', refused('forbidden')],
+    ['the owner', owner, 'platform_moderator', refused('forbidden')],
+    ['a platform moderator, what a moderator closed', moderator, 'platform_moderator', allowed],
+    ['a platform moderator, what a platform admin closed', moderator, 'platform_admin', refused('forbidden')],
+    ['a platform admin, what a platform admin closed', platformAdmin, 'platform_admin', allowed],
+  ] as const)('reopened by %s', (_who, actor, closedBy, verdict) => {
+    expect(can(actor, 'chat.reopen', { chat: closedFor(false), closedBy }, now)).toEqual(verdict);
+  });
+
+  test('members may not send, join, read, manage or moderate; 451 when closed on a ground of illegal content', () => {
+    const closed = closedFor(true);
+    for (const action of ['chat.send', 'chat.read', 'chat.manage', 'chat.promote'] as const) {
+      expect(can(owner, action, { chat: closed }, now)).toEqual(
+        expect.objectContaining({ allowed: false, code: 'chat_closed', legalReasons: true }),
+      );
+    }
+    expect(can(outsider, 'chat.join', { chat: closed, viaInvite: true }, now)).toEqual(refused('chat_closed'));
+    expect(can(chatAdmin, 'chat.moderate', { chat: closedFor(false) }, now)).toEqual(
+      expect.objectContaining({ code: 'chat_closed', legalReasons: false }),
+    );
+    // They may still see it (its notice), leave it and report it; platform moderators still read it.
+    expect(can(groupMember, 'chat.view', { chat: closed }, now)).toEqual(allowed);
+    expect(can(groupMember, 'chat.leave', { chat: closed }, now)).toEqual(allowed);
+    expect(can(groupMember, 'report.chat', { chat: closed }, now)).toEqual(allowed);
+    expect(can(moderator, 'chat.read', { chat: closed }, now)).toEqual(allowed);
+    expect(can(moderator, 'chat.moderate', { chat: closed }, now)).toEqual(allowed);
+  });
+});

@@ -115,10 +115,12 @@ test('every operation documents who may call it, whether while suspended, its li
       );
       const codes = failures.flatMap(([status, response]) => {
         const listed = response.content['application/json'].schema.properties.error.allOf[1].properties.code.enum;
-        for (const code of listed) expect(ERROR_STATUS[code]).toBe(Number(status));
+        // chat_closed is documented under 451 too: a chat closed on a ground of illegal content.
+        for (const code of listed)
+          expect(code === 'chat_closed' && status === '451' ? 451 : ERROR_STATUS[code]).toBe(Number(status));
         return listed;
       });
-      expect([...codes].sort()).toEqual([...errors].sort());
+      expect([...new Set(codes)].sort()).toEqual([...errors].sort());
     }
     if (operation.event) {
       const key = asyncKey(operation.event);

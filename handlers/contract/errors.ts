@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   suspended: 403,
   banned: 403,
   muted: 403,
+  /** A chat taken down; 451 (RFC 7725) instead when it was taken down on a ground of illegal content. */
+  chat_closed: 403,
   slow_mode: 429,
   not_found: 404,
   conflict: 409,
@@ -22,6 +24,9 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** The status of `chat_closed` when a chat was closed on a ground of illegal content (RFC 7725). */
+export const UNAVAILABLE_FOR_LEGAL_REASONS = 451;
+
 const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   invalid_input: 'The request is not valid.',
   unauthorized: 'Sign in again: the token is missing, invalid or expired.',
@@ -29,6 +34,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   suspended: 'This account is suspended.',
   banned: 'You are banned from this chat.',
   muted: 'You are muted in this chat.',
+  chat_closed: 'This chat was closed by the moderators.',
   slow_mode: 'Slow mode is on in this chat; wait before sending again.',
   not_found: 'Not found.',
   conflict: 'That already exists.',
@@ -60,21 +66,24 @@ export class StoaError extends Error {
   readonly code: ErrorCode;
   readonly retryAfterMs?: number;
   readonly until?: Date | null;
+  /** Set only for `chat_closed` on a ground of illegal content: 451 instead of the catalogue's status. */
+  private readonly legalReasons: boolean;
 
   constructor(
     code: ErrorCode,
     message?: string,
-    options: { retryAfterMs?: number | undefined; until?: Date | null | undefined } = {},
+    options: { retryAfterMs?: number | undefined; until?: Date | null | undefined; legalReasons?: boolean } = {},
   ) {
     super(message ?? DEFAULT_MESSAGE[code]);
     this.name = 'StoaError';
     this.code = code;
+    this.legalReasons = code === 'chat_closed' && options.legalReasons === true;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(1, Math.ceil(options.retryAfterMs));
     if (options.until !== undefined) this.until = options.until;
   }
 
   get status(): number {
-    return ERROR_STATUS[this.code];
+    return this.legalReasons ? UNAVAILABLE_FOR_LEGAL_REASONS : ERROR_STATUS[this.code];
   }
 
   toWire(): WireError {

@@ -81,5 +81,7 @@ export type ServerEventPayload<E extends ServerEventName> = Parameters<ServerToC
 export const rooms = {
   user: (userId: Id) => `user:${userId}`,
   chat: (chatId: Id) => `chat:${chatId}`,
+  /** Where a closed chat's members' sockets wait, silent, until it is reopened. */
+  closedChat: (chatId: Id) => `closed:${chatId}`,
   moderators: 'moderators',
 } as const;

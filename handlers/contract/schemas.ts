@@ -181,6 +181,15 @@ export const logInput = z.object({
   limit: limit.optional(),
 });
 
+/** A whole chat taken down: `category` is the ground, one of the report reasons. */
+export const chatCloseInput = z.object({
+  chatId: objectId,
+  reason,
+  category: z.enum(REPORT_REASONS),
+  caseId: objectId.optional(),
+});
+export const chatReopenInput = z.object({ chatId: objectId, reason });
+
 /** `POST /api/moderation/actions {type, ...}`: the socket event's input under its action type. */
 export const moderationActionInput = z.discriminatedUnion('type', [
   hideInput.extend({ type: z.literal('hide') }),
@@ -190,6 +199,8 @@ export const moderationActionInput = z.discriminatedUnion('type', [
   muteInput.extend({ type: z.literal('mute') }),
   unmuteInput.extend({ type: z.literal('unmute') }),
   dismissInput.extend({ type: z.literal('dismiss') }),
+  chatCloseInput.extend({ type: z.literal('close_chat') }),
+  chatReopenInput.extend({ type: z.literal('reopen_chat') }),
 ]);
 export type ModerationActionInput = z.output<typeof moderationActionInput>;
 /** HTTP query strings carry numbers as text. */

@@ -35,6 +35,13 @@ export const userView = z.object({
   createdAt: timestamp,
 });
 export const publicUserView = z.object({ id, username: z.string(), displayName: z.string(), createdAt: timestamp });
+/** Why a chat is closed, as its members are told: never who closed it. */
+export const closedNotice = z.object({
+  category: z.enum(REPORT_REASONS).describe('the ground it was closed on, one of the report reasons'),
+  reason: z.string().describe('the moderators’ summary'),
+  at: timestamp,
+  appealable: z.boolean().describe('its owner and admins may appeal (they got a statement of reasons)'),
+});
 export const chatView = z.object({
   id,
   type: z.enum(CHAT_TYPES),
@@ -49,6 +56,7 @@ export const chatView = z.object({
     .enum(CHAT_ROLES)
     .optional()
     .describe("The caller's role, when they are a member (`chat:list`, `chat:join`, `chat:get`)."),
+  closed: closedNotice.optional().describe('Only while the chat is closed: read-only and unlisted, and why.'),
 });
 export const membershipView = z.object({
   chatId: id,
@@ -303,6 +311,10 @@ export const serverEvents = {
   'member:left': member,
   /** A large group's member count, at most once per MEMBER_COUNT_INTERVAL and only when it changed (its members no longer hear each join). */
   'chat:members': z.object({ chatId: id, memberCount: z.number() }),
+  /** To every connected member: the chat was closed, is read-only and unlisted; their sockets leave its room. */
+  'chat:closed': z.object({ chatId: id, notice: closedNotice }),
+  /** To its members again: a closed chat was reopened. */
+  'chat:reopened': z.object({ chatId: id }),
   'member:banned': sanction,
   'member:muted': sanction,
   'chat:removed': z.object({ chatId: id, reason: z.string() }),

@@ -26,6 +26,8 @@ export interface ChatFacts {
   id: string;
   type: ChatType;
   visibility: ChatVisibility;
+  /** Set while the chat is closed: by whom, and whether on a ground of illegal content (451). */
+  closed?: { byRole: ActorRole; legalGround: boolean } | null;
 }
 
 /** The one asking; `membership` is their row in the chat concerned (null if none, or no chat). */
@@ -88,6 +90,9 @@ export interface Targets {
   'account.suspend': { person: Person; suspendedBy: ActorRole | null } & CaseLink;
   'account.unsuspend': { person: Person; suspendedBy: ActorRole | null };
   'role.change': { person: Person };
+  /** Taking a whole chat down, and undoing it: platform moderators. */
+  'chat.close': { chat: ChatFacts } & CaseLink;
+  'chat.reopen': { chat: ChatFacts; closedBy: ActorRole };
 }
 export type Action = keyof Targets;
 
@@ -96,11 +101,17 @@ export interface Refusal {
   message: string;
   /** With `muted`: when the mute ends (null: until lifted). */
   until?: Date | null;
+  /** With `chat_closed`: closed on a ground of illegal content (HTTP 451). */
+  legalReasons?: boolean;
 }
 export type Verdict = { allowed: true } | ({ allowed: false } & Refusal);
 
 const ALLOWED: Verdict = { allowed: true };
-const refuse = (code: ErrorCode, message: string, extra: { until?: Date | null } = {}): Verdict => ({
+const refuse = (
+  code: ErrorCode,
+  message: string,
+  extra: { until?: Date | null; legalReasons?: boolean } = {},
+): Verdict => ({
   allowed: false,
   code,
   message,
@@ -144,12 +155,13 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
     case 'chat.manage':
       return requireChatAdmin(actor, (t as Targets['chat.manage']).chat, now) ?? ALLOWED;
     case 'chat.promote': {
-      const entry = requireMember(actor, (t as Targets['chat.promote']).chat, now);
+      const { chat } = t as Targets['chat.promote'];
+      const entry = requireMember(actor, chat, now) ?? requireOpen(chat);
       if (entry) return entry;
       return actor.membership?.role === 'owner' ? ALLOWED : refuse('forbidden', 'Only the chat’s owner changes roles.');
     }
     case 'chat.moderate':
-      return requireModerator(actor, (t as Targets['chat.moderate']).chat, now) ?? ALLOWED;
+      return requireModerator(actor, (t as Targets['chat.moderate']).chat, now, true) ?? ALLOWED;
     case 'report.message':
       return canReportMessage(actor, t as Targets['report.message'], now);
     case 'report.user': {
@@ -197,6 +209,24 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
     case 'account.suspend':
     case 'account.unsuspend':
       return canSuspend(actor, action, t as Targets['account.suspend'] | Targets['account.unsuspend']);
+    case 'chat.close': {
+      const { chat, case: moderationCase } = t as Targets['chat.close'];
+      if (!isPlatformModerator(actor))
+        return requireSeen(actor, chat, now) ?? refuse('forbidden', 'Only platform moderators close a chat.');
+      if (!moderationCase) return ALLOWED;
+      if (moderationCase.targetType !== 'chat' || moderationCase.targetId !== chat.id)
+        return refuse('invalid_input', 'caseId: that case is not about this chat.');
+      const decide = canDecideCase(actor, moderationCase);
+      return decide.allowed ? ALLOWED : decide;
+    }
+    case 'chat.reopen': {
+      if (!isPlatformModerator(actor))
+        return (
+          requireSeen(actor, (t as Targets['chat.reopen']).chat, now) ??
+          refuse('forbidden', 'Only platform moderators reopen a chat.')
+        );
+      return requireLevel(actor, (t as Targets['chat.reopen']).closedBy) ?? ALLOWED;
+    }
     case 'role.change':
       return actor.role === 'admin' ? ALLOWED : refuse('forbidden', 'Only a platform admin changes roles.');
     default:
@@ -219,34 +249,44 @@ function requireMember(actor: Actor, chat: ChatFacts, now: Date): Verdict | null
 }
 
 function requireChatAdmin(actor: Actor, chat: ChatFacts, now: Date): Verdict | null {
-  const entry = requireMember(actor, chat, now);
+  const entry = requireMember(actor, chat, now) ?? requireOpen(chat);
   if (entry) return entry;
   return isChatAdmin(actor.membership) ? null : refuse('forbidden', 'Only the chat’s admins may do that.');
 }
 
-/** Platform staff anywhere; the chat's owner and admins in their chat. */
-function requireModerator(actor: Actor, chat: ChatFacts, now: Date): Verdict | null {
+/** Platform staff anywhere; the chat's owner and admins in their chat (while it is open, to act). */
+function requireModerator(actor: Actor, chat: ChatFacts, now: Date, acting = false): Verdict | null {
   if (isPlatformModerator(actor)) return null;
   if (isHiddenFrom(actor, chat, now)) return refuse('not_found', 'No such chat.');
-  return isChatAdmin(actor.membership)
-    ? null
-    : refuse('forbidden', 'Only moderators and this chat’s admins may do that.');
+  if (!isChatAdmin(actor.membership)) return refuse('forbidden', 'Only moderators and this chat’s admins may do that.');
+  return acting ? requireOpen(chat) : null;
+}
+
+/** A private chat the actor may not see answers as an unknown id would. */
+function requireSeen(actor: Actor, chat: ChatFacts, now: Date): Verdict | null {
+  return isHiddenFrom(actor, chat, now) ? refuse('not_found', 'No such chat.') : null;
+}
+
+/** A closed chat is read-only and unlisted: refused `chat_closed` to all but platform moderators' reads. */
+function requireOpen(chat: ChatFacts): Verdict | null {
+  if (!chat.closed) return null;
+  return refuse('chat_closed', 'This chat was closed by the moderators.', { legalReasons: chat.closed.legalGround });
 }
 
 function canRead(actor: Actor, chat: ChatFacts, now: Date): Verdict {
   if (isPlatformModerator(actor)) return ALLOWED;
-  return requireMember(actor, chat, now) ?? ALLOWED;
+  return requireMember(actor, chat, now) ?? requireOpen(chat) ?? ALLOWED;
 }
 
 function canJoin(actor: Actor, { chat, viaInvite }: Targets['chat.join'], now: Date): Verdict {
   if (isBannedFrom(actor.membership, now)) return refuse('banned', 'You are banned from this chat.');
-  if (chat.visibility === 'public' || viaInvite || isMember(actor.membership)) return ALLOWED;
+  if (chat.visibility === 'public' || viaInvite || isMember(actor.membership)) return requireOpen(chat) ?? ALLOWED;
   if (isHiddenFrom(actor, chat, now)) return refuse('not_found', 'No such chat.');
   return refuse('forbidden', 'This chat is private: join it with an invite code.');
 }
 
 function canSend(actor: Actor, chat: ChatFacts, now: Date): Verdict {
-  const entry = requireMember(actor, chat, now);
+  const entry = requireMember(actor, chat, now) ?? requireOpen(chat);
   if (entry) return entry;
   const membership = actor.membership!;
   if (chat.type === 'channel' && !isChatAdmin(membership))
@@ -417,9 +457,8 @@ export function authorize<A extends Action>(actor: Actor, action: A, target: Tar
   const verdict = can(actor, action, target);
   if (verdict.allowed) return;
   const retryAfterMs = verdict.until ? verdict.until.getTime() - Date.now() : undefined;
-  throw new StoaError(
-    verdict.code,
-    verdict.message,
-    verdict.until === undefined ? {} : { until: verdict.until, retryAfterMs },
-  );
+  throw new StoaError(verdict.code, verdict.message, {
+    ...(verdict.until === undefined ? {} : { until: verdict.until, retryAfterMs }),
+    ...(verdict.legalReasons ? { legalReasons: true } : {}),
+  });
 }

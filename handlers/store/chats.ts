@@ -103,6 +103,33 @@ export async function groupIdsAmong(chatIds: Id[]): Promise<string[]> {
   );
 }
 
+type Closed = NonNullable<Chat['closed']>;
+
+/** Closes a chat that is open; false when it was closed already (another moderator got there first). */
+export async function close(chatId: Id, closed: Closed): Promise<boolean> {
+  const { modifiedCount } = await ChatModel.updateOne({ _id: objectId(chatId), closed: null }, { $set: { closed } });
+  return modifiedCount > 0;
+}
+
+/** Reopens a closed chat; false when it was open already. */
+export async function reopen(chatId: Id): Promise<boolean> {
+  const { modifiedCount } = await ChatModel.updateOne(
+    { _id: objectId(chatId), closed: trusted({ $ne: null }) },
+    { $set: { closed: null } },
+  );
+  return modifiedCount > 0;
+}
+
+/** Of `chatIds`, the closed ones. */
+export async function closedAmong(chatIds: Id[]): Promise<Set<string>> {
+  if (chatIds.length === 0) return new Set();
+  const rows = await ChatModel.find(
+    { _id: trusted({ $in: chatIds.map(objectId) }), closed: trusted({ $ne: null }) },
+    { _id: 1 },
+  ).lean();
+  return new Set(rows.map((c) => c._id.toString()));
+}
+
 /** More words than this in a search add nothing but cost. */
 const MAX_SEARCH_WORDS = 8;
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -115,6 +142,8 @@ export function searchPublic(q: string, before: string | undefined, limit: numbe
   const words = q.split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
   const filter: Record<string, unknown> = {
     visibility: 'public',
+    // A closed chat is unlisted.
+    closed: null,
     $and: words.map((word) => ({ title: trusted({ $regex: `(^|\\s)${escapeRegExp(word)}`, $options: 'i' }) })),
   };
   if (before !== undefined) filter._id = trusted({ $lt: objectId(before) });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { ERROR_STATUS, wireError, type ErrorCode } from '../../handlers/contract/errors';
+import { ERROR_STATUS, UNAVAILABLE_FOR_LEGAL_REASONS, wireError, type ErrorCode } from '../../handlers/contract/errors';
 import { serverEvents } from '../../handlers/contract/wire-schemas';
 import { errorsOf, type Access, type Operation } from './operations';
 
@@ -62,8 +62,12 @@ const errorOf = (codes: readonly ErrorCode[]): JsonSchema => ({
 /** One documented error response per HTTP status the operation may answer, naming its codes. */
 function errorResponses(operation: Operation): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of errorsOf(operation))
-    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  const add = (status: number, code: ErrorCode) => byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  for (const code of errorsOf(operation)) {
+    add(ERROR_STATUS[code], code);
+    // A chat closed on a ground of illegal content answers 451 (RFC 7725).
+    if (code === 'chat_closed') add(UNAVAILABLE_FOR_LEGAL_REASONS, code);
+  }
   const body = (codes: ErrorCode[]) => ({ type: 'object', properties: { error: errorOf(codes) }, required: ['error'] });
   return Object.fromEntries(
     [...byStatus].map(([status, codes]) => [
