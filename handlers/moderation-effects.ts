@@ -12,6 +12,7 @@ import { cacheKeys, type SharedChat, type SharedMembership } from './store/autho
 import * as chats from './store/chats';
 import { objectId, type Id } from './store/db';
 import * as memberships from './store/memberships';
+import * as jobs from './store/jobs';
 import * as messages from './store/messages';
 import * as users from './store/users';
 import type { Services } from './context';
@@ -20,7 +21,9 @@ import { toAppealView } from './views';
 import { enact, type Decision } from './enactment';
 import { sealChat, sealMessages } from './evidence';
 import { StoaError } from './contract/errors';
-import { toMessageView } from './views';
+import { toJobView, toMessageView } from './views';
+import { newLease, runJob } from './purge-jobs';
+import type { JobView } from './contract/protocol';
 
 type Action = Awaited<ReturnType<typeof enact>> & object;
 
@@ -358,6 +361,102 @@ export async function reopenChat(
   return action!;
 }
 
+/** What a purge covers: someone's shown messages, in one chat or all, sent in [since, until). */
+export interface PurgeScope {
+  userId: string;
+  chatId: Id | null;
+  since: Date | null;
+  until: Date;
+  /** How many messages it held when the purge was decided. */
+  count: number;
+  /** The scope as asked (an open end as such): a second purge of it while the first runs is a conflict. */
+  key: string;
+}
+
+/**
+ * Purges someone's messages: one audited action with the count and one statement of reasons to
+ * them; the hiding itself is a job that runs after the ack, a batch at a time (handlers/purge-jobs.ts).
+ */
+export async function purgeMessages(
+  services: Services,
+  decision: Decision,
+  scope: PurgeScope,
+): Promise<{ action: Action; job: JobView }> {
+  let job: jobs.JobDocument | null = null;
+  const action = await enact(services, decision, {
+    entry: {
+      type: 'purge_messages',
+      targetType: 'user',
+      targetId: scope.userId,
+      chatId: scope.chatId === null ? null : objectId(scope.chatId),
+      count: scope.count,
+    },
+    concerns: [scope.userId],
+    async write(action) {
+      job = await jobs.start(
+        {
+          kind: 'purge',
+          actionId: action._id,
+          actorId: decision.actorId,
+          userId: scope.userId,
+          chatId: scope.chatId,
+          since: scope.since,
+          until: scope.until,
+          total: scope.count,
+          scopeKey: scope.key,
+        },
+        newLease(services),
+      );
+      if (!job) throw new StoaError('conflict', 'A purge of these messages is running already.');
+    },
+    noticeTo: scope.userId,
+    async publish() {
+      runJob(services, job!);
+    },
+    closes: 'actioned',
+  });
+  return { action: action!, job: toJobView(job!) };
+}
+
+/** Undoes a purge: every message it hid is shown again, in the background, a batch at a time. */
+export async function restoreMessages(
+  services: Services,
+  decision: Decision,
+  purge: Action,
+): Promise<{ action: Action; job: JobView }> {
+  const purging = await jobs.ofAction(purge._id);
+  if (purging?.status === 'running')
+    throw new StoaError('conflict', 'That purge is still running: undo it once it has finished.');
+  let job: jobs.JobDocument | null = null;
+  const action = await enact(services, decision, {
+    entry: { type: 'restore_messages', targetType: 'user', targetId: purge.targetId, chatId: purge.chatId ?? null },
+    concerns: [purge.targetId],
+    async write(action) {
+      job = await jobs.start(
+        {
+          kind: 'restore',
+          actionId: action._id,
+          actorId: decision.actorId,
+          userId: purge.targetId,
+          chatId: purge.chatId ?? null,
+          since: null,
+          until: action.createdAt,
+          purgeActionId: purge._id,
+          total: purging?.done ?? purge.count ?? 0,
+          scopeKey: `restore:${purge.id as string}`,
+        },
+        newLease(services),
+      );
+      if (!job) throw new StoaError('conflict', 'That purge is being undone already.');
+    },
+    noticeTo: purge.targetId,
+    async publish() {
+      runJob(services, job!);
+    },
+  });
+  return { action: action!, job: toJobView(job!) };
+}
+
 const SYSTEM = { actorId: 'system', actorRole: 'system' as const, case: null };
 
 /** Tells a reporter that their reports keep being dismissed (the first step, DSA Art. 23); once per `step`. */
@@ -442,6 +541,9 @@ export const LIFTS: Partial<
   async close_chat(services, action, decision) {
     const chat = await chats.byId(action.targetId);
     return chat?.closed ? reopenChat(services, decision, chat, await memberships.chatAdmins(chat._id)) : null;
+  },
+  async purge_messages(services, action, decision) {
+    return (await restoreMessages(services, decision, action)).action;
   },
   async restrict_reporter(services, action, decision) {
     const user = await users.byId(action.targetId);

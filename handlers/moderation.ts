@@ -2,11 +2,14 @@
  * Moderators' actions: each finds its target, decides with `can` (handlers/policy/access.ts), and
  * takes the one effect of handlers/moderation-effects.ts; the ack waits until every node has it.
  */
+import type { z } from 'zod';
+
 import type { ReportReason, TargetType } from '../models/vocabulary';
 import { activeSuspension, isBanned, isMuted } from './policy/standing';
 import * as actions from './store/actions';
 import type { SharedChat } from './store/authorization-cache';
 import * as cases from './store/cases';
+import * as jobs from './store/jobs';
 import { chatAdmins } from './store/memberships';
 import type { Id } from './store/db';
 import { actorRoleOf, authorize, can, decidedLevel, isPlatformModerator, type Actor } from './policy/access';
@@ -30,9 +33,10 @@ import {
 import type { Decision } from './enactment';
 import * as effects from './moderation-effects';
 import { holdReportersToAccount } from './reporter-accountability';
-import type { ActionView } from './contract/protocol';
-import type { ModerationActionInput } from './contract/schemas';
-import { toActionView } from './views';
+import type { ActionView, JobView } from './contract/protocol';
+import type { ModerationActionInput, purgeInput } from './contract/schemas';
+import { countShown } from './store/messages';
+import { toActionView, toJobView } from './views';
 
 /** The level the caller acts at, once `authorize` has let them act. */
 const levelOfActor = (actor: Actor): Decision['actorRole'] => actorRoleOf(actor) ?? 'chat_admin';
@@ -324,6 +328,57 @@ export async function reopenChat(
   );
 }
 
+type PurgeRequest = z.output<typeof purgeInput>;
+export type PurgeResult =
+  { action: ActionView; job: JobView } | { count: number; chats: Array<{ chatId: string; count: number }> };
+
+/**
+ * Purges someone's messages (platform moderators anywhere; a chat's admins in their chat). A dry
+ * run counts what it would hide, per chat, and changes nothing; otherwise the ack carries the
+ * action and its job, which hides the messages in the background.
+ */
+export async function purgeMessages(ctx: Context, input: PurgeRequest): Promise<PurgeResult> {
+  const { caller } = ctx;
+  const inChat = input.chatId === undefined ? null : await moderatedChat(caller, input.chatId);
+  const [target, membership, reach] = await Promise.all([
+    findUser(input.userId),
+    inChat ? membershipOf(inChat.chat._id, input.userId) : null,
+    input.dryRun ? NO_CASE : caseInReach(input.caseId, 'user', input.userId),
+  ]);
+  const actor = inChat?.actor ?? actorOf(caller, null);
+  authorize(actor, 'messages.purge', {
+    chat: inChat ? chatFacts(inChat.chat) : null,
+    person: personOf(target, membership),
+  });
+  const now = new Date();
+  const until = input.until === undefined || new Date(input.until) > now ? now : new Date(input.until);
+  const scope = {
+    userId: target.id as string,
+    chatId: inChat?.chat._id ?? null,
+    since: input.since === undefined ? null : new Date(input.since),
+    until,
+  };
+  const perChat = await countShown({ ...scope, senderId: scope.userId });
+  const count = [...perChat.values()].reduce((sum, n) => sum + n, 0);
+  if (input.dryRun) {
+    const chats = [...perChat].map(([chatId, n]) => ({ chatId, count: n })).sort((a, b) => b.count - a.count);
+    return { count, chats };
+  }
+  const decision = decisionOf(caller, actor, input.reason, await decidedCase(actor, reach));
+  const asked = input.until === undefined ? 'now' : new Date(input.until).toISOString();
+  const key = ['purge', scope.userId, input.chatId ?? '*', scope.since?.toISOString() ?? '', asked].join(' ');
+  const { action, job } = await effects.purgeMessages(ctx.services, decision, { ...scope, count, key });
+  return { ...(await published(ctx, action)), job };
+}
+
+/** A job's progress: for platform moderators and for whoever started it; anyone else hears of no such job. */
+export async function moderationJob({ caller }: Context, input: { jobId: string }): Promise<{ job: JobView }> {
+  const job = await jobs.byId(input.jobId);
+  if (!job || (!isPlatformModerator(caller.user) && job.actorId !== caller.user.id))
+    throw new StoaError('not_found', 'No such job.');
+  return { job: toJobView(job) };
+}
+
 export async function dismissCase(
   ctx: Context,
   input: { caseId: string; reason: string },
@@ -343,7 +398,10 @@ type Request<T extends ModerationActionInput['type']> = Extract<ModerationAction
 
 /** Each `type` of `POST /api/moderation/actions` and the socket event's action it is. */
 const BY_TYPE: {
-  [T in ModerationActionInput['type']]: (ctx: Context, input: Request<T>) => Promise<{ action: ActionView }>;
+  [T in ModerationActionInput['type']]: (
+    ctx: Context,
+    input: Request<T>,
+  ) => Promise<{ action: ActionView } | PurgeResult>;
 } = {
   hide: hideMessage,
   unhide: unhideMessage,
@@ -354,14 +412,14 @@ const BY_TYPE: {
   dismiss: dismissCase,
   close_chat: closeChat,
   reopen_chat: reopenChat,
+  purge_messages: purgeMessages,
 };
 
 /** `POST /api/moderation/actions {type, ...}`: the socket event's action under its type. */
-export function takeAction(ctx: Context, input: ModerationActionInput): Promise<{ action: ActionView }> {
-  return (BY_TYPE[input.type] as (ctx: Context, input: ModerationActionInput) => Promise<{ action: ActionView }>)(
-    ctx,
-    input,
-  );
+export function takeAction(ctx: Context, input: ModerationActionInput): Promise<{ action: ActionView } | PurgeResult> {
+  return (
+    BY_TYPE[input.type] as (ctx: Context, input: ModerationActionInput) => Promise<{ action: ActionView } | PurgeResult>
+  )(ctx, input);
 }
 
 /**

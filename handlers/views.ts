@@ -5,6 +5,7 @@ import type { ModerationAction } from './store/actions';
 import type { Appeal } from './store/appeals';
 import type { ModerationCase } from './store/cases';
 import type { Chat } from './store/chats';
+import type { Job } from './store/jobs';
 import type { Membership } from './store/memberships';
 import type { Message } from './store/messages';
 import type { Notice } from './store/notices';
@@ -16,6 +17,7 @@ import type {
   CaseView,
   ChatView,
   HistoryEntry,
+  JobView,
   MembershipView,
   MessageView,
   NoticeView,
@@ -185,7 +187,22 @@ export function toActionView(a: WithId<ModerationAction>, { withActorId }: { wit
   if (a.caseId) view.caseId = a.caseId.toString();
   if (a.durationSec != null) view.durationSec = a.durationSec;
   if (a.until) view.until = a.until.toISOString();
+  if (a.count != null) view.count = a.count;
   return view;
+}
+
+export function toJobView(j: WithId<Job>): JobView {
+  return {
+    id: j._id.toString(),
+    kind: j.kind,
+    actionId: j.actionId.toString(),
+    status: j.status,
+    total: j.total,
+    done: j.done,
+    failures: j.failures.map((f) => ({ at: f.at.toISOString(), error: f.error, count: f.count })),
+    startedAt: j.startedAt.toISOString(),
+    finishedAt: j.finishedAt?.toISOString() ?? null,
+  };
 }
 
 // Due process: statements of reasons and appeals.

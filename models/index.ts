@@ -12,6 +12,7 @@ export * from './access-entry';
 export * from './statement';
 export * from './user-note';
 export * from './evidence';
+export * from './job';
 
 import { ChatModel } from './chat';
 import { MembershipModel } from './membership';
@@ -26,6 +27,7 @@ import { NoticeModel } from './notice';
 import { StatementModel } from './statement';
 import { UserNoteModel } from './user-note';
 import { EvidenceModel } from './evidence';
+import { JobModel } from './job';
 
 export const ALL_MODELS = [
   UserModel,
@@ -41,4 +43,5 @@ export const ALL_MODELS = [
   StatementModel,
   UserNoteModel,
   EvidenceModel,
+  JobModel,
 ];

@@ -24,6 +24,8 @@ const moderationActionSchema = new Schema(
     /** The appeal this entry decides or carries out (a reversal's lifting action). */
     appealId: { type: Schema.Types.ObjectId, default: null },
     until: { type: Date, default: null },
+    /** How many messages a purge covered when it started (its job reports how many it hid). */
+    count: { type: Number, default: null },
     /**
      * Unique guard for actions that must happen once however many requests race
      * (the automatic hide of a message); every other entry uses its own id.

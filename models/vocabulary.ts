@@ -86,3 +86,9 @@ export const ACCESS_KINDS = [
   'closed_chat',
 ] as const;
 export type AccessKind = (typeof ACCESS_KINDS)[number];
+
+/** Background work of a moderation action: a purge, and the restoring of a purge undone on appeal. */
+export const JOB_KINDS = ['purge', 'restore'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+export const JOB_STATUSES = ['running', 'done', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];

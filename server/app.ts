@@ -8,6 +8,7 @@ import mongoose from 'mongoose';
 import { finishPendingDeletions } from '../handlers/account-data';
 import { bootstrapAdmin } from '../handlers/auth';
 import { countUncountedChats } from '../handlers/chats';
+import { startJobRunner } from '../handlers/purge-jobs';
 import type { Services } from '../handlers/context';
 import type { Config } from './config';
 import { createHttpApp } from './transport/http';
@@ -88,6 +89,8 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
   const counted = await countUncountedChats();
   if (counted > 0) log.info({ chats: counted }, 'member counts of older chats counted');
+  // Purges left running by a node that stopped resume here (at once when it shut down cleanly).
+  const jobRunner = startJobRunner(services);
   const retention = startRetentionSweeper(
     { evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays },
     log,
@@ -98,6 +101,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   const close = async ({ reason = 'server shutting down', drainMs = DEFAULT_DRAIN_MS } = {}): Promise<void> => {
     sockets.stopAccepting();
     retention.stop();
+    const jobsStopped = jobRunner.stop();
     // Stops new TCP connections now; resolves once every open one has ended.
     const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     // `local`: with several nodes, only this node's sockets are going away.
@@ -105,7 +109,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     const drained = await within(drainMs, sockets.idle());
     if (!drained) log.warn({ drainMs }, 'events still in flight at shutdown; closing anyway');
     io.local.disconnectSockets(true);
-    await within(HTTP_DRAIN_MS, httpClosed);
+    await within(HTTP_DRAIN_MS, Promise.all([httpClosed, jobsStopped]));
     httpServer.closeAllConnections();
     await io.close();
     await redis?.close();

@@ -647,3 +647,23 @@ describe('close and reopen a whole chat: platform moderators; a closed chat is r
     expect(can(moderator, 'chat.moderate', { chat: closed }, now)).toEqual(allowed);
   });
 });
+
+describe('purge a person’s messages: platform moderators anywhere, a chat’s admins in it, by rank', () => {
+  const platformModerator = person('platform-mod', 'moderator', row('member'));
+  test.each([
+    ['a platform moderator, across chats', moderator, null, victim, allowed],
+    ['a chat admin, across chats', chatAdmin, null, victim, refused('forbidden')],
+    ['a chat admin, a member of their chat', chatAdmin, group, victim, allowed],
+    ['a chat admin, a platform moderator’s messages', chatAdmin, group, platformModerator, refused('forbidden')],
+    ['a chat admin, a co-admin', chatAdmin, group, person('co-admin', 'user', row('admin')), refused('forbidden')],
+    ['a chat admin, the owner', chatAdmin, group, person('owner', 'user', row('owner')), refused('forbidden')],
+    ['the owner, an admin', owner, group, person('co-admin', 'user', row('admin')), allowed],
+    ['a platform moderator, the owner', moderator, group, person('owner', 'user', row('owner')), allowed],
+    ['a member', groupMember, group, victim, refused('forbidden')],
+    ['an outsider, in a private chat', outsider, privateGroup, victim, refused('not_found')],
+    ['a platform moderator, a platform admin', moderator, null, person('boss', 'admin', null), refused('forbidden')],
+    ['anyone, themselves', moderator, null, person('moderator', 'moderator', null), refused('invalid_input')],
+  ] as const)('%s', (_who, actor, chat, target, verdict) => {
+    expect(can(actor, 'messages.purge', { chat, person: target }, now)).toEqual(verdict);
+  });
+});

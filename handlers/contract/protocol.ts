@@ -48,6 +48,7 @@ export type HistoryEntry = z.output<typeof wire.historyEntry>;
 export type ReportView = z.output<typeof wire.reportView>;
 export type CaseView = z.output<typeof wire.caseView>;
 export type ActionView = z.output<typeof wire.actionView>;
+export type JobView = z.output<typeof wire.jobView>;
 /** A reported target as it is now, in `mod:case`; null once it no longer exists. */
 export type CaseTarget = z.output<typeof wire.caseTarget>;
 

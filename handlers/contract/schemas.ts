@@ -190,6 +190,26 @@ export const chatCloseInput = z.object({
 });
 export const chatReopenInput = z.object({ chatId: objectId, reason });
 
+/**
+ * Someone's messages hidden at once: in one chat (its admins may) or everywhere (platform
+ * moderators), sent between `since` and `until` (ISO dates; default: all of them up to now).
+ */
+export const purgeInput = z
+  .object({
+    userId: objectId,
+    chatId: objectId.optional(),
+    since: z.iso.datetime().optional(),
+    until: z.iso.datetime().optional(),
+    reason,
+    dryRun: z.boolean().optional(),
+    caseId: objectId.optional(),
+  })
+  .refine((p) => p.since === undefined || p.until === undefined || p.since < p.until, {
+    message: 'until must come after since',
+    path: ['until'],
+  });
+export const jobIdInput = z.object({ jobId: objectId });
+
 /** `POST /api/moderation/actions {type, ...}`: the socket event's input under its action type. */
 export const moderationActionInput = z.discriminatedUnion('type', [
   hideInput.extend({ type: z.literal('hide') }),
@@ -201,6 +221,7 @@ export const moderationActionInput = z.discriminatedUnion('type', [
   dismissInput.extend({ type: z.literal('dismiss') }),
   chatCloseInput.extend({ type: z.literal('close_chat') }),
   chatReopenInput.extend({ type: z.literal('reopen_chat') }),
+  purgeInput.extend({ type: z.literal('purge_messages') }),
 ]);
 export type ModerationActionInput = z.output<typeof moderationActionInput>;
 /** HTTP query strings carry numbers as text. */

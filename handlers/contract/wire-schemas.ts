@@ -16,6 +16,8 @@ import {
   CHAT_ROLES,
   CHAT_TYPES,
   CHAT_VISIBILITIES,
+  JOB_KINDS,
+  JOB_STATUSES,
   MEMBERSHIP_STATUSES,
   PLATFORM_ROLES,
   REPORT_REASONS,
@@ -156,7 +158,22 @@ export const actionView = z.object({
   caseId: id.optional(),
   durationSec: z.number().optional(),
   until: timestamp.optional(),
+  count: z.number().optional().describe('A purge: how many messages its scope held when it started.'),
   createdAt: timestamp,
+});
+/** A moderation action's background work (a purge) and how far it got. */
+export const jobView = z.object({
+  id,
+  kind: z.enum(JOB_KINDS),
+  actionId: id,
+  status: z
+    .enum(JOB_STATUSES)
+    .describe('`running` until every batch is done (`done`) or one failed for good (`failed`)'),
+  total: z.number().describe('messages in scope when it started'),
+  done: z.number().describe('messages hidden (or, restoring, shown again) so far'),
+  failures: z.array(z.object({ at: timestamp, error: z.string(), count: z.number() })),
+  startedAt: timestamp,
+  finishedAt: timestamp.nullable(),
 });
 const suspension = z.object({ until: timestamp.nullable(), reason: z.string() });
 export const caseTarget = z.union([
@@ -293,6 +310,10 @@ export const serverEvents = {
   'message:new': aboutMessage,
   'message:hidden': removal,
   'message:unhidden': aboutMessage,
+  /** A purge: one per chat and batch (at most 500 ids), instead of one `message:hidden` per message. */
+  'messages:hidden': z.object({ chatId: id, messageIds: z.array(id), seqs: z.array(z.number()) }),
+  /** A purge undone: the messages are back, one event per chat and batch. */
+  'messages:unhidden': z.object({ chatId: id, messages: z.array(messageView) }),
   'message:deleted': removal,
   'message:edited': aboutMessage,
   /** To my own sockets: I read a chat up to `seq` (elsewhere). */

@@ -93,6 +93,8 @@ export interface Targets {
   /** Taking a whole chat down, and undoing it: platform moderators. */
   'chat.close': { chat: ChatFacts } & CaseLink;
   'chat.reopen': { chat: ChatFacts; closedBy: ActorRole };
+  /** Hiding every message of a person (in one chat, or with no chat, everywhere: platform moderators). */
+  'messages.purge': { chat: ChatFacts | null; person: Person };
 }
 export type Action = keyof Targets;
 
@@ -226,6 +228,23 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
           refuse('forbidden', 'Only platform moderators reopen a chat.')
         );
       return requireLevel(actor, (t as Targets['chat.reopen']).closedBy) ?? ALLOWED;
+    }
+    case 'messages.purge': {
+      const { chat, person } = t as Targets['messages.purge'];
+      const verb = 'purge the messages of';
+      if (chat === null)
+        return isPlatformModerator(actor)
+          ? (requireOutranked(actor, person, verb) ?? ALLOWED)
+          : refuse('forbidden', 'Only platform moderators purge across chats: name your chat.');
+      return (
+        requireModerator(actor, chat, now, true) ??
+        requireOutranked(actor, person, verb) ??
+        (person.membership?.role === 'owner' && !isPlatformModerator(actor)
+          ? refuse('forbidden', 'Only platform moderators purge the messages of a chat’s owner.')
+          : null) ??
+        requireChatRank(actor, person, verb) ??
+        ALLOWED
+      );
     }
     case 'role.change':
       return actor.role === 'admin' ? ALLOWED : refuse('forbidden', 'Only a platform admin changes roles.');

@@ -17,7 +17,7 @@ export type NewAction = Pick<
   ModerationAction,
   'type' | 'actorId' | 'actorRole' | 'targetType' | 'targetId' | 'reason'
 > &
-  Partial<Pick<ModerationAction, 'chatId' | 'caseId' | 'durationSec' | 'until' | 'appealId'>>;
+  Partial<Pick<ModerationAction, 'chatId' | 'caseId' | 'durationSec' | 'until' | 'appealId' | 'count'>>;
 
 /**
  * Appends one entry. With `onceKey`, only the first of racing callers does (the others get null):

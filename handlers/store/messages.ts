@@ -86,3 +86,66 @@ export async function sentAt(messageId: string): Promise<Date | null> {
   if (!isId(messageId)) return null;
   return (await MessageModel.findById(messageId, { createdAt: 1 }).lean())?.createdAt ?? null;
 }
+
+/** A purge's scope: someone's messages, in one chat or all, sent in [since, until). */
+export interface AuthorScope {
+  senderId: Id;
+  chatId: Id | null;
+  since: Date | null;
+  until: Date;
+}
+
+/** The messages a purge would hide: shown ones (not hidden, not deleted). Served by the (senderId, …) index. */
+function shownIn(scope: AuthorScope): Record<string, unknown> {
+  return {
+    senderId: objectId(scope.senderId),
+    ...(scope.chatId === null ? {} : { chatId: objectId(scope.chatId) }),
+    createdAt: scope.since === null ? { $lt: scope.until } : { $gte: scope.since, $lt: scope.until },
+    hidden: null,
+    deletedAt: null,
+  };
+}
+
+/** How many messages of the scope are shown, per chat. */
+export async function countShown(scope: AuthorScope): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const cursor = MessageModel.collection.find<{ chatId: Message['chatId'] }>(shownIn(scope), {
+    projection: { chatId: 1 },
+  });
+  for await (const row of cursor) {
+    const chatId = row.chatId.toString();
+    counts.set(chatId, (counts.get(chatId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Up to `limit` shown messages of the scope: the next batch of a purge (each batch hides what it read). */
+export function nextShown(scope: AuthorScope, limit: number): Promise<Message[]> {
+  return MessageModel.collection.find<Message>(shownIn(scope)).limit(limit).toArray();
+}
+
+/** Hides those of `ids` still shown; how many it hid. */
+export async function hideMany(ids: Id[], hidden: Hidden): Promise<number> {
+  const { modifiedCount } = await MessageModel.collection.updateMany(
+    { _id: { $in: ids.map(objectId) }, hidden: null },
+    { $set: { hidden } },
+  );
+  return modifiedCount;
+}
+
+/** Up to `limit` of someone's messages a given action hid: the next batch of a restore. */
+export function nextHiddenBy(senderId: Id, actionId: Id, limit: number): Promise<Message[]> {
+  return MessageModel.collection
+    .find<Message>({ senderId: objectId(senderId), 'hidden.actionId': objectId(actionId) })
+    .limit(limit)
+    .toArray();
+}
+
+/** Shows again those of `ids` that `actionId` hid; how many. */
+export async function unhideMany(ids: Id[], actionId: Id): Promise<number> {
+  const { modifiedCount } = await MessageModel.collection.updateMany(
+    { _id: { $in: ids.map(objectId) }, 'hidden.actionId': objectId(actionId) },
+    { $set: { hidden: null } },
+  );
+  return modifiedCount;
+}

@@ -16,6 +16,7 @@ import { initAppeal, showAppeal, leaveAppeal, updateShownAppeal } from './appeal
 import { initLog, load as loadLog, showingNewest } from './log.js';
 import { startOps, stopOps } from './ops.js';
 import { initConfirm, confirmOpen } from './confirm.js';
+import { initPurge } from './purge.js';
 
 const VIEWS = ['signin', 'forbidden', 'queue', 'case', 'appeal', 'log', 'ops', 'help'];
 /** Set once the server has let this person read a queue; until then no view but sign-in or "not a moderator". */
@@ -148,6 +149,7 @@ function onKey(event) {
 
 initSignIn();
 initConfirm();
+initPurge();
 initQueue({
   onOpen: (caseId) => (location.hash = `#/case/${caseId}`),
   onOpenAppeal: (appealId) => (location.hash = `#/appeal/${appealId}`),

@@ -2,18 +2,41 @@
 import { $, fill, h, time, duration, errorText } from './dom.js';
 import { call, isPlatformModerator } from './session.js';
 import { confirmAction } from './confirm.js';
+import { chatNow, chatAction } from './takedown.js';
+import { openPurge } from './purge.js';
 
-const state = { caseId: null, view: null, actions: [] };
+/** `chat`: for platform moderators, the chat a reported message is in, as it is now. */
+const state = { caseId: null, view: null, chat: null, actions: [] };
 
-/** True when a live event concerns the case on screen. */
+/** Report reasons, gravest first: the ground a Close chat preselects is the case's gravest. */
+const SEVERITY = [
+  'child_abuse',
+  'terrorism',
+  'non_consensual_imagery',
+  'violence',
+  'illegal_goods',
+  'sexual_content',
+  'scam',
+  'hate',
+  'harassment',
+  'personal_data',
+  'spam',
+  'copyright',
+  'other',
+];
+
+/** True when a live event concerns the case on screen (or the chat it shows). */
 export const concernsShownCase = ({ caseId, targetId }) =>
   state.caseId !== null &&
-  (caseId === state.caseId || (targetId !== undefined && targetId === state.view?.case.targetId));
+  (caseId === state.caseId ||
+    (targetId !== undefined && (targetId === state.view?.case.targetId || targetId === state.chat?.id)));
 
 export async function showCase(caseId) {
   if (state.caseId !== caseId) {
     state.caseId = caseId;
     state.view = null;
+    state.chat = null;
+    $('case-chat-part').hidden = true;
     fill($('case-title'), 'Case');
     for (const id of [
       'case-facts',
@@ -23,6 +46,7 @@ export async function showCase(caseId) {
       'case-log',
       'case-history',
       'case-error',
+      'case-chat',
     ])
       fill($(id));
   }
@@ -39,13 +63,25 @@ export async function refreshCase() {
   if (!caseId) return;
   try {
     const view = await call('mod:case', { caseId });
+    const chat = await chatOfMessage(view);
     if (state.caseId !== caseId) return;
     state.view = view;
+    state.chat = chat;
     fill($('case-error'));
     render(view);
     renderLog(view);
   } catch (error) {
     fill($('case-error'), errorText(error));
+  }
+}
+
+/** For platform moderators, the chat a reported message is in, as it is now; null otherwise or if unreadable. */
+async function chatOfMessage({ case: c }) {
+  if (c.targetType !== 'message' || !c.chatId || !isPlatformModerator()) return null;
+  try {
+    return (await call('chat:get', { chatId: c.chatId })).chat;
+  } catch {
+    return null;
   }
 }
 
@@ -76,6 +112,8 @@ function render(view) {
     fact('Last reported', time(c.lastReportedAt)),
   );
   fill($('case-target'), targetNow(c.targetType, target));
+  $('case-chat-part').hidden = !state.chat;
+  fill($('case-chat'), state.chat ? chatNow(state.chat) : null);
   fill(
     $('case-reports'),
     reports.map((r) =>
@@ -105,6 +143,7 @@ function render(view) {
           type: 'button',
           class: action.danger ? 'danger' : undefined,
           'data-action': action.id,
+          'aria-keyshortcuts': action.key,
           onclick: () => run(action),
         },
         action.label,
@@ -154,12 +193,7 @@ export function targetNow(targetType, target) {
         : null,
     ];
   }
-  const chat = target.chat;
-  return [
-    h('p', { class: 'text' }, chat.title),
-    h('p', {}, chat.description),
-    h('p', { class: 'meta' }, `${chat.visibility} ${chat.type}, ${chat.memberCount} members, owner ${chat.ownerId}`),
-  ];
+  return chatNow(target.chat);
 }
 
 function evidence(snapshot) {
@@ -240,12 +274,39 @@ function availableActions(view) {
       { id: 'unsuspend', label: 'Unsuspend', event: 'mod:unban', input: { userId: author } },
     );
   }
+  // Platform moderators purge in one chat or all; a chat's admins in their chat only.
+  if (author && (moderator || chatId))
+    actions.push({
+      id: 'purge',
+      label: 'Purge messages',
+      danger: true,
+      run: () =>
+        openPurge({
+          userId: author,
+          chatId,
+          allChats: moderator,
+          // A purge may decide the case about the person, not one about a message of theirs.
+          caseId: c.targetType === 'user' ? c.id : undefined,
+          onDone: refreshCase,
+        }),
+    });
+  // A chat shown to a platform moderator: the reported chat itself, or the chat of a reported message.
+  const chat = c.targetType === 'chat' ? (target?.type === 'chat' ? target.chat : null) : state.chat;
+  if (chat && moderator)
+    actions.push(
+      chatAction(chat, {
+        caseId: c.targetType === 'chat' ? c.id : undefined,
+        category: SEVERITY.find((reason) => c.reasons[reason] > 0) ?? '',
+        onDone: refreshCase,
+      }),
+    );
   if (c.status === 'open')
     actions.push({ id: 'dismiss', key: 'd', label: 'Dismiss', event: 'mod:dismiss', input: { caseId: c.id } });
   return actions;
 }
 
 async function run(action) {
+  if (action.run) return action.run();
   const subject = action.input.messageId
     ? `message ${action.input.messageId}`
     : action.input.userId

@@ -117,6 +117,12 @@ export function errorsOf(operation: Operation): ErrorCode[] {
 /** An ack with nothing but `ok: true`; over HTTP, a 204. */
 const nothing = z.object({});
 const anAction = z.object({ action: wire.actionView });
+/** A purge's ack: the action and its background job; with `dryRun`, what it would hide and where. */
+const purgeStarted = z.object({ action: wire.actionView, job: wire.jobView });
+const purgeCounted = z.object({
+  count: z.number(),
+  chats: z.array(z.object({ chatId: z.string(), count: z.number() })).describe('most first'),
+});
 const aChat = z.object({ chat: wire.chatView });
 const aMessage = z.object({ message: wire.messageView });
 const anAppeal = z.object({ appeal: wire.appealView });
@@ -533,11 +539,33 @@ export const operations = [
     handle: moderation.reopenChat,
   }),
   operation({
+    name: 'purgeMessages',
+    summary:
+      'Hide every message of a person (in one chat: its admins; everywhere: platform moderators), in the background after the ack; dryRun counts them',
+    event: 'mod:purge',
+    input: schemas.purgeInput,
+    result: z.union([purgeStarted, purgeCounted]),
+    errors: ['not_found', 'forbidden', 'conflict', 'chat_closed'],
+    access: 'user',
+    handle: moderation.purgeMessages,
+  }),
+  operation({
+    name: 'moderationJob',
+    summary: "A purge's progress: its status, how many done of how many, and any failures",
+    event: 'mod:job',
+    http: { method: 'get', path: '/api/moderation/jobs/:jobId', status: 200, from: 'none' },
+    input: schemas.jobIdInput,
+    result: z.object({ job: wire.jobView }),
+    errors: ['not_found'],
+    access: 'user',
+    handle: moderation.moderationJob,
+  }),
+  operation({
     name: 'takeAction',
     summary: 'Any moderation action, by type (the mod:* events over HTTP)',
     http: { method: 'post', path: '/api/moderation/actions', status: 201, from: 'body' },
     input: schemas.moderationActionInput,
-    result: anAction,
+    result: z.union([purgeStarted, purgeCounted, anAction]),
     errors: ['not_found', 'forbidden', 'conflict', 'chat_closed'],
     access: 'user',
     handle: moderation.takeAction,
