@@ -6,11 +6,16 @@
  * database read). Logs are at `info`, one line per refusal as in production, into /dev/null.
  * Then the storage benchmark (storage.ts): hot reads at two database sizes; the persisted-sends
  * benchmark (sends.ts): group-committed sends against a plain insertOne loop; the fan-out
- * benchmark (fanout.ts): one group's deliveries against a bare relay; and the flood benchmark
- * (flood.ts): members' delivery while one account floods.
+ * benchmark (fanout.ts): one group's deliveries against a bare relay; the flood benchmark
+ * (flood.ts): members' delivery while one account floods; and the large-chats benchmark
+ * (large-chats.ts): join storms, and a large group against a small one.
+ *
+ * BENCH_ONLY=<name>[,<name>...] runs only those, in this order: refusals, storage, sends, fanout,
+ * flood, large-chats (e.g. `BENCH_ONLY=large-chats node dist/test/bench/run.js`).
  */
 import { fanoutBench, fanoutSummary } from './fanout';
 import { floodBench, floodSummary } from './flood';
+import { largeChatsBench, largeChatsSummary } from './large-chats';
 import { sendsBench } from './sends';
 import { storageBench } from './storage';
 import { connect, register, runInChild, serveChildJobs, withBenchServer } from './support';
@@ -106,24 +111,54 @@ async function clientSide(job: ClientJob): Promise<ClientReport> {
   return report;
 }
 
+/** The benchmarks in the order they run, each printing its own lines. */
+const BENCHES: Array<{ name: string; run: () => Promise<void> }> = [
+  { name: 'refusals', run: serverSide },
+  { name: 'storage', run: storageBench },
+  { name: 'sends', run: sendsBench },
+  {
+    name: 'fanout',
+    run: async () => {
+      for (const line of fanoutSummary(await fanoutBench())) console.log(line);
+    },
+  },
+  {
+    name: 'flood',
+    run: async () => {
+      for (const line of floodSummary(await floodBench())) console.log(line);
+    },
+  },
+  {
+    name: 'large-chats',
+    run: async () => {
+      for (const line of largeChatsSummary(await largeChatsBench())) console.log(line);
+    },
+  },
+];
+
+/** The benchmarks BENCH_ONLY names, or all of them. */
+function selected(): typeof BENCHES {
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (!only || only.length === 0) return BENCHES;
+  const unknown = only.filter((name) => !BENCHES.some((b) => b.name === name));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: no benchmark ${unknown.join(', ')} (${BENCHES.map((b) => b.name).join(', ')})`);
+  return BENCHES.filter((b) => only.includes(b.name));
+}
+
+async function runAll(): Promise<void> {
+  const benches = selected();
+  for (const [i, bench] of benches.entries()) {
+    if (i > 0) console.log('');
+    await bench.run();
+  }
+}
+
 if (!serveChildJobs<ClientJob>(__filename, clientSide)) {
-  serverSide()
-    .then(() => console.log(''))
-    .then(storageBench)
-    .then(() => console.log(''))
-    .then(sendsBench)
-    .then(() => console.log(''))
-    .then(fanoutBench)
-    .then((results) => {
-      for (const line of fanoutSummary(results)) console.log(line);
-      console.log('');
-    })
-    .then(floodBench)
-    .then((results) => {
-      for (const line of floodSummary(results)) console.log(line);
-    })
-    .catch((err: Error) => {
-      console.error(`bench: ${err.message}`);
-      process.exit(1);
-    });
+  runAll().catch((err: Error) => {
+    console.error(`bench: ${err.message}`);
+    process.exit(1);
+  });
 }
