@@ -8,16 +8,18 @@
  * benchmark (sends.ts): group-committed sends against a plain insertOne loop; the fan-out
  * benchmark (fanout.ts): one group's deliveries against a bare relay; the flood benchmark
  * (flood.ts): members' delivery while one account floods; and the large-chats benchmark
- * (large-chats.ts): join storms, and a large group against a small one.
+ * (large-chats.ts): join storms, and a large group against a small one; and the takedown benchmark
+ * (takedown.ts): closing a chat of connected members, and purging someone's messages.
  *
  * BENCH_ONLY=<name>[,<name>...] runs only those, in this order: refusals, storage, sends, fanout,
- * flood, large-chats (e.g. `BENCH_ONLY=large-chats node dist/test/bench/run.js`).
+ * flood, large-chats, takedown (e.g. `BENCH_ONLY=large-chats node dist/test/bench/run.js`).
  */
 import { fanoutBench, fanoutSummary } from './fanout';
 import { floodBench, floodSummary } from './flood';
 import { largeChatsBench, largeChatsSummary } from './large-chats';
 import { sendsBench } from './sends';
 import { storageBench } from './storage';
+import { takedownBench, takedownSummary } from './takedown';
 import { connect, register, runInChild, serveChildJobs, withBenchServer } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -132,6 +134,12 @@ const BENCHES: Array<{ name: string; run: () => Promise<void> }> = [
     name: 'large-chats',
     run: async () => {
       for (const line of largeChatsSummary(await largeChatsBench())) console.log(line);
+    },
+  },
+  {
+    name: 'takedown',
+    run: async () => {
+      for (const line of takedownSummary(await takedownBench())) console.log(line);
     },
   },
 ];
