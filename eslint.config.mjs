@@ -44,9 +44,9 @@ export default defineConfig(
     },
   },
 
-  // The moderation console: plain browser ES modules served as they are (server/console/).
+  // The moderation console and the web app: plain browser ES modules served as they are (server/console/, server/web/).
   {
-    files: ['server/console/**/*.js'],
+    files: ['server/console/**/*.js', 'server/web/**/*.js'],
     languageOptions: { sourceType: 'module', globals: globals.browser },
   },
 

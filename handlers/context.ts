@@ -85,6 +85,8 @@ export interface Services {
   /** How long after an action the person it concerns may appeal it (APPEAL_WINDOW). */
   appealWindowSec: number;
   largeChats: LargeChatSettings;
+  /** Requests from authorities: more named accounts than `bulkTargets` (LEGAL_BULK_TARGETS) need a third approval. */
+  legal: { bulkTargets: number };
 }
 
 /** Someone not signed in (registering, logging in), on either transport. */

@@ -61,9 +61,15 @@ interface SealableChat {
   createdAt: Date;
 }
 
-const record = (kind: 'message' | 'chat', targetId: string, chatId: string, content: object): evidence.NewEvidence => {
+const record = (
+  kind: 'message' | 'chat',
+  targetId: string,
+  chatId: string,
+  content: object,
+  authorId: string | null = null,
+): evidence.NewEvidence => {
   const canonical = canonicalJson({ kind, ...content });
-  return { kind, targetId, chatId, canonical, sha256: sha256(canonical) };
+  return { kind, targetId, chatId, authorId, canonical, sha256: sha256(canonical) };
 };
 
 /** Seals the messages an action removes: text, author, chat, seq, when sent, and every earlier text. */
@@ -71,16 +77,23 @@ export function sealMessages(actionId: unknown, sealedAt: Date, messages: Sealab
   const records = messages.map((m) => {
     const id = String(m._id);
     const chatId = String(m.chatId);
-    return record('message', id, chatId, {
-      messageId: id,
+    const senderId = String(m.senderId);
+    return record(
+      'message',
+      id,
       chatId,
-      senderId: String(m.senderId),
-      seq: m.seq,
-      text: m.text,
-      sentAt: m.createdAt,
-      editedAt: m.editedAt ?? null,
-      edits: (m.edits ?? []).map((e) => ({ text: e.text, replacedAt: e.editedAt })),
-    });
+      {
+        messageId: id,
+        chatId,
+        senderId,
+        seq: m.seq,
+        text: m.text,
+        sentAt: m.createdAt,
+        editedAt: m.editedAt ?? null,
+        edits: (m.edits ?? []).map((e) => ({ text: e.text, replacedAt: e.editedAt })),
+      },
+      senderId,
+    );
   });
   return evidence.seal(String(actionId), sealedAt, records);
 }

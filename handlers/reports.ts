@@ -22,13 +22,13 @@ import {
 } from './facts';
 import { audienceOf } from './enactment';
 import { hideMessage } from './moderation-effects';
-import type { CaseTarget, CaseView, ReportView, UserNoteView } from './contract/protocol';
+import type { CaseTarget, CaseView, HistoryEntry, ReportView, UserNoteView } from './contract/protocol';
 import { notesOn } from './user-notes';
 import { recordAccess } from './access-log';
 import { inCaseQueue } from './serial';
 import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
 import { REASON_SEVERITY } from './policy/moderation-kinds';
-import { toCaseView, toReportView } from './views';
+import { toCaseView, toHistoryEntry, toReportView } from './views';
 
 /** A trusted flagger's report counts as this many reporters within its severity (DSA Art. 22: prioritised). */
 export const TRUSTED_FLAGGER_WEIGHT = 10;
@@ -240,5 +240,39 @@ export async function getCase(
     ...(moderator && moderationCase.reportedUserId
       ? { notes: await notesOn(caller, moderationCase.reportedUserId) }
       : {}),
+  };
+}
+
+/** Messages shown on each side of a reported one in `mod:context`. */
+export const CONTEXT_SIZE = 5;
+
+/**
+ * `mod:context`: the reported message with the `CONTEXT_SIZE` messages before and after it in its chat, as
+ * history shows them to the caller (tombstones for deleted ones; hidden ones in full for platform moderators
+ * only). Whoever may read the case may read its context; every read is in the access log.
+ */
+export async function getCaseContext(
+  { caller }: Context,
+  input: { caseId: string },
+): Promise<{ chatId: string; seq: number; messages: HistoryEntry[] }> {
+  const moderationCase = await findCase(input.caseId);
+  const facts = await caseFacts(moderationCase);
+  const chatId = moderatingChatOf(moderationCase);
+  const access = chatId ? await chatAccess(chatId.toString(), caller.user._id) : null;
+  const actor = actorOf(caller, access?.membership ?? null);
+  // Who may not read the case learns nothing more; a case about a user or a chat has no context.
+  authorize(actor, 'case.read', { case: facts });
+  if (!access) throw new StoaError('invalid_input', 'caseId: only a case about a message has a context.');
+  authorize(actor, 'case.context', { case: facts, chat: chatFacts(access.chat) });
+  const message = await messages.byId(moderationCase.targetId);
+  if (!message) throw new StoaError('not_found', 'No such message.');
+  // In the access log as its own kind of read: it shows what members may no longer see.
+  await recordAccess(caller, 'case_context', moderationCase.id, message.chatId);
+  const moderator = isPlatformModerator(caller.user);
+  const around = await messages.around(message.chatId, message.seq, CONTEXT_SIZE, CONTEXT_SIZE);
+  return {
+    chatId: message.chatId.toString(),
+    seq: message.seq,
+    messages: around.map((m) => toHistoryEntry(m, moderator)),
   };
 }

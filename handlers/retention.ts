@@ -12,6 +12,7 @@ import * as cases from './store/cases';
 import * as sealed from './store/evidence';
 import * as reports from './store/reports';
 import * as statements from './store/statements';
+import { heldIds } from './legal-requests';
 
 export interface RetentionSettings {
   evidenceDays: number;
@@ -39,13 +40,15 @@ const CASE_PAGE = 500;
 export async function sweepRetention(settings: RetentionSettings, now = new Date()): Promise<RetentionSweep> {
   const evidenceBefore = new Date(now.getTime() - settings.evidenceDays * DAY_MS);
   const auditBefore = new Date(now.getTime() - settings.auditDays * DAY_MS);
+  // What preservation holds in force keep: their targets' evidence, reports and audit entries.
+  const held = [...(await heldIds(now))];
   return {
-    evidenceEmptied: await emptyEvidence(evidenceBefore, now),
+    evidenceEmptied: await emptyEvidence(evidenceBefore, now, held),
     accessEntriesDeleted: await accessLog.deleteBefore(auditBefore),
-    auditReasonsRedacted: await actions.redactReasons(auditBefore, REDACTED),
+    auditReasonsRedacted: await actions.redactReasons(auditBefore, REDACTED, held),
     statementFactsRedacted: await statements.redactFactsBefore(auditBefore, REDACTED),
     appealTextsRedacted: await appeals.redactDecidedBefore(auditBefore, REDACTED),
-    evidenceExpired: await sealed.expire(evidenceBefore, now),
+    evidenceExpired: await sealed.expire(evidenceBefore, now, held),
   };
 }
 
@@ -54,14 +57,14 @@ export async function sweepRetention(settings: RetentionSettings, now = new Date
  * at a time. A report is resolved when its case closes; a case reopened by a new report keeps its
  * older reports' evidence until it closes again.
  */
-async function emptyEvidence(before: Date, now: Date): Promise<number> {
+async function emptyEvidence(before: Date, now: Date, held: string[]): Promise<number> {
   let emptied = 0;
   for (
     let page = await cases.closedIds(null, CASE_PAGE);
     page.length > 0;
     page = await cases.closedIds(page[page.length - 1]!, CASE_PAGE)
   ) {
-    emptied += await reports.emptyEvidence(page, before, now);
+    emptied += await reports.emptyEvidence(page, before, now, held);
     if (page.length < CASE_PAGE) break;
   }
   return emptied;

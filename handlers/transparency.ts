@@ -8,6 +8,7 @@ import type { ActorRole } from '../models/vocabulary';
 import * as actions from './store/actions';
 import * as appeals from './store/appeals';
 import * as cases from './store/cases';
+import * as legalRequests from './store/legal-requests';
 import * as reports from './store/reports';
 import * as statements from './store/statements';
 import type { Context } from './context';
@@ -37,6 +38,25 @@ export interface TransparencyReport {
     byGround: Record<string, number>;
     fullyAutomated: number;
   };
+  /** Requests from authorities received in the period (DSA Art. 15(1)(a)): what was asked, what came of it. */
+  legalRequests: LegalRequestCounts;
+}
+
+export interface LegalRequestCounts {
+  total: number;
+  byCountry: Record<string, number>;
+  byInstrument: Record<string, number>;
+  /** complied, partial, rejected, no_data; `pending` for those not closed yet. */
+  byOutcome: Record<string, number>;
+  /** Accounts the requests named. */
+  accountsSpecified: number;
+  /** Accounts whose data was disclosed. */
+  accountsDisclosed: number;
+  /** Accounts told, once any gag lapsed. */
+  accountsNotified: number;
+  bulk: number;
+  medianHoursToFirstReview: number | null;
+  medianHoursToDisclosure: number | null;
 }
 
 const DEFAULT_PERIOD_MS = 30 * 86_400_000;
@@ -66,12 +86,13 @@ export async function transparencyReport(
 ): Promise<TransparencyReport> {
   const to = input.to ? new Date(input.to) : new Date();
   const from = input.from ? new Date(input.from) : new Date(to.getTime() - DEFAULT_PERIOD_MS);
-  const [filedReports, taken, filed, decided, made] = await Promise.all([
+  const [filedReports, taken, filed, decided, made, legal] = await Promise.all([
     reports.filedIn(from, to),
     actions.takenIn(from, to),
     appeals.filedIn(from, to),
     appeals.decidedIn(from, to),
     statements.madeIn(from, to),
+    legalRequestCounts(from, to),
   ]);
   const fields = made as Array<Record<string, string>>;
 
@@ -102,7 +123,73 @@ export async function transparencyReport(
       byGround: tally(fields, (s) => s.decision_ground!),
       fullyAutomated: fields.filter((s) => s.automated_decision === 'AUTOMATED_DECISION_FULLY').length,
     },
+    legalRequests: legal,
   };
+}
+
+const HOUR_MS = 3_600_000;
+const CLOSED = new Set(['complied', 'partial', 'rejected', 'no_data']);
+
+/** The requests from authorities received in [from, to), counted. */
+export async function legalRequestCounts(from: Date, to: Date): Promise<LegalRequestCounts> {
+  const received = await legalRequests.receivedIn(from, to);
+  const hours = (pick: (r: legalRequests.LegalRequest) => Date | null | undefined) =>
+    received
+      .map((r) => {
+        const at = pick(r);
+        return at ? (at.getTime() - r.receivedAt.getTime()) / HOUR_MS : null;
+      })
+      .filter((h): h is number => h !== null)
+      .sort((a, b) => a - b);
+  return {
+    total: received.length,
+    byCountry: tally(received, (r) => r.authority.country),
+    byInstrument: tally(received, (r) => r.instrument),
+    byOutcome: tally(received, (r) => (CLOSED.has(r.status) ? r.status : 'pending')),
+    accountsSpecified: received.reduce((n, r) => n + r.targets.filter((t) => t.type === 'user').length, 0),
+    accountsDisclosed: received.reduce((n, r) => n + (r.disclosure?.accounts.length ?? 0), 0),
+    accountsNotified: received.reduce((n, r) => n + r.notifiedCount, 0),
+    bulk: received.filter((r) => r.bulk).length,
+    medianHoursToFirstReview: percentile(
+      hours((r) => r.reviews[0]?.at),
+      50,
+    ),
+    medianHoursToDisclosure: percentile(
+      hours((r) => r.disclosure?.at),
+      50,
+    ),
+  };
+}
+
+/** `GET /api/transparency/legal-requests.csv`: the same counts for a period, one figure a row. */
+export async function legalRequestsCsv(
+  _ctx: Context,
+  input: { from?: string | undefined; to?: string | undefined },
+): Promise<{ csv: string; filename: string }> {
+  const to = input.to ? new Date(input.to) : new Date();
+  const from = input.from ? new Date(input.from) : new Date(to.getTime() - DEFAULT_PERIOD_MS);
+  const counts = await legalRequestCounts(from, to);
+  const rows: Array<[string, string, number | null]> = [['total', '', counts.total]];
+  for (const [measure, byKey] of [
+    ['country', counts.byCountry],
+    ['instrument', counts.byInstrument],
+    ['outcome', counts.byOutcome],
+  ] as const)
+    for (const [key, value] of Object.entries(byKey).sort()) rows.push([measure, key, value]);
+  rows.push(
+    ['accounts_specified', '', counts.accountsSpecified],
+    ['accounts_disclosed', '', counts.accountsDisclosed],
+    ['accounts_notified', '', counts.accountsNotified],
+    ['bulk', '', counts.bulk],
+    ['median_hours_to_first_review', '', counts.medianHoursToFirstReview],
+    ['median_hours_to_disclosure', '', counts.medianHoursToDisclosure],
+  );
+  const period = [from.toISOString(), to.toISOString()];
+  const lines = [
+    'from,to,measure,key,value',
+    ...rows.map(([measure, key, value]) => [...period, measure, key, value ?? ''].join(',')),
+  ];
+  return { csv: `${lines.join('\n')}\n`, filename: `legal-requests-${period[0]!.slice(0, 10)}.csv` };
 }
 
 /** Seconds from first report to first action, over the cases whose first action lies in the period. */

@@ -12,6 +12,8 @@ const evidenceSchema = new Schema(
     kind: { type: String, enum: ['message', 'chat'], required: true },
     targetId: { type: String, required: true },
     chatId: { type: Schema.Types.ObjectId, required: true },
+    /** Who wrote a sealed message (null for a chat): a preservation hold on a person keeps it. */
+    authorId: { type: Schema.Types.ObjectId, default: null },
     /** The canonical serialisation (JSON, keys sorted, no spaces, UTF-8) whose hash is `sha256`. */
     canonical: { type: String, required: true },
     sha256: { type: String, required: true },

@@ -13,6 +13,7 @@ export * from './statement';
 export * from './user-note';
 export * from './evidence';
 export * from './job';
+export * from './legal-request';
 
 import { ChatModel } from './chat';
 import { MembershipModel } from './membership';
@@ -28,6 +29,7 @@ import { StatementModel } from './statement';
 import { UserNoteModel } from './user-note';
 import { EvidenceModel } from './evidence';
 import { JobModel } from './job';
+import { LegalRequestModel } from './legal-request';
 
 export const ALL_MODELS = [
   UserModel,
@@ -44,4 +46,5 @@ export const ALL_MODELS = [
   UserNoteModel,
   EvidenceModel,
   JobModel,
+  LegalRequestModel,
 ];

@@ -58,6 +58,8 @@ export const ACTION_TYPES = [
   /** A person's messages hidden in bulk (in one chat or everywhere, within a time window), and restored. */
   'purge_messages',
   'restore_messages',
+  /** Data handed to an authority under a reviewed request (a notice's type; the ledger keeps the record). */
+  'disclose_data',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 /** Who acted, as the people acted against see it: the level, never a platform moderator's id. */
@@ -84,6 +86,10 @@ export const ACCESS_KINDS = [
   'sealed_evidence',
   /** A closed chat's history, read by a platform moderator. */
   'closed_chat',
+  /** The messages around a reported one (`mod:context`). */
+  'case_context',
+  /** A legal request's disclosure package, read by a platform admin. */
+  'legal_disclosure',
 ] as const;
 export type AccessKind = (typeof ACCESS_KINDS)[number];
 
@@ -92,3 +98,33 @@ export const JOB_KINDS = ['purge', 'restore'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_STATUSES = ['running', 'done', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+// Requests from authorities (handlers/legal-requests.ts).
+export const AUTHORITY_KINDS = ['police', 'prosecutor', 'court', 'regulator', 'other'] as const;
+export type AuthorityKind = (typeof AUTHORITY_KINDS)[number];
+/**
+ * Under what a request comes: DSA orders (Art. 9 against illegal content, Art. 10 for information),
+ * e-Evidence production and preservation orders, national instruments, an emergency, a request to
+ * preserve, or an informal ask.
+ */
+export const LEGAL_INSTRUMENTS = [
+  'dsa_art9',
+  'dsa_art10',
+  'epoc',
+  'epoc_pr',
+  'subpoena',
+  'court_order',
+  'warrant',
+  'emergency',
+  'preservation',
+  'informal',
+] as const;
+export type LegalInstrument = (typeof LEGAL_INSTRUMENTS)[number];
+/** What an authority may ask for: who someone is, what they said, when and where they were, what moderation did. */
+export const DATA_CATEGORIES = ['subscriber', 'content', 'traffic', 'moderation'] as const;
+export type DataCategory = (typeof DATA_CATEGORIES)[number];
+export const LEGAL_STATUSES = ['received', 'approved', 'rejected', 'complied', 'partial', 'no_data'] as const;
+export type LegalStatus = (typeof LEGAL_STATUSES)[number];
+export const REVIEW_VERDICTS = ['approve', 'reject'] as const;
+export const REJECTION_GROUNDS = ['no_legal_basis', 'over_broad', 'wrong_jurisdiction', 'other'] as const;
+export type RejectionGround = (typeof REJECTION_GROUNDS)[number];

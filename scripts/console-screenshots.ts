@@ -16,12 +16,15 @@ import {
   emit,
   launchBrowser,
   openConsole,
+  PASSWORD,
   startTestServer,
   type TestServer,
 } from '../test/support/harness';
 import { createChat, ok, person, post, report } from '../test/support/world';
 
 const SCREENSHOTS = path.join(CONSOLE_DIR, 'screenshots');
+/** The web app's screenshots, beside the documentation. */
+const APP_SCREENSHOTS = path.join(CONSOLE_DIR, '..', '..', 'docs');
 
 /** A queue of a few cases, one case in full, and an appeal. */
 async function screenshots(server: TestServer, browser: Browser): Promise<void> {
@@ -61,7 +64,7 @@ async function screenshots(server: TestServer, browser: Browser): Promise<void> 
   // Away from the rows, so that none is drawn hovered.
   await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'queue.png') });
-  await page.locator('#queue-rows tr', { hasText: insult.id }).click();
+  await page.locator(`#queue-rows tr[data-target-id="${insult.id}"]`).click();
   await page.locator('#case-history li').first().waitFor();
   await page.screenshot({ path: path.join(SCREENSHOTS, 'case.png'), fullPage: true });
 
@@ -83,6 +86,23 @@ async function screenshots(server: TestServer, browser: Browser): Promise<void> 
   await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'appeal.png'), fullPage: true });
   await page.context().close();
+
+  // The web app at `/`, phone-sized: a chat, and the report dialog of one of its messages.
+  const app = await (await browser.newContext({ viewport: { width: 390, height: 780 } })).newPage();
+  await app.goto(server.url);
+  await app.getByLabel('Username').fill(readers[2]!.username);
+  await app.getByLabel('Password').fill(PASSWORD);
+  await app.getByRole('button', { name: 'Sign in' }).click();
+  await app.goto(`${server.url}/#/chat/${chat.id}`);
+  await app.locator('#messages li', { hasText: 'nobody wants you here' }).waitFor();
+  await app.screenshot({ path: path.join(APP_SCREENSHOTS, 'app-chat.png') });
+  await app
+    .locator('#messages li', { hasText: 'nobody wants you here' })
+    .getByRole('button', { name: 'Report' })
+    .click();
+  await app.getByLabel('Violence or threats').check();
+  await app.screenshot({ path: path.join(APP_SCREENSHOTS, 'app-report.png') });
+  await app.context().close();
 }
 
 async function main(): Promise<void> {
@@ -95,6 +115,7 @@ async function main(): Promise<void> {
     browser = await launchBrowser();
     await screenshots(server, browser);
     console.log(`queue.png, case.png and appeal.png saved in ${path.relative(process.cwd(), SCREENSHOTS)}/`);
+    console.log(`app-chat.png and app-report.png saved in ${path.relative(process.cwd(), APP_SCREENSHOTS)}/`);
   } finally {
     await browser?.close();
     await server?.close();

@@ -9,6 +9,7 @@ import { finishPendingDeletions } from '../handlers/account-data';
 import { bootstrapAdmin } from '../handlers/auth';
 import { countUncountedChats } from '../handlers/chats';
 import { startJobRunner } from '../handlers/purge-jobs';
+import { sendNoticesDue } from '../handlers/legal-requests';
 import type { Services } from '../handlers/context';
 import type { Config } from './config';
 import { createHttpApp } from './transport/http';
@@ -68,6 +69,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     editWindowSec: config.editWindowSec,
     appealWindowSec: config.appealWindowSec,
     largeChats: config.largeChats,
+    legal: { bulkTargets: config.legalBulkTargets },
   };
   const onFailure = (err: unknown) => {
     if (isDatabaseError(err)) metrics.databaseErrors.inc();
@@ -94,7 +96,8 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   const retention = startRetentionSweeper(
     { evidenceDays: config.retentionEvidenceDays, auditDays: config.retentionAuditDays },
     log,
-    [() => finishPendingDeletions(services)],
+    // Chores: deletions a failure left half done; notices of disclosures whose gag has lapsed.
+    [() => finishPendingDeletions(services), () => sendNoticesDue()],
   );
 
   let closing: Promise<void> | undefined;

@@ -40,6 +40,8 @@ export interface Config {
   maxSocketsPerUser: number;
   /** Large chats (LARGE_GROUP_MEMBERS, MEMBER_COUNT_INTERVAL, TYPING_INTERVAL). */
   largeChats: LargeChatSettings;
+  /** Named accounts above which a legal request is bulk and needs a third approval (LEGAL_BULK_TARGETS). */
+  legalBulkTargets: number;
   rateLimits: Record<RateLimitName, RateSetting>;
 }
 
@@ -84,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
       memberCountIntervalMs: intervalMs('MEMBER_COUNT_INTERVAL', read('MEMBER_COUNT_INTERVAL') ?? '5s'),
       typingIntervalMs: intervalMs('TYPING_INTERVAL', read('TYPING_INTERVAL') ?? '3s'),
     },
+    legalBulkTargets: integer('LEGAL_BULK_TARGETS', read('LEGAL_BULK_TARGETS'), 10, 1, 100_000),
     rateLimits: rateLimits(read),
   };
 

@@ -224,6 +224,31 @@ describe('see the report queue: chat admins the cases of their chats, platform m
     expect(can(actor, 'case.read', { case: moderationCase }, now)).toEqual(verdict);
   });
 
+  const closedGroup: ChatFacts = { ...group, closed: { byRole: 'platform_moderator', legalGround: false } };
+  test.each([
+    ['a chat admin, a message case of their chat', chatAdmin, messageCase('victim'), group, allowed],
+    ['a member, a message case of their chat', groupMember, messageCase('victim'), group, refused('forbidden')],
+    ['a platform moderator, a message case', moderator, messageCase('victim'), group, allowed],
+    [
+      'a chat admin, a message case of their closed chat',
+      chatAdmin,
+      messageCase('victim'),
+      closedGroup,
+      refused('chat_closed'),
+    ],
+    ['a platform moderator, a message case of a closed chat', moderator, messageCase('victim'), closedGroup, allowed],
+    ['the author, a case about their own message', chatAdmin, messageCase('chatadmin'), group, refused('forbidden')],
+    [
+      'a platform moderator, a case about a user (no context)',
+      moderator,
+      userCase('victim'),
+      group,
+      refused('invalid_input'),
+    ],
+  ])("a case's context (mod:context) read by %s", (_who, actor, moderationCase, chat, verdict) => {
+    expect(can(actor, 'case.context', { case: moderationCase, chat }, now)).toEqual(verdict);
+  });
+
   test('the audit log: chat admins filter it by their own actions or the system only, never by a moderator', () => {
     expect(can(chatAdmin, 'log.read', { administersAnyChat: true, actorFilter: null }, now)).toEqual(allowed);
     expect(can(chatAdmin, 'log.read', { administersAnyChat: true, actorFilter: 'chatadmin' }, now)).toEqual(allowed);

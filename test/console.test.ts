@@ -90,7 +90,7 @@ test('a report shows up in an open console live; the moderator reads the evidenc
 
   const reportedAt = Date.now();
   const filed = await report(reporter, 'message', message.id, 'harassment');
-  const row = page.locator(`#queue-rows tr`, { hasText: message.id });
+  const row = page.locator(`#queue-rows tr[data-target-id="${message.id}"]`);
   await row.waitFor();
   const reportToVisibleMs = Date.now() - reportedAt;
   expect(reportToVisibleMs).toBeLessThan(2000);
@@ -103,8 +103,8 @@ test('a report shows up in an open console live; the moderator reads the evidenc
   expect(await page.locator('#case-reports .evidence').first().textContent()).toBe(hostile);
   expect(await page.locator('#case-target .text').textContent()).toBe(hostile);
   expect(await page.locator('#case img').count()).toBe(0);
-  // Platform moderators see who reported; the comment-less report shows its reason.
-  expect(await page.textContent('#case-reports')).toContain(reporter.id);
+  // Platform moderators see who reported, by name; the comment-less report shows its reason.
+  await page.locator('#case-reports .reporter', { hasText: `@${reporter.username}` }).waitFor();
   expect(await page.textContent('#case-reports')).toContain('harassment');
   expect(filed.id).toBeTruthy();
 
@@ -124,11 +124,12 @@ test('a report shows up in an open console live; the moderator reads the evidenc
   await page.locator('#case-log li', { hasText: 'hide_message' }).waitFor();
 
   await page.click('a[href="#/log"]');
-  const entry = page.locator('#log-rows tr', { hasText: message.id });
+  const entry = page.locator(`#log-rows tr[data-target-id="${message.id}"]`);
   await entry.waitFor();
   expect(await entry.textContent()).toContain('hide_message');
   expect(await entry.textContent()).toContain('targeted harassment');
-  expect(await entry.textContent()).toContain(moderator.id);
+  // Who acted, by name.
+  await entry.locator('.person', { hasText: `@${moderator.username}` }).waitFor();
 
   // The session survives a reload; the token is never in the address.
   await page.reload();
@@ -159,6 +160,7 @@ test("a chat admin reviews their chat's case without the reporter, and sees the 
   await page.goto(`${server.url}/console#/case/${await caseIdOf(chatAdmin, message.id)}`);
   await page.waitForSelector('#case:not([hidden]) .evidence');
   expect(await page.textContent('#case-reports')).not.toContain(reporter.id);
+  expect(await page.textContent('#case-reports')).not.toContain(reporter.username);
   expect(await page.isHidden('#case-actions [data-action=suspend]')).toBe(true);
   await page.click('#case-actions [data-action=unhide]');
   await page.fill('#confirm textarea[name=reason]', 'looks fine');
@@ -203,10 +205,12 @@ test('an appeal shows up in an open console live; the moderator reads it as text
   await page.waitForSelector('#appeal:not([hidden]) #appeal-actions [data-action=reverse]');
   expect(await page.textContent('#appeal-text .text')).toBe(hostile);
   expect(await page.locator('#appeal img').count()).toBe(0);
+  // By name: who acted, where, and who appeals.
+  await page.locator('#appeal-action .person', { hasText: `@${actingModerator.username}` }).waitFor();
+  await page.locator('#appeal-action .chat-title', { hasText: chat.title }).waitFor();
   const appealed = await page.textContent('#appeal-action');
-  for (const shown of ['hide_message', 'looks like a threat', actingModerator.id, message.id])
-    expect(appealed).toContain(shown);
-  expect(await page.textContent('#appeal-facts')).toContain(author.id);
+  for (const shown of ['hide_message', 'looks like a threat']) expect(appealed).toContain(shown);
+  await page.locator('#appeal-facts .person', { hasText: `@${author.username}` }).waitFor();
   // The case the hide decided is one click away; the message itself shows as it is now, hidden.
   expect(await page.getAttribute('#appeal-action [data-case-link]', 'href')).toBe(`#/case/${caseId}`);
   expect(await page.textContent('#appeal-target .text')).toBe('a joke, taken badly');

@@ -20,6 +20,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   decideAppeal: { appealId: NOBODY, outcome: 'upheld', reason: 'fine as it was' },
   transparencyReport: {},
   exportStatements: {},
+  legalRequestsCsv: {},
   addUserNote: { userId: NOBODY, text: 'a note' },
   userNotes: { userId: NOBODY },
   accessLog: {},

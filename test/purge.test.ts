@@ -229,16 +229,20 @@ describe('a purge', () => {
     const { moderator, author, chatA } = await scene();
     await history(chatA.id, author, 1200);
     let release!: () => void;
+    let stalled!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    const inGate = new Promise<void>((resolve) => (stalled = resolve));
     const updateMany = MessageModel.collection.updateMany.bind(MessageModel.collection);
     jest
       .spyOn(MessageModel.collection, 'updateMany')
       .mockImplementationOnce(async (...args: Parameters<typeof updateMany>) => {
+        stalled();
         await gate;
         return updateMany(...args);
       });
     const ack = started(await emit(moderator.socket, 'mod:purge', { userId: author.id, reason: 'spam' }));
     // This node stalls in its first batch past its lease, as a node that died would.
+    await inGate;
     await JobModel.updateOne({ _id: ack.job.id }, { $set: { leaseUntil: new Date(Date.now() - 1000) } });
     const { holder } = (await JobModel.findById(ack.job.id).lean())!;
     const next = await startTestServer();

@@ -132,6 +132,19 @@ test('the transparency report counts reports, actions by source, time to action 
       byGround: { DECISION_GROUND_INCOMPATIBLE_CONTENT: 3 },
       fullyAutomated: 1,
     },
+    // No request from an authority in this file (test/legal-requests.test.ts counts them).
+    legalRequests: {
+      total: 0,
+      byCountry: {},
+      byInstrument: {},
+      byOutcome: {},
+      accountsSpecified: 0,
+      accountsDisclosed: 0,
+      accountsNotified: 0,
+      bulk: 0,
+      medianHoursToFirstReview: null,
+      medianHoursToDisclosure: null,
+    },
   });
   expect(figures.timeToAction.medianSec).toBeGreaterThanOrEqual(0);
   expect(figures.timeToAction.p90Sec).toBeGreaterThanOrEqual(figures.timeToAction.medianSec);

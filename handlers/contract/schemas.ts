@@ -9,6 +9,12 @@ import { z } from 'zod';
 import {
   APPEAL_OUTCOMES,
   APPEAL_STATUSES,
+  AUTHORITY_KINDS,
+  DATA_CATEGORIES,
+  LEGAL_INSTRUMENTS,
+  LEGAL_STATUSES,
+  REJECTION_GROUNDS,
+  REVIEW_VERDICTS,
   CASE_STATUSES,
   CHAT_ROLES,
   CHAT_TYPES,
@@ -273,4 +279,53 @@ export const accessLogQuery = z.object({
   actorId: objectId.optional(),
   before: z.iso.datetime().optional(),
   limit: queryLimit,
+});
+/** `mod:context`: the messages around the one a case is about. */
+export const caseContextInput = z.object({ caseId: objectId });
+
+// Requests from authorities (platform admins).
+const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+/** Region codes that are not ISO 3166-1 alpha-2 countries, though Intl knows them. */
+const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'ZZ', 'QO', 'UK', 'XA', 'XB']);
+export const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code, in capitals')
+  .refine((code) => !NOT_COUNTRIES.has(code) && regions.of(code) !== undefined, 'no such country');
+const ledgerText = (max: number) => plainText(z.string().trim().min(1).max(max), { newlines: true });
+export const legalRequestInput = z
+  .object({
+    authority: z.object({ name: ledgerText(200), country: countryCode, kind: z.enum(AUTHORITY_KINDS) }),
+    instrument: z.enum(LEGAL_INSTRUMENTS),
+    legalBasis: ledgerText(2000),
+    reference: ledgerText(200),
+    receivedAt: z.iso.datetime(),
+    deadline: z.iso.datetime().optional(),
+    targets: z
+      .array(z.object({ type: z.enum(TARGET_TYPES), id: objectId }))
+      .min(1)
+      .max(1000),
+    dataRequested: z.array(z.enum(DATA_CATEGORIES)).max(DATA_CATEGORIES.length),
+    gagUntil: z.iso.datetime().optional(),
+    preserve: z.boolean().optional(),
+  })
+  .refine((r) => r.instrument === 'preservation' || r.dataRequested.length > 0, {
+    message: 'say which data is requested',
+    path: ['dataRequested'],
+  })
+  .refine((r) => new Set(r.dataRequested).size === r.dataRequested.length, {
+    message: 'each category once',
+    path: ['dataRequested'],
+  });
+export const legalListInput = z.object({
+  status: z.enum(LEGAL_STATUSES).optional(),
+  before: objectId.optional(),
+  limit: queryLimit,
+});
+export const legalRequestIdInput = z.object({ requestId: objectId });
+export const legalReviewInput = z.object({
+  requestId: objectId,
+  verdict: z.enum(REVIEW_VERDICTS),
+  legalCheck: ledgerText(2000),
+  reason: ledgerText(2000),
+  rejectionGround: z.enum(REJECTION_GROUNDS).optional(),
 });

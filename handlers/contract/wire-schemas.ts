@@ -16,6 +16,12 @@ import {
   CHAT_ROLES,
   CHAT_TYPES,
   CHAT_VISIBILITIES,
+  AUTHORITY_KINDS,
+  DATA_CATEGORIES,
+  LEGAL_INSTRUMENTS,
+  LEGAL_STATUSES,
+  REJECTION_GROUNDS,
+  REVIEW_VERDICTS,
   JOB_KINDS,
   JOB_STATUSES,
   MEMBERSHIP_STATUSES,
@@ -262,6 +268,20 @@ export const transparencyReport = z.object({
   statements: z
     .object({ total: z.number(), byCategory: counts, byGround: counts, fullyAutomated: z.number() })
     .describe('The statements of reasons of the period: one per restricting action above.'),
+  legalRequests: z
+    .object({
+      total: z.number(),
+      byCountry: counts,
+      byInstrument: counts,
+      byOutcome: counts.describe('complied, partial, rejected, no_data, and pending for those not closed'),
+      accountsSpecified: z.number(),
+      accountsDisclosed: z.number(),
+      accountsNotified: z.number(),
+      bulk: z.number(),
+      medianHoursToFirstReview: z.number().nullable(),
+      medianHoursToDisclosure: z.number().nullable(),
+    })
+    .describe('Requests from authorities received in the period (DSA Art. 15(1)(a)).'),
 });
 /** A statement of reasons in the EU DSA transparency database's fields (handlers/statements.ts). */
 /** A sealed evidence record: `canonical` is exactly the text whose SHA-256 is `sha256`. */
@@ -363,3 +383,82 @@ export const serverEvents = {
    */
   'connection:closed': z.object({ code: z.literal('rate_limited'), message: z.string(), retryAfterMs: z.number() }),
 };
+
+// Requests from authorities (handlers/legal-requests.ts): platform admins only.
+export const legalRequestView = z.object({
+  id,
+  authority: z.object({ name: z.string(), country: z.string(), kind: z.enum(AUTHORITY_KINDS) }),
+  instrument: z.enum(LEGAL_INSTRUMENTS),
+  legalBasis: z.string(),
+  reference: z.string().describe("the authority's own reference"),
+  receivedAt: timestamp,
+  deadline: timestamp.nullable(),
+  targets: z.array(z.object({ type: z.enum(TARGET_TYPES), id })),
+  dataRequested: z.array(z.enum(DATA_CATEGORIES)),
+  gagUntil: timestamp.nullable(),
+  preserve: z.boolean(),
+  heldUntil: timestamp.nullable().describe('the targets are kept from the retention sweep until then'),
+  holdExtended: z.boolean().describe('the hold was extended once already'),
+  bulk: z.boolean().describe('more than LEGAL_BULK_TARGETS accounts, or a chat’s members: a third approval'),
+  approvalsNeeded: z.number(),
+  approvals: z.number(),
+  status: z.enum(LEGAL_STATUSES),
+  overdue: z.boolean().describe('an emergency whose second review is past its 72 hours'),
+  gagLapsed: z.boolean().describe('the gag has passed and the people concerned are not told yet'),
+  notifiedAt: timestamp.nullable(),
+  reviews: z.array(
+    z.object({
+      reviewerId: id,
+      verdict: z.enum(REVIEW_VERDICTS),
+      legalCheck: z.string(),
+      reason: z.string(),
+      rejectionGround: z.enum(REJECTION_GROUNDS).nullable(),
+      at: timestamp,
+    }),
+  ),
+  disclosure: z
+    .object({ at: timestamp, sha256: z.string(), categories: z.array(z.enum(DATA_CATEGORIES)), accounts: z.number() })
+    .nullable(),
+  history: z.array(z.object({ at: timestamp, by: z.string(), what: z.string() })),
+  createdAt: timestamp,
+});
+const disclosurePart = z.object({
+  target: z.string().describe('`type:id`'),
+  category: z.enum(DATA_CATEGORIES),
+  records: z.array(z.unknown()),
+  truncated: z.literal(true).optional(),
+});
+export const disclosurePackage = z.object({
+  requestId: id,
+  reference: z.string(),
+  authority: z.object({ name: z.string(), country: z.string(), kind: z.string() }),
+  instrument: z.string(),
+  producedAt: timestamp,
+  canonicalization: z.string(),
+  note: z.string().describe('what Stoa never stores'),
+  manifest: z.array(
+    z.object({
+      target: z.string(),
+      category: z.enum(DATA_CATEGORIES),
+      records: z.number(),
+      sha256: z.string().describe('of the part, as canonical JSON'),
+      truncated: z.literal(true).optional(),
+    }),
+  ),
+  parts: z.array(disclosurePart),
+});
+
+/** `GET /api/data-inventory` (handlers/data-inventory.ts). */
+export const dataInventory = z.object({
+  notStored: z.array(z.string()).describe('what Stoa never stores'),
+  fields: z.array(
+    z.object({
+      collection: z.string(),
+      field: z.string(),
+      category: z.enum(DATA_CATEGORIES),
+      retention: z.string(),
+      readableBy: z.array(z.string()),
+    }),
+  ),
+  technical: z.record(z.string(), z.array(z.string())).describe('fields about no one, by collection'),
+});

@@ -77,6 +77,8 @@ export interface Targets {
   'queue.read': { chat: ChatFacts | null; administersAnyChat: boolean };
   'log.read': { administersAnyChat: boolean; actorFilter: string | null };
   'case.read': { case: CaseFacts };
+  /** The messages around a reported one (`mod:context`): whoever reads the case; a chat admin only while the chat is open. */
+  'case.context': { case: CaseFacts; chat: ChatFacts };
   'case.dismiss': { case: CaseFacts };
   'message.hide': { chat: ChatFacts; messageId: string; author: Person } & CaseLink;
   'message.unhide': { chat: ChatFacts; messageId: string; author: Person; hiddenBy: ActorRole | null } & CaseLink;
@@ -197,6 +199,15 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
     case 'case.read':
     case 'case.dismiss':
       return canDecideCase(actor, (t as Targets['case.read']).case);
+    case 'case.context': {
+      const { case: moderationCase, chat } = t as Targets['case.context'];
+      const decide = canDecideCase(actor, moderationCase);
+      if (!decide.allowed) return decide;
+      if (moderationCase.targetType !== 'message')
+        return refuse('invalid_input', 'caseId: only a case about a message has a context.');
+      // A closed chat's history is for platform moderators only, its context too.
+      return (isPlatformModerator(actor) ? null : requireOpen(chat)) ?? ALLOWED;
+    }
     case 'message.hide':
     case 'message.unhide':
       return canModerateMessage(actor, action, t as Targets['message.hide'] & { hiddenBy?: ActorRole | null }, now);

@@ -74,6 +74,7 @@ export const ACTION_KINDS: Record<ActionType, ActionKind> = {
   reopen_chat: { restricts: false, appealable: false },
   purge_messages: { restricts: true, appealable: true, liftedBy: 'restore_messages', decision: 'visibility' },
   restore_messages: { restricts: false, appealable: false },
+  disclose_data: { restricts: false, appealable: false },
 };
 
 export const isAppealable = (type: ActionType): boolean => ACTION_KINDS[type].appealable;

@@ -89,11 +89,20 @@ export async function casesActedOnBefore(caseIds: string[], before: Date): Promi
   return new Set(rows.map((a) => String(a.caseId)));
 }
 
-/** Replaces the reason text of entries older than `before`; returns how many. */
-export async function redactReasons(before: Date, redacted: string): Promise<number> {
+/** Replaces the reason text of entries older than `before`, but for targets a preservation hold keeps; returns how many. */
+export async function redactReasons(before: Date, redacted: string, held: string[] = []): Promise<number> {
   const { modifiedCount } = await ModerationActionModel.updateMany(
-    { createdAt: trusted({ $lt: before }), reason: trusted({ $ne: redacted }) },
+    {
+      createdAt: trusted({ $lt: before }),
+      reason: trusted({ $ne: redacted }),
+      ...(held.length === 0 ? {} : { targetId: trusted({ $nin: held }) }),
+    },
     { $set: { reason: redacted } },
   );
   return modifiedCount;
+}
+
+/** Every action taken on a target, oldest first, at most `limit` (a legal request's moderation data). */
+export function about(targetId: string, limit: number): Promise<ModerationActionDocument[]> {
+  return ModerationActionModel.find({ targetId }).sort({ createdAt: 1 }).limit(limit).exec();
 }

@@ -216,3 +216,11 @@ export async function advanceReadSeq(membershipId: Id, seq: number): Promise<{ s
 async function readSeqOf(membershipId: Id): Promise<number> {
   return (await MembershipModel.findById(membershipId, { readSeq: 1 }).lean())?.readSeq ?? 0;
 }
+
+/** A chat's active members, oldest first, at most `limit` (a legal request for a chat's members). */
+export function membersOf(chatId: Id, limit: number): Promise<Membership[]> {
+  return MembershipModel.find({ chatId: objectId(chatId), status: 'active' })
+    .sort({ _id: 1 })
+    .limit(limit)
+    .lean();
+}

@@ -87,6 +87,15 @@ export async function sentAt(messageId: string): Promise<Date | null> {
   return (await MessageModel.findById(messageId, { createdAt: 1 }).lean())?.createdAt ?? null;
 }
 
+/** A chat's messages, oldest first, at most `limit` (a legal request for a chat's content). */
+export function ofChat(chatId: Id, limit: number): Promise<Message[]> {
+  return MessageModel.collection
+    .find<Message>({ chatId: objectId(chatId) })
+    .sort({ seq: 1 })
+    .limit(limit)
+    .toArray();
+}
+
 /** A purge's scope: someone's messages, in one chat or all, sent in [since, until). */
 export interface AuthorScope {
   senderId: Id;
@@ -148,4 +157,15 @@ export async function unhideMany(ids: Id[], actionId: Id): Promise<number> {
     { $set: { hidden: null } },
   );
   return modifiedCount;
+}
+
+/**
+ * The messages of a chat from `seq - before` to `seq + after`, tombstones included, in ascending `seq`:
+ * seqs are gap-free, so the range is exact and the (chatId, seq) index serves it.
+ */
+export function around(chatId: Id, seq: number, before: number, after: number): Promise<Message[]> {
+  return MessageModel.collection
+    .find<Message>({ chatId: objectId(chatId), seq: { $gte: Math.max(1, seq - before), $lte: seq + after } })
+    .sort({ seq: 1 })
+    .toArray();
 }

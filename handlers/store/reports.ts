@@ -1,5 +1,5 @@
 /** Reports (the moderation collection): one per reporter and target, each in its target's case. */
-import { trusted, type Types } from 'mongoose';
+import { trusted, Types } from 'mongoose';
 
 import {
   ReportModel,
@@ -119,16 +119,32 @@ const EMPTY_EVIDENCE = {
   createdAt: null,
 };
 
-/** Empties the evidence and comment of the closed cases' reports resolved before `before`; returns how many. */
-export async function emptyEvidence(caseIds: Types.ObjectId[], before: Date, now: Date): Promise<number> {
+/**
+ * Empties the evidence and comment of the closed cases' reports resolved before `before`, but for
+ * reports about a target (or in a chat) a preservation hold keeps (`held`); returns how many.
+ */
+export async function emptyEvidence(
+  caseIds: Types.ObjectId[],
+  before: Date,
+  now: Date,
+  held: string[] = [],
+): Promise<number> {
   const { modifiedCount } = await ReportModel.updateMany(
     {
       caseId: trusted({ $in: caseIds }),
       status: trusted({ $ne: 'open' }),
       resolvedAt: trusted({ $lt: before }),
       evidenceRemovedAt: null,
+      ...(held.length === 0
+        ? {}
+        : { targetId: trusted({ $nin: held }), chatId: trusted({ $nin: held.map((id) => new Types.ObjectId(id)) }) }),
     },
     { $set: { evidence: EMPTY_EVIDENCE, comment: null, evidenceRemovedAt: now } },
   );
   return modifiedCount;
+}
+
+/** Reports about a target, oldest first, at most `limit` (a legal request's moderation data). */
+export function about(targetId: string, limit: number): Promise<ReportDocument[]> {
+  return ReportModel.find({ targetId }).sort({ createdAt: 1 }).limit(limit).exec();
 }

@@ -17,8 +17,9 @@ import { initLog, load as loadLog, showingNewest } from './log.js';
 import { startOps, stopOps } from './ops.js';
 import { initConfirm, confirmOpen } from './confirm.js';
 import { initPurge } from './purge.js';
+import { initRequests, showRequests, leaveRequests } from './requests.js';
 
-const VIEWS = ['signin', 'forbidden', 'queue', 'case', 'appeal', 'log', 'ops', 'help'];
+const VIEWS = ['signin', 'forbidden', 'queue', 'case', 'appeal', 'log', 'ops', 'requests', 'help'];
 /** Set once the server has let this person read a queue; until then no view but sign-in or "not a moderator". */
 let mayModerate = false;
 
@@ -36,6 +37,7 @@ function route() {
   if (view !== 'case') leaveCase();
   if (view !== 'appeal') leaveAppeal();
   if (view !== 'ops') stopOps();
+  if (view !== 'requests') leaveRequests();
   if (view === 'case' && id) {
     show('case');
     showCase(id);
@@ -48,6 +50,9 @@ function route() {
   } else if (view === 'ops' && isPlatformAdmin()) {
     show('ops');
     startOps();
+  } else if (view === 'requests' && isPlatformAdmin()) {
+    show('requests');
+    showRequests(id);
   } else if (view === 'help') {
     show('help');
   } else {
@@ -92,12 +97,14 @@ async function start() {
   mayModerate = true;
   fill($('who'), `${session.user.displayName || session.user.username} (${session.user.role})`);
   $('nav').querySelector('[data-view="ops"]').hidden = !isPlatformAdmin();
+  $('nav').querySelector('[data-view="requests"]').hidden = !isPlatformAdmin();
   route();
 }
 
 async function signOut() {
   mayModerate = false;
   stopOps();
+  leaveRequests();
   await logout().catch(() => undefined);
   document.title = 'Stoa console';
   history.replaceState(null, '', location.pathname);
@@ -130,11 +137,11 @@ function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || confirmOpen()) return;
   if (event.target.closest?.('input, textarea, select')) return;
   const view = document.body.dataset.view;
-  if (!['queue', 'case', 'appeal', 'log', 'ops', 'help'].includes(view)) return;
+  if (!['queue', 'case', 'appeal', 'log', 'ops', 'requests', 'help'].includes(view)) return;
   const key = event.key;
   if (goPending) {
     goPending = false;
-    const target = { q: '#/queue', l: '#/log', o: '#/ops' }[key];
+    const target = { q: '#/queue', l: '#/log', o: '#/ops', r: '#/requests' }[key];
     if (target) location.hash = target;
     return;
   }
@@ -156,6 +163,7 @@ initQueue({
 });
 initAppeal({ onDecided: () => (location.hash = '#/queue') });
 initLog();
+initRequests();
 window.addEventListener('hashchange', route);
 document.addEventListener('keydown', onKey);
 if (await restore()) await start();

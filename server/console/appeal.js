@@ -4,6 +4,7 @@ import { call } from './session.js';
 import { confirmAction } from './confirm.js';
 import { targetNow } from './case.js';
 import { upsertAppeal } from './queue.js';
+import { chatName, person } from './names.js';
 
 const DECISIONS = [
   { id: 'uphold', outcome: 'upheld', label: 'Uphold', text: 'It stays in force.' },
@@ -67,8 +68,8 @@ function render(appeal) {
     $('appeal-facts'),
     fact('Status', h('span', { class: `status status-${appeal.status}` }, appeal.status)),
     fact('Filed', time(appeal.createdAt)),
-    appeal.appellantId ? fact('Appellant', appeal.appellantId) : null,
-    appeal.chatId ? fact('Chat id', appeal.chatId) : null,
+    appeal.appellantId ? fact('Appellant', person(appeal.appellantId)) : null,
+    appeal.chatId ? fact('Chat', chatName(appeal.chatId)) : null,
     appeal.decidedAt ? fact('Decided', time(appeal.decidedAt)) : null,
   );
   fill($('appeal-text'), h('p', { class: 'text' }, appeal.text));
@@ -99,7 +100,7 @@ function actionAppealed(a) {
       {},
       h('strong', {}, a.type),
       ' by ',
-      a.actorId ?? a.actorRole,
+      a.actorId ? person(a.actorId) : a.actorRole,
       ` (${a.actorRole}) `,
       time(a.createdAt),
       a.durationSec ? ` for ${duration(a.durationSec * 1000)}` : '',
@@ -107,8 +108,13 @@ function actionAppealed(a) {
     h(
       'p',
       { class: 'meta' },
-      `On ${a.targetType} ${a.targetId}`,
-      a.chatId ? ` in chat ${a.chatId}` : '',
+      'On ',
+      a.targetType === 'user'
+        ? person(a.targetId)
+        : a.targetType === 'chat'
+          ? chatName(a.targetId)
+          : `a ${a.targetType}`,
+      a.chatId && a.targetType !== 'chat' ? [' in ', chatName(a.chatId)] : '',
       a.until ? [', until ', time(a.until)] : '',
     ),
     h('p', { class: 'reason' }, a.reason),

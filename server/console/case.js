@@ -4,6 +4,7 @@ import { call, isPlatformModerator } from './session.js';
 import { confirmAction } from './confirm.js';
 import { chatNow, chatAction } from './takedown.js';
 import { openPurge } from './purge.js';
+import { chatName, person } from './names.js';
 
 /** `chat`: for platform moderators, the chat a reported message is in, as it is now. */
 const state = { caseId: null, view: null, chat: null, actions: [] };
@@ -37,6 +38,7 @@ export async function showCase(caseId) {
     state.view = null;
     state.chat = null;
     $('case-chat-part').hidden = true;
+    $('case-context-part').hidden = true;
     fill($('case-title'), 'Case');
     for (const id of [
       'case-facts',
@@ -47,6 +49,7 @@ export async function showCase(caseId) {
       'case-history',
       'case-error',
       'case-chat',
+      'case-context',
     ])
       fill($(id));
   }
@@ -70,6 +73,7 @@ export async function refreshCase() {
     fill($('case-error'));
     render(view);
     renderLog(view);
+    renderContext(view);
   } catch (error) {
     fill($('case-error'), errorText(error));
   }
@@ -106,8 +110,10 @@ function render(view) {
         .map(([reason, n]) => `${reason} ×${n}`)
         .join(', '),
     ),
+    authorOf(view) ? fact(c.targetType === 'user' ? 'Person' : 'Author', person(authorOf(view))) : null,
+    c.targetType === 'chat' ? fact('Chat', chatName(c.targetId)) : null,
+    c.chatId ? fact('Chat', chatName(c.chatId)) : null,
     fact('Target id', c.targetId),
-    c.chatId ? fact('Chat id', c.chatId) : null,
     fact('First reported', time(c.firstReportedAt)),
     fact('Last reported', time(c.lastReportedAt)),
   );
@@ -126,7 +132,7 @@ function render(view) {
           h('span', { class: `tag reason-${r.reason}` }, r.reason),
           ' ',
           time(r.createdAt),
-          r.reporterId ? h('small', {}, ` reported by ${r.reporterId}`) : null,
+          r.reporterId ? h('small', {}, ' reported by ', person(r.reporterId, 'person reporter')) : null,
         ),
         r.comment ? h('p', { class: 'comment' }, r.comment) : null,
         evidence(r.evidence),
@@ -166,13 +172,17 @@ export function targetNow(targetType, target) {
       h(
         'p',
         { class: 'meta' },
-        `Message #${m.seq} by ${m.senderId} in chat ${m.chatId}, `,
+        `Message #${m.seq} by `,
+        person(m.senderId),
+        ' in ',
+        chatName(m.chatId),
+        ', ',
         time(m.createdAt),
         m.editedAt ? ' (edited)' : '',
       ),
       h('p', { class: 'text' }, m.text),
       m.hidden
-        ? h('p', { class: 'flag' }, 'Hidden ', time(m.hidden.at), ` by ${m.hidden.by}: ${m.hidden.reason}`)
+        ? h('p', { class: 'flag' }, 'Hidden ', time(m.hidden.at), ' by ', person(m.hidden.by), `: ${m.hidden.reason}`)
         : null,
       target.deletedAt ? h('p', { class: 'flag' }, 'Deleted by its author ', time(target.deletedAt)) : null,
     ];
@@ -203,11 +213,11 @@ function evidence(snapshot) {
   if (snapshot.username !== undefined) lines.push(h('p', { class: 'text evidence' }, `@${snapshot.username}`));
   if (snapshot.title !== undefined) lines.push(h('p', { class: 'text evidence' }, snapshot.title));
   const where = [
-    snapshot.senderId && `by ${snapshot.senderId}`,
-    snapshot.seq !== undefined && `#${snapshot.seq}`,
-    snapshot.chatId && `in chat ${snapshot.chatId}`,
+    snapshot.seq !== undefined ? ` #${snapshot.seq}` : null,
+    snapshot.senderId ? [' by ', person(snapshot.senderId)] : null,
+    snapshot.chatId && snapshot.title === undefined ? [' in ', chatName(snapshot.chatId)] : null,
   ].filter(Boolean);
-  if (where.length) lines.push(h('p', { class: 'meta' }, `As reported: ${where.join(' ')}`));
+  if (where.length) lines.push(h('p', { class: 'meta' }, 'As reported:', where));
   return h('div', { class: 'snapshot' }, lines);
 }
 
@@ -308,13 +318,13 @@ function availableActions(view) {
 async function run(action) {
   if (action.run) return action.run();
   const subject = action.input.messageId
-    ? `message ${action.input.messageId}`
+    ? 'the reported message'
     : action.input.userId
-      ? `user ${action.input.userId}`
-      : `case ${action.input.caseId}`;
+      ? person(action.input.userId)
+      : 'this case';
   await confirmAction({
     title: action.label,
-    text: `${action.label}: ${subject}${action.input.chatId ? ` in chat ${action.input.chatId}` : ''}.`,
+    text: [`${action.label}: `, subject, action.input.chatId ? [' in ', chatName(action.input.chatId)] : '', '.'],
     withDuration: Boolean(action.duration),
     perform: async ({ reason, durationSec }) => {
       const input = { ...action.input, reason };
@@ -355,11 +365,60 @@ function actionLine(a) {
   return [
     h('strong', {}, a.type),
     ' by ',
-    a.actorId ?? a.actorRole,
+    a.actorId ? person(a.actorId) : a.actorRole,
     ' ',
     time(a.createdAt),
     a.durationSec ? ` for ${duration(a.durationSec * 1000)}` : '',
     h('br'),
     h('span', { class: 'reason' }, a.reason),
   ];
+}
+
+/**
+ * The reported message among the 5 messages before and after it in its chat (mod:context, audited):
+ * hidden and deleted neighbours marked as such, senders by name.
+ */
+async function renderContext(view) {
+  const c = view.case;
+  if (c.targetType !== 'message') return;
+  let context;
+  try {
+    context = await call('mod:context', { caseId: c.id });
+  } catch (error) {
+    if (state.caseId !== c.id) return;
+    $('case-context-part').hidden = false;
+    return fill($('case-context'), h('li', { class: 'error' }, errorText(error)));
+  }
+  if (state.caseId !== c.id) return;
+  $('case-context-part').hidden = false;
+  fill(
+    $('case-context'),
+    context.messages.map((m) => {
+      const reported = m.seq === context.seq;
+      const hiddenNow = m.hidden === true || (typeof m.hidden === 'object' && m.hidden !== null);
+      return h(
+        'li',
+        {
+          class: ['context-message', reported && 'reported', hiddenNow && 'hidden', m.deleted && 'deleted']
+            .filter(Boolean)
+            .join(' '),
+          'aria-current': reported ? 'true' : undefined,
+          dataset: { seq: String(m.seq) },
+        },
+        h(
+          'p',
+          { class: 'meta' },
+          `#${m.seq} `,
+          m.senderId ? person(m.senderId) : null,
+          m.createdAt ? [' ', time(m.createdAt)] : null,
+          reported ? h('strong', {}, ' the reported message') : null,
+          hiddenNow ? h('span', { class: 'flag' }, ' hidden by moderators') : null,
+          m.deleted ? h('span', { class: 'flag' }, ' deleted by its author') : null,
+        ),
+        m.text !== undefined
+          ? h('p', { class: 'text' }, m.text)
+          : h('p', { class: 'muted' }, m.deleted ? 'message deleted' : 'message removed by moderators'),
+      );
+    }),
+  );
 }

@@ -1,6 +1,7 @@
 // The audit log: filters by actor, target and date, newest first, paged by `before`.
 import { $, fill, h, time, errorText } from './dom.js';
 import { call } from './session.js';
+import { chatName, person } from './names.js';
 
 const PAGE = 50;
 /** `before` of each page shown so far; the first page has none. */
@@ -49,12 +50,17 @@ export async function load() {
       actions.map((a) =>
         h(
           'tr',
-          { dataset: { createdAt: a.createdAt } },
+          { dataset: { createdAt: a.createdAt, targetId: a.targetId, actorId: a.actorId ?? '' } },
           h('td', {}, time(a.createdAt)),
           h('td', {}, h('strong', {}, a.type)),
-          h('td', {}, a.actorId ?? a.actorRole, a.actorId ? h('small', {}, ` (${a.actorRole})`) : null),
-          h('td', {}, `${a.targetType} ${a.targetId}`),
-          h('td', {}, a.chatId ?? ''),
+          h(
+            'td',
+            {},
+            a.actorId ? person(a.actorId) : a.actorRole,
+            a.actorId ? h('small', {}, ` (${a.actorRole})`) : null,
+          ),
+          h('td', {}, targetName(a)),
+          h('td', {}, a.chatId ? chatName(a.chatId) : ''),
           h('td', { class: 'reason' }, a.reason),
         ),
       ),
@@ -65,4 +71,11 @@ export async function load() {
   } catch (error) {
     fill($('log-error'), errorText(error));
   }
+}
+
+/** What an action was taken on, by name: a person, a chat; a message, case or appeal by its kind (its id in the title). */
+function targetName(a) {
+  if (a.targetType === 'user') return person(a.targetId);
+  if (a.targetType === 'chat') return chatName(a.targetId);
+  return h('span', { title: `${a.targetType} ${a.targetId}` }, `a ${a.targetType}`);
 }

@@ -1,6 +1,7 @@
 // The live queue: cases sorted by priority, kept current by report:new and mod:action; open appeals, by mod:appeal.
 import { $, fill, h, time, errorText, throttle } from './dom.js';
 import { call } from './session.js';
+import { caseSummary, chatName, first120, person } from './names.js';
 
 const REASONS = [
   'child_abuse',
@@ -125,19 +126,14 @@ function render() {
       h(
         'tr',
         {
-          dataset: { caseId: c.id },
+          dataset: { caseId: c.id, targetId: c.targetId },
           class: i === state.selected ? 'selected' : undefined,
           tabindex: 0,
           onclick: () => state.onOpen(c.id),
           onkeydown: (event) => event.key === 'Enter' && state.onOpen(c.id),
         },
         h('td', { class: 'num' }, c.priority),
-        h(
-          'td',
-          {},
-          h('a', { href: `#/case/${c.id}` }, `${c.targetType} ${c.targetId}`),
-          c.chatId ? h('small', {}, ` in chat ${c.chatId}`) : null,
-        ),
+        h('td', { class: 'target' }, targetCell(c)),
         h(
           'td',
           {},
@@ -155,6 +151,24 @@ function render() {
   const n = openCount();
   fill($('open-count'), `${n}${n >= PAGE ? '+' : ''} open`);
   document.title = `(${n}${n >= PAGE ? '+' : ''}) Stoa console`;
+}
+
+/**
+ * What a case is about, in words: a message's first 120 characters, its author and its chat's title;
+ * a person's name; a chat's title. Filled in as the names arrive (cached in the page).
+ */
+function targetCell(c) {
+  const link = (...children) => h('a', { href: `#/case/${c.id}` }, ...children);
+  if (c.targetType === 'user') return [h('small', {}, 'Person '), link(person(c.targetId, 'author'))];
+  if (c.targetType === 'chat') return [h('small', {}, 'Chat '), link(chatName(c.targetId))];
+  const quote = h('span', { class: 'quote' }, '…');
+  const author = h('span', { class: 'author' }, '…');
+  void caseSummary(c).then((summary) => {
+    if (!summary) return fill(quote, 'a message');
+    fill(quote, summary.text === null ? 'a message' : `“${first120(summary.text)}”`);
+    if (summary.authorId) author.replaceWith(person(summary.authorId, 'author'));
+  });
+  return [link(quote), h('br'), h('small', {}, 'by ', author, c.chatId ? [' in ', chatName(c.chatId)] : null)];
 }
 
 /** A filed or decided appeal from mod:appeal: an open one is listed, a decided one leaves the list. */
@@ -181,7 +195,7 @@ function renderAppeals() {
         },
         h('td', {}, time(a.createdAt)),
         h('td', {}, h('a', { href: `#/appeal/${a.id}` }, a.actionType), `: ${a.action?.reason ?? ''}`),
-        h('td', {}, a.action?.actorRole ?? ''),
+        h('td', {}, a.action?.actorId ? person(a.action.actorId) : (a.action?.actorRole ?? '')),
         h('td', {}, a.text),
       ),
     ),

@@ -2,6 +2,7 @@
 import { h, time } from './dom.js';
 import { call } from './session.js';
 import { confirmAction, ILLEGAL_GROUNDS } from './confirm.js';
+import { person } from './names.js';
 
 /** What a closed chat's members were told: the ground, the reason and when; nothing for an open chat. */
 export function closedNotice(closed) {
@@ -37,8 +38,9 @@ export function chatNow(chat) {
     chat.description ? h('p', {}, chat.description) : null,
     h(
       'p',
-      { class: 'meta' },
-      `${chat.visibility} ${chat.type}, ${chat.memberCount} members, owner ${chat.ownerId}, id ${chat.id}`,
+      { class: 'meta', title: `chat ${chat.id}` },
+      `${chat.visibility} ${chat.type}, ${chat.memberCount} members, owner `,
+      person(chat.ownerId),
     ),
     closedNotice(chat.closed),
   ];

@@ -106,10 +106,12 @@ export function openApiDocument(operations: readonly Operation[], version: strin
     const success =
       route.status === 204
         ? { description: 'Done' }
-        : {
-            description: 'Success',
-            content: { 'application/json': { schema: jsonSchema(operation.result, 'output') } },
-          };
+        : route.produces === 'text/csv'
+          ? { description: 'Success: CSV, one header row', content: { 'text/csv': { schema: { type: 'string' } } } }
+          : {
+              description: 'Success',
+              content: { 'application/json': { schema: jsonSchema(operation.result, 'output') } },
+            };
     paths[path] ??= {};
     paths[path][route.method] = {
       operationId: operation.name,

@@ -4,6 +4,7 @@ import * as auth from '../../handlers/auth';
 import type { Services } from '../../handlers/context';
 import { StoaError } from '../../handlers/contract/errors';
 import { consoleRouter } from '../console';
+import { webRouter } from '../web';
 import { API_VERSION, asyncApiDocument, openApiDocument, REFERENCE_PAGE_CSP, referencePage } from './api-docs';
 import { databaseAnswers } from '../../handlers/store/connection';
 import type { Metrics } from '../metrics';
@@ -64,6 +65,7 @@ export function createHttpApp(services: Services, ops: HttpOps): express.Express
   for (const operation of operations) if (operation.http) mount(app, services, operation, operation.http);
 
   app.use('/console', consoleRouter());
+  app.use('/', webRouter());
   app.use((_req, _res, next) => next(new StoaError('not_found', 'No such endpoint.')));
   app.use(errorHandler(services, ops));
   return app;
@@ -114,7 +116,10 @@ function mount(app: express.Express, services: Services, operation: Operation, r
     const input = Object.keys(req.params).length > 0 ? { ...(source as object), ...req.params } : source;
     const result = await invoke(services, operation, input, senderOf(services, req, operation), route.input);
     if (route.status === 204) res.status(204).end();
-    else res.status(route.status).json(result);
+    else if (route.produces === 'text/csv') {
+      const { csv, filename } = result as { csv: string; filename: string };
+      res.status(route.status).type('text/csv').attachment(filename).send(csv);
+    } else res.status(route.status).json(result);
   });
 }
 

@@ -14,6 +14,8 @@ import * as auth from '../../handlers/auth';
 import * as chatList from '../../handlers/chat-list';
 import * as chats from '../../handlers/chats';
 import * as evidence from '../../handlers/evidence';
+import * as inventory from '../../handlers/data-inventory';
+import * as legal from '../../handlers/legal-requests';
 import type { Caller, Context, Guest, LimiterName } from '../../handlers/context';
 import { ERROR_CODES, type ErrorCode } from '../../handlers/contract/errors';
 import * as schemas from '../../handlers/contract/schemas';
@@ -45,6 +47,8 @@ export interface HttpRoute {
   from: 'body' | 'query' | 'none';
   /** When the route reads its input differently (query strings carry numbers as text); same output as the record's `input`. */
   input?: z.ZodType;
+  /** A CSV answer instead of JSON: the handler returns `{csv, filename}`. */
+  produces?: 'text/csv';
 }
 
 /** One record, as the transports and the API documents read it. */
@@ -446,6 +450,26 @@ export const operations = [
     access: 'user',
     handle: reports.getCase,
   }),
+  operation({
+    name: 'getCaseContext',
+    summary: 'Read the messages around the one a case is about',
+    event: 'mod:context',
+    http: { method: 'get', path: '/api/moderation/cases/:caseId/context', status: 200, from: 'none' },
+    input: schemas.caseContextInput,
+    result: z.object({
+      chatId: z.string(),
+      seq: z.number().describe('The reported message’s seq.'),
+      messages: z
+        .array(wire.historyEntry)
+        .describe(
+          'The reported message and up to 5 before and 5 after it, ascending seq, as history shows them to the caller: tombstones for deleted ones, and for hidden ones but to platform moderators. Each read is in the access log (`case_evidence`).',
+        ),
+    }),
+    errors: ['not_found', 'forbidden', 'chat_closed'],
+    limiter: 'moderation_reads',
+    access: 'user',
+    handle: reports.getCaseContext,
+  }),
 
   // Moderation: chat admins in their chats and platform staff; `can` decides on the target (docs/ARCHITECTURE.md §6).
   operation({
@@ -583,6 +607,78 @@ export const operations = [
     handle: moderation.moderationLog,
   }),
 
+  // Requests from authorities: platform admins; `not_found` to anyone else, so the ledger does not confirm it exists.
+  operation({
+    name: 'recordLegalRequest',
+    summary: 'Record a request from an authority as received (platform admins)',
+    http: { method: 'post', path: '/api/legal-requests', status: 201, from: 'body' },
+    input: schemas.legalRequestInput,
+    result: z.object({ request: wire.legalRequestView }),
+    errors: ['not_found'],
+    access: 'user',
+    handle: legal.recordRequest,
+  }),
+  operation({
+    name: 'listLegalRequests',
+    summary: 'The requests from authorities, newest first, with overdue and lapsed-gag flags (platform admins)',
+    http: { method: 'get', path: '/api/legal-requests', status: 200, from: 'query' },
+    input: schemas.legalListInput,
+    result: z.object({ requests: z.array(wire.legalRequestView), hasMore: z.boolean() }),
+    errors: ['not_found'],
+    access: 'user',
+    handle: legal.listRequests,
+  }),
+  operation({
+    name: 'getLegalRequest',
+    summary: 'One request from an authority, with its reviews and history (platform admins)',
+    http: { method: 'get', path: '/api/legal-requests/:requestId', status: 200, from: 'none' },
+    input: schemas.legalRequestIdInput,
+    result: z.object({ request: wire.legalRequestView }),
+    errors: ['not_found'],
+    access: 'user',
+    handle: legal.getRequest,
+  }),
+  operation({
+    name: 'reviewLegalRequest',
+    summary: 'Approve or reject a request: two admins approve a disclosure, three a bulk one, one an emergency',
+    http: { method: 'post', path: '/api/legal-requests/:requestId/reviews', status: 201, from: 'body' },
+    input: schemas.legalReviewInput,
+    result: z.object({ request: wire.legalRequestView }),
+    errors: ['not_found', 'conflict'],
+    access: 'user',
+    handle: legal.reviewRequest,
+  }),
+  operation({
+    name: 'discloseLegalRequest',
+    summary: 'Produce the disclosure of an approved request: only its targets, only the requested categories',
+    http: { method: 'post', path: '/api/legal-requests/:requestId/disclosure', status: 201, from: 'none' },
+    input: schemas.legalRequestIdInput,
+    result: z.object({ request: wire.legalRequestView, package: wire.disclosurePackage }),
+    errors: ['not_found', 'forbidden', 'conflict'],
+    access: 'user',
+    handle: legal.discloseRequest,
+  }),
+  operation({
+    name: 'readLegalDisclosure',
+    summary: "A request's disclosure package as handed over, with its SHA-256; each read is in the access log",
+    http: { method: 'get', path: '/api/legal-requests/:requestId/disclosure', status: 200, from: 'none' },
+    input: schemas.legalRequestIdInput,
+    result: z.object({ package: wire.disclosurePackage, sha256: z.string() }),
+    errors: ['not_found'],
+    access: 'user',
+    handle: legal.readDisclosure,
+  }),
+  operation({
+    name: 'extendLegalHold',
+    summary: 'Extend a preservation hold once, by another 90 days',
+    http: { method: 'post', path: '/api/legal-requests/:requestId/hold', status: 200, from: 'none' },
+    input: schemas.legalRequestIdInput,
+    result: z.object({ request: wire.legalRequestView }),
+    errors: ['not_found', 'conflict'],
+    access: 'user',
+    handle: legal.extendHold,
+  }),
+
   operation({
     name: 'rateLimits',
     summary: 'Limiter settings, refusals and blocked keys',
@@ -716,6 +812,33 @@ export const operations = [
     errors: [],
     access: 'admin',
     handle: transparency.transparencyReport,
+  }),
+  operation({
+    name: 'legalRequestsCsv',
+    summary: 'The counts of requests from authorities over a period of at most a year, as CSV (one figure a row)',
+    http: {
+      method: 'get',
+      path: '/api/transparency/legal-requests.csv',
+      status: 200,
+      from: 'query',
+      produces: 'text/csv',
+    },
+    input: schemas.transparencyQuery,
+    result: z.object({ csv: z.string(), filename: z.string() }),
+    errors: [],
+    access: 'admin',
+    handle: transparency.legalRequestsCsv,
+  }),
+  operation({
+    name: 'dataInventory',
+    summary:
+      'Every personal field Stoa stores: collection, field, category, retention, who reads it; and what it never stores',
+    http: { method: 'get', path: '/api/data-inventory', status: 200, from: 'none' },
+    input: z.object({}),
+    result: wire.dataInventory,
+    errors: [],
+    access: 'guest',
+    handle: inventory.dataInventory,
   }),
   operation({
     name: 'exportStatements',
