@@ -221,7 +221,7 @@ const CLASSIFIED: Record<string, Collection> = {
     category: 'moderation',
     retention: 'as long as the action it carries out',
     readableBy: [MODERATORS, 'the chat admin who started it'],
-    technical: ['runningKey', 'status', 'total', 'done', 'failures', 'holder', 'leaseUntil', 'kind'],
+    technical: ['runningKey', 'status', 'total', 'done', 'failures', 'holder', 'leaseUntil', 'kind', 'cursor'],
   },
   legalrequests: {
     personal: [

@@ -60,15 +60,16 @@ async function runBatches(services: Services, job: jobs.JobDocument): Promise<vo
   const action = await actions.byId(job.actionId.toString());
   if (!action) return jobs.fail(job._id, runner.holder, { at: new Date(), error: 'its action is gone', count: 0 });
   const batch = job.kind === 'purge' ? purgeBatch(services, job, action) : restoreBatch(services, job);
+  // Where the last batch ended, on whichever node ran it.
+  let cursor: Id | null = job.cursor ?? null;
   let attempt = 0;
   while (!runner.stopping) {
     try {
-      const { read, changed } = await batch();
+      const { read, changed, last } = await batch(cursor);
       if (read === 0) return jobs.finish(job._id, runner.holder, 'done');
-      // A batch that read messages but changed none of them would be read again for ever.
-      if (changed === 0) throw new Error(`${read} messages in scope could not be changed`);
       // A node that lost its lease (it stalled past it and another took over) stops here.
-      if (!(await jobs.progress(job._id, changed, newLease(services)))) return;
+      if (!(await jobs.progress(job._id, changed, last, newLease(services)))) return;
+      cursor = last;
       attempt = 0;
     } catch (err) {
       attempt += 1;
@@ -81,7 +82,9 @@ async function runBatches(services: Services, job: jobs.JobDocument): Promise<vo
   }
 }
 
-type Batch = () => Promise<{ read: number; changed: number }>;
+/** One batch after `cursor`: how many messages it read and changed, and the last one it read. */
+type Batch = (cursor: Id | null) => Promise<{ read: number; changed: number; last: Id }>;
+const NOTHING_LEFT = { read: 0, changed: 0, last: '' };
 
 function purgeBatch(services: Services, job: jobs.JobDocument, action: actions.ModerationActionDocument): Batch {
   const scope = { senderId: job.userId, chatId: job.chatId ?? null, since: job.since ?? null, until: job.until };
@@ -92,9 +95,9 @@ function purgeBatch(services: Services, job: jobs.JobDocument, action: actions.M
     reason: action.reason,
     actionId: action._id,
   };
-  return async () => {
-    const batch = await messages.nextShown(scope, PURGE_BATCH);
-    if (batch.length === 0) return { read: 0, changed: 0 };
+  return async (cursor) => {
+    const batch = await messages.nextShown(scope, cursor, PURGE_BATCH);
+    if (batch.length === 0) return NOTHING_LEFT;
     await sealMessages(action._id, new Date(), batch);
     const changed = await messages.hideMany(
       batch.map((m) => m._id),
@@ -107,15 +110,15 @@ function purgeBatch(services: Services, job: jobs.JobDocument, action: actions.M
         seqs: inChat.map((m) => m.seq),
       });
     }
-    return { read: batch.length, changed };
+    return { read: batch.length, changed, last: batch[batch.length - 1]!._id };
   };
 }
 
 function restoreBatch(services: Services, job: jobs.JobDocument): Batch {
   const purgeActionId = job.purgeActionId!;
-  return async () => {
-    const batch = await messages.nextHiddenBy(job.userId, purgeActionId, PURGE_BATCH);
-    if (batch.length === 0) return { read: 0, changed: 0 };
+  return async (cursor) => {
+    const batch = await messages.nextHiddenBy(job.userId, purgeActionId, cursor, PURGE_BATCH);
+    if (batch.length === 0) return NOTHING_LEFT;
     const changed = await messages.unhideMany(
       batch.map((m) => m._id),
       purgeActionId,
@@ -125,7 +128,7 @@ function restoreBatch(services: Services, job: jobs.JobDocument): Batch {
       if (shown.length > 0)
         services.realtime.emit(rooms.chat(chatId), 'messages:unhidden', { chatId, messages: shown });
     }
-    return { read: batch.length, changed };
+    return { read: batch.length, changed, last: batch[batch.length - 1]!._id };
   };
 }
 

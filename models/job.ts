@@ -39,6 +39,8 @@ const jobSchema = new Schema({
   /** What the scope held when the job started. */
   total: { type: Number, required: true },
   done: { type: Number, required: true, default: 0 },
+  /** The last message a batch read: the next batch, on any node, starts after it. */
+  cursor: { type: Schema.Types.ObjectId, default: null },
   failures: { type: [failureSchema], default: [] },
   /** Held by one node at a time (`holder`, a random id per process), renewed with every batch. */
   holder: { type: String, required: true },

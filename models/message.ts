@@ -42,6 +42,8 @@ messageSchema.index({ chatId: 1, seq: 1 }, { unique: true });
 // Idempotency key of message:send. The contract names (senderId, clientMsgId); chatId is part of it so that
 // the same clientMsgId in another chat is a new message.
 messageSchema.index({ senderId: 1, chatId: 1, clientMsgId: 1 }, { unique: true });
+// A purge reads someone's messages a batch at a time in `_id` order, from where the last batch ended.
+messageSchema.index({ senderId: 1, _id: 1 });
 
 export type Message = InferSchemaType<typeof messageSchema> & { _id: Types.ObjectId };
 export type MessageDocument = HydratedDocument<Message>;

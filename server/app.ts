@@ -2,7 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
 import mongoose from 'mongoose';
 
 import { finishPendingDeletions } from '../handlers/account-data';
@@ -55,10 +55,11 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log, metrics) : undefined;
   const limits = createLimits({ settings: config.rateLimits, log, metrics, ...(redis ? { redis: redis.limits } : {}) });
   const io = createSocketServer(httpServer, config, limits);
-  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { requestsTimeout: CROSS_NODE_TIMEOUT_MS }));
+  // Sharded pub/sub (Redis 7), subscribed per room: a node receives only the traffic of the rooms its sockets are in.
+  if (redis) io.adapter(createShardedAdapter(redis.pub, redis.sub, { subscriptionMode: 'dynamic' }));
   const services: Services = {
     log,
-    realtime: socketRealtime(io, log, { clustered: redis !== undefined }),
+    realtime: socketRealtime(io, log, { clustered: redis !== undefined, timeoutMs: CROSS_NODE_TIMEOUT_MS }),
     limits,
     metrics,
     jwtKey: createSecretKey(Buffer.from(config.jwtSecret)),
@@ -87,6 +88,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     onFailure,
     trustProxy: config.trustProxy,
     maxSocketsPerUser: config.maxSocketsPerUser,
+    ...(redis ? { subscribed: redis.subscribed } : {}),
   });
   if (config.bootstrapAdmin) await bootstrapAdmin(services, config.bootstrapAdmin);
   const counted = await countUncountedChats();

@@ -227,3 +227,31 @@ test('a ban issued on node A stops a member sending all along on node B before i
 test('a mute issued on node A stops a member sending all along on node B before its ack returns', async () => {
   await actWhileSending('mod:mute');
 });
+
+test('a node subscribes to a chat only while one of its sockets is in it: the others receive nothing of its traffic', async () => {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(redis.url);
+  const subscribers = async (chatId: string) => {
+    const [, count] = (await client.call('PUBSUB', 'SHARDNUMSUB', `socket.io#/#chat:${chatId}#`)) as [string, number];
+    return count;
+  };
+  try {
+    const alice = await person(nodeA, 'alice');
+    const bob = await person(nodeA, 'bob');
+    const chatId = (await createChat(alice, 'group', [bob])).id;
+    // Every member is on node A: node B is not subscribed, so it is sent nothing of this chat.
+    expect(await subscribers(chatId)).toBe(1);
+    const bobOnB = await nodeB.connect(bob.token);
+    expect(await subscribers(chatId)).toBe(2);
+    const heard = nextEvent(bobOnB, 'message:new');
+    await post(alice, chatId, 'to both nodes');
+    expect((await heard).message.text).toBe('to both nodes');
+    const gone = disconnected(bobOnB);
+    bobOnB.disconnect();
+    await gone;
+    for (let i = 0; i < 50 && (await subscribers(chatId)) !== 1; i += 1) await sleep(20);
+    expect(await subscribers(chatId)).toBe(1);
+  } finally {
+    client.disconnect();
+  }
+});

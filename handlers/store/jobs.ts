@@ -86,10 +86,10 @@ export async function expiredIds(now: Date, limit: number): Promise<string[]> {
 const heldBy = (jobId: Id, holder: string) => ({ _id: objectId(jobId), status: 'running', holder });
 
 /** Counts a batch done and renews the lease; false when the lease was lost (another node took the job over). */
-export async function progress(jobId: Id, done: number, lease: Lease): Promise<boolean> {
+export async function progress(jobId: Id, done: number, cursor: Id, lease: Lease): Promise<boolean> {
   const { modifiedCount } = await JobModel.updateOne(heldBy(jobId, lease.holder), {
     $inc: { done },
-    $set: { leaseUntil: lease.until },
+    $set: { leaseUntil: lease.until, cursor: objectId(cursor) },
   });
   return modifiedCount > 0;
 }

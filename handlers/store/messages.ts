@@ -104,7 +104,7 @@ export interface AuthorScope {
   until: Date;
 }
 
-/** The messages a purge would hide: shown ones (not hidden, not deleted). Served by the (senderId, …) index. */
+/** The messages a purge would hide: shown ones (not hidden, not deleted). Served by the (senderId, _id) index. */
 function shownIn(scope: AuthorScope): Record<string, unknown> {
   return {
     senderId: objectId(scope.senderId),
@@ -128,9 +128,14 @@ export async function countShown(scope: AuthorScope): Promise<Map<string, number
   return counts;
 }
 
-/** Up to `limit` shown messages of the scope: the next batch of a purge (each batch hides what it read). */
-export function nextShown(scope: AuthorScope, limit: number): Promise<Message[]> {
-  return MessageModel.collection.find<Message>(shownIn(scope)).limit(limit).toArray();
+/**
+ * Up to `limit` shown messages of the scope after `after` in `_id` order: the next batch of a purge.
+ * The cursor keeps each batch from walking past the ones already hidden, so every batch costs the same.
+ */
+export function nextShown(scope: AuthorScope, after: Id | null, limit: number): Promise<Message[]> {
+  const filter = shownIn(scope);
+  if (after !== null) filter._id = { $gt: objectId(after) };
+  return MessageModel.collection.find<Message>(filter).sort({ _id: 1 }).limit(limit).toArray();
 }
 
 /** Hides those of `ids` still shown; how many it hid. */
@@ -142,12 +147,11 @@ export async function hideMany(ids: Id[], hidden: Hidden): Promise<number> {
   return modifiedCount;
 }
 
-/** Up to `limit` of someone's messages a given action hid: the next batch of a restore. */
-export function nextHiddenBy(senderId: Id, actionId: Id, limit: number): Promise<Message[]> {
-  return MessageModel.collection
-    .find<Message>({ senderId: objectId(senderId), 'hidden.actionId': objectId(actionId) })
-    .limit(limit)
-    .toArray();
+/** Up to `limit` of someone's messages a given action hid, after `after` in `_id` order: the next batch of a restore. */
+export function nextHiddenBy(senderId: Id, actionId: Id, after: Id | null, limit: number): Promise<Message[]> {
+  const filter: Record<string, unknown> = { senderId: objectId(senderId), 'hidden.actionId': objectId(actionId) };
+  if (after !== null) filter._id = { $gt: objectId(after) };
+  return MessageModel.collection.find<Message>(filter).sort({ _id: 1 }).limit(limit).toArray();
 }
 
 /** Shows again those of `ids` that `actionId` hid; how many. */

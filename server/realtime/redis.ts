@@ -11,6 +11,8 @@ export interface RedisConnections {
   pub: Redis;
   /** Subscribes to the adapter's channels (ioredis re-subscribes after a reconnect). */
   sub: Redis;
+  /** Resolves once every subscription asked for so far has been answered (or failed). */
+  subscribed(): Promise<void>;
   /** The rate limiters' store. */
   limits: Redis;
   close(): Promise<void>;
@@ -44,20 +46,37 @@ export function connectRedis(url: string, log: Logger, metrics: Metrics): RedisC
   const pub = client('pub', false);
   // The adapter publishes without handling failures; while Redis is away a publish is dropped
   // (counted) instead of becoming an unhandled rejection. Local sockets were already served.
-  const publish = pub.publish.bind(pub) as (channel: string | Buffer, message: string | Buffer) => Promise<number>;
-  (pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
-    publish(channel, message).catch((err: Error) => {
-      pub.emit('error', err);
-      return 0;
-    });
+  for (const command of ['publish', 'spublish'] as const) {
+    const send = pub[command].bind(pub) as (channel: string | Buffer, message: string | Buffer) => Promise<number>;
+    (pub as unknown as Record<typeof command, typeof send>)[command] = (channel, message) =>
+      send(channel, message).catch((err: Error) => {
+        pub.emit('error', err);
+        return 0;
+      });
+  }
   // The subscriber queues its SUBSCRIBE commands until Redis first answers.
   const sub = client('sub', true);
+  // The sharded adapter subscribes to a room's channel when a node's first socket joins it, without
+  // waiting; a new socket's connection waits for those answers, so nothing sent to it right after is missed.
+  const pending = new Set<Promise<unknown>>();
+  const ssubscribe = sub.ssubscribe.bind(sub) as (...channels: string[]) => Promise<unknown>;
+  (sub as unknown as { ssubscribe: typeof ssubscribe }).ssubscribe = (...channels) => {
+    const answered = ssubscribe(...channels).catch((err: Error) => {
+      sub.emit('error', err);
+    });
+    pending.add(answered);
+    void answered.finally(() => pending.delete(answered));
+    return answered;
+  };
   const limits = client('limits', false);
 
   return {
     pub,
     sub,
     limits,
+    subscribed: async () => {
+      await Promise.allSettled([...pending]);
+    },
     close: async () => {
       await Promise.allSettled([pub.quit(), sub.quit(), limits.quit()]);
       for (const redis of [pub, sub, limits]) redis.disconnect();

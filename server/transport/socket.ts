@@ -96,7 +96,13 @@ const FLUSH_ROOM = 'stoa:flush';
  * Realtime effects through the adapter, so that they reach the sockets of every node.
  * `clustered`: other nodes may exist (the Redis adapter), and hear of invalidations.
  */
-export function socketRealtime(io: StoaServer, log: Logger, { clustered }: { clustered: boolean }): Realtime {
+export function socketRealtime(
+  io: StoaServer,
+  log: Logger,
+  { clustered, timeoutMs = 2_000 }: { clustered: boolean; timeoutMs?: number },
+): Realtime {
+  /** Each other node answers once it has handled what was published before the question. */
+  const allNodesCaughtUp = () => io.in(FLUSH_ROOM).timeout(timeoutMs).fetchSockets();
   if (clustered) {
     io.on('stoa:invalidate', (keys, done) => {
       void forgetAuthorization(keys).then(() => done(null, true));
@@ -110,6 +116,14 @@ export function socketRealtime(io: StoaServer, log: Logger, { clustered }: { clu
     },
     async join(fromRoom, room) {
       io.in(fromRoom).socketsJoin(room);
+      if (!clustered) return;
+      // A node whose socket just joined subscribes to the room's channel before it answers: once
+      // every node has, what is sent to the room next reaches them all.
+      try {
+        await allNodesCaughtUp();
+      } catch (err) {
+        log.warn({ err: (err as Error).message, room }, 'other nodes did not confirm a join in time');
+      }
     },
     async leave(fromRoom, room) {
       io.in(fromRoom).socketsLeave(room);
@@ -120,7 +134,7 @@ export function socketRealtime(io: StoaServer, log: Logger, { clustered }: { clu
     async flush() {
       // Each node answers after handling what was published before the question (Redis keeps the order).
       try {
-        await io.in(FLUSH_ROOM).fetchSockets();
+        await allNodesCaughtUp();
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'other nodes did not confirm in time; their sockets may lag');
       }
@@ -148,6 +162,8 @@ export interface SocketOps {
   maxSocketsPerUser: number;
   /** Called with every unexpected failure (outcome `internal`); app.ts counts the database's among them. */
   onFailure(err: unknown): void;
+  /** With several nodes: resolves once this node's room subscriptions asked for so far are in place. */
+  subscribed?(): Promise<void>;
 }
 
 /** What a graceful shutdown needs from the socket side. */
@@ -219,6 +235,8 @@ export function attachSocketHandlers(io: StoaServer, services: Services, ops: So
   io.on('connection', (socket) => {
     const { userId, tokenExp } = socket.data;
     const ip = clientAddress(socket.request, ops.trustProxy);
+    // Its address read, the handshake request (headers, socket, parser state) is not kept for the socket's life.
+    (socket.conn as unknown as { request: unknown }).request = null;
     const expiry = setTimeout(
       () => socket.disconnect(true),
       Math.min(MAX_TIMER_MS, Math.max(0, tokenExp * 1000 - Date.now())),
@@ -315,8 +333,9 @@ async function admit(services: Services, ops: SocketOps, socket: StoaSocket, acc
       retryAfterMs: blockedMs,
     });
   socket.data = { userId: user.id, tokenExp: exp };
-  // Joined before the connection completes, so that no room message can slip past a new socket.
+  // Joined, and subscribed to on this node, before the connection completes, so that no room message can slip past a new socket.
   void socket.join(await connectionRooms(user));
+  await ops.subscribed?.();
 }
 
 /** Statements of reasons not read yet, so that an action taken while the person was away reaches them on connection. */
