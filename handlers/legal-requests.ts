@@ -425,13 +425,7 @@ async function partOf(target: Target, category: DataCategory, accounts: Set<stri
       appeals.allBy(target.id),
     ]);
     return part([
-      ...acted.map((a) => ({
-        kind: 'action',
-        type: a.type,
-        actorRole: a.actorRole,
-        reason: a.reason,
-        at: a.createdAt,
-      })),
+      ...acted.map(actionRecord),
       ...filed.map((r) => ({ kind: 'report filed', targetType: r.targetType, targetId: r.targetId, reason: r.reason })),
       ...against.map((r) => ({ kind: 'report about', reason: r.reason, status: r.status, at: r.createdAt })),
       ...told.map((n) => ({ kind: 'notice', actionType: n.actionType, reason: n.reason, at: n.createdAt })),
@@ -465,13 +459,7 @@ async function partOf(target: Target, category: DataCategory, accounts: Set<stri
       reports.about(target.id, PART_LIMIT),
     ]);
     return part([
-      ...acted.map((a) => ({
-        kind: 'action',
-        type: a.type,
-        actorRole: a.actorRole,
-        reason: a.reason,
-        at: a.createdAt,
-      })),
+      ...acted.map(actionRecord),
       ...reported.map((r) => ({ kind: 'report', reason: r.reason, status: r.status, at: r.createdAt })),
     ]);
   }
@@ -502,16 +490,17 @@ async function partOf(target: Target, category: DataCategory, accounts: Set<stri
   }
   // A chat itself has no traffic data: its members' memberships are subscriber data above.
   if (category === 'traffic') return part([]);
-  return part(
-    (await actions.about(target.id, PART_LIMIT)).map((a) => ({
-      kind: 'action',
-      type: a.type,
-      actorRole: a.actorRole,
-      reason: a.reason,
-      at: a.createdAt,
-    })),
-  );
+  return part((await actions.about(target.id, PART_LIMIT)).map(actionRecord));
 }
+
+/** An action as a package lists it: what, at what level, why, when (never who). */
+const actionRecord = (a: actions.ModerationAction) => ({
+  kind: 'action',
+  type: a.type,
+  actorRole: a.actorRole,
+  reason: a.reason,
+  at: a.createdAt,
+});
 
 const contentOf = (m: messages.Message) => ({
   ...toMessageView(m, false, true),

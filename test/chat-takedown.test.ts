@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 
 import mongoose, { Types } from 'mongoose';
 
-import { ChatModel, MembershipModel, StatementModel } from '../models';
+import { ChatModel, StatementModel } from '../models';
 import { collect, emit, nextEvent, settle, useTestServer } from './support/harness';
-import { createChat, join, ok, person, post, send, type Person } from './support/world';
+import { bulkChannel, join, ok, person, post, send, type Person } from './support/world';
 
 const server = useTestServer();
 
@@ -248,19 +248,7 @@ describe('reopening', () => {
 
 test('closing costs the same database commands in a chat of 20 and of 2,000 members', async () => {
   const moderator = await person(server, 'moderator', 'moderator');
-  async function chatOf(size: number): Promise<string> {
-    const owner = await person(server, 'owner');
-    const chat = await createChat(owner, 'channel');
-    const rows = Array.from({ length: size - 1 }, () => ({
-      chatId: new Types.ObjectId(chat.id),
-      userId: new Types.ObjectId(),
-      role: 'member',
-      status: 'active',
-    }));
-    await MembershipModel.insertMany(rows);
-    await ChatModel.updateOne({ _id: chat.id }, { $set: { memberCount: size } });
-    return chat.id;
-  }
+  const chatOf = async (size: number) => bulkChannel(await person(server, 'owner'), size);
   async function commandsOfClose(chatId: string): Promise<string[]> {
     const client = mongoose.connection.getClient();
     const seen: string[] = [];

@@ -3,7 +3,7 @@
  * a join costs the same in a large chat as in a small one, and a large group hears counts, not
  * every join; typing and "seen by" follow suit.
  */
-import mongoose, { Types } from 'mongoose';
+import mongoose from 'mongoose';
 
 import { ChatModel, MembershipModel } from '../models';
 import {
@@ -17,7 +17,7 @@ import {
   startTestServer,
   type TestServer,
 } from './support/harness';
-import { createChat, join, ok, person, post, type Person } from './support/world';
+import { bulkChannel, createChat, join, ok, person, post, type Person } from './support/world';
 
 const LARGE = {
   LARGE_GROUP_MEMBERS: '3',
@@ -206,20 +206,7 @@ describe('a join costs the same whatever the chat’s size', () => {
     return seen;
   }
 
-  /** A chat with `size` members written in bulk, as a chat that grew over months would be. */
-  async function chatOf(size: number): Promise<string> {
-    const owner = await person(server, 'owner');
-    const chat = await createChat(owner, 'channel');
-    const rows = Array.from({ length: size - 1 }, () => ({
-      chatId: new Types.ObjectId(chat.id),
-      userId: new Types.ObjectId(),
-      role: 'member',
-      status: 'active',
-    }));
-    await MembershipModel.insertMany(rows);
-    await ChatModel.updateOne({ _id: chat.id }, { $set: { memberCount: size } });
-    return chat.id;
-  }
+  const chatOf = async (size: number) => bulkChannel(await person(server, 'owner'), size);
 
   test('the same database commands, none of them a count or an aggregation, in a chat of 20 and of 2,000', async () => {
     const [small, large] = [await chatOf(20), await chatOf(2000)];

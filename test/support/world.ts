@@ -1,5 +1,7 @@
 /** Builders for the people, chats and messages that scenarios need, on a test server or on any node (StoaClient). */
-import { UserModel, type PlatformRole } from '../../models';
+import { Types } from 'mongoose';
+
+import { ChatModel, MembershipModel, UserModel, type PlatformRole } from '../../models';
 import type { ChatView, HistoryEntry, MessageView } from '../../handlers/contract/protocol';
 import { emit, type ClientSocket, type ConnectOptions, type StoaClient } from './harness';
 
@@ -104,4 +106,21 @@ export function asMessages(entries: HistoryEntry[]): MessageView[] {
   const tombstones = entries.filter((entry) => !('text' in entry));
   if (tombstones.length > 0) throw new Error(`expected messages, got tombstones ${JSON.stringify(tombstones)}`);
   return entries as MessageView[];
+}
+
+/**
+ * A channel of `size` members whose other members are written in bulk (as a chat that grew over
+ * months would be), its kept count set to match; returns its id.
+ */
+export async function bulkChannel(owner: Person, size: number): Promise<string> {
+  const chat = await createChat(owner, 'channel');
+  const rows = Array.from({ length: size - 1 }, () => ({
+    chatId: new Types.ObjectId(chat.id),
+    userId: new Types.ObjectId(),
+    role: 'member',
+    status: 'active',
+  }));
+  await MembershipModel.insertMany(rows);
+  await ChatModel.updateOne({ _id: chat.id }, { $set: { memberCount: size } });
+  return chat.id;
 }
