@@ -27,20 +27,23 @@ export function consoleRouter(): express.Router {
   router.get('/', (_req, res) => {
     res.sendFile(path.join(CONSOLE_DIR, 'index.html'), { headers: { 'Cache-Control': 'no-cache' } });
   });
-  // Files are not fingerprinted: browsers keep them but revalidate (ETag) so a deploy shows at once.
-  router.use(
-    express.static(CONSOLE_DIR, {
-      index: false,
-      redirect: false,
-      dotfiles: 'ignore',
-      cacheControl: false,
-      setHeaders: (res) => res.set('Cache-Control', 'no-cache'),
-    }),
-  );
+  router.use(staticFiles(CONSOLE_DIR));
   return router;
 }
 
-function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+/** A folder of page files. Not fingerprinted: browsers keep them but revalidate (ETag), so a deploy shows at once. */
+export function staticFiles(dir: string): express.Handler {
+  return express.static(dir, {
+    index: false,
+    redirect: false,
+    dotfiles: 'ignore',
+    cacheControl: false,
+    setHeaders: (res) => res.set('Cache-Control', 'no-cache'),
+  });
+}
+
+/** The headers of every page file: the strict CSP, no sniffing, no referrer. */
+export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.set({
     'Content-Security-Policy': CONSOLE_CSP,
     'X-Content-Type-Options': 'nosniff',

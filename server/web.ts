@@ -1,8 +1,8 @@
 import path from 'node:path';
 
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 
-import { CONSOLE_CSP } from './console';
+import { securityHeaders, staticFiles } from './console';
 import { projectRoot } from './project-root';
 
 /** The web app's static files: plain ES modules and one stylesheet, no build step (as the console's). */
@@ -17,26 +17,6 @@ export function webRouter(): express.Router {
   router.get('/', securityHeaders, (_req, res) => {
     res.sendFile(path.join(WEB_DIR, 'index.html'), { headers: { 'Cache-Control': 'no-cache' } });
   });
-  router.use(
-    '/app',
-    securityHeaders,
-    // Not fingerprinted: browsers keep the files but revalidate (ETag), so a deploy shows at once.
-    express.static(WEB_DIR, {
-      index: false,
-      redirect: false,
-      dotfiles: 'ignore',
-      cacheControl: false,
-      setHeaders: (res) => res.set('Cache-Control', 'no-cache'),
-    }),
-  );
+  router.use('/app', securityHeaders, staticFiles(WEB_DIR));
   return router;
-}
-
-function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.set({
-    'Content-Security-Policy': CONSOLE_CSP,
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-  });
-  next();
 }
