@@ -10,6 +10,7 @@ import { StoaError } from './contract/errors';
 import { actorOf, chatAccess, chatFacts, chatView, type ChatAccess } from './facts';
 import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './contract/protocol';
 import { memberNews, typingNews } from './member-news';
+import { countJoin, raidGate } from './filters';
 import { toChatView, toMembershipView } from './views';
 
 export async function createChat(
@@ -53,7 +54,9 @@ export async function joinChat(
   const join = (membership: SharedMembership | null) =>
     authorize(actorOf(caller, membership), 'chat.join', { chat: chatFacts(chat), viaInvite });
   join(existing);
+  raidGate(chat, caller, existing);
   const membership = await activateMembership(chat, caller.user._id, existing, join);
+  if (membership.memberCount !== null) await countJoin(services, chat);
   if (membership.memberCount !== null)
     await services.realtime.invalidate([cacheKeys.membership(chat.id, caller.user.id)]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));

@@ -65,6 +65,13 @@ export interface LargeChatSettings {
   typingIntervalMs: number;
 }
 
+/** Raid protection: more than `joins` joins within `windowSec` put a chat in raid mode for `cooldownSec` (RAID_*). */
+export interface RaidSettings {
+  joins: number;
+  windowSec: number;
+  cooldownSec: number;
+}
+
 export interface Services {
   log: Logger;
   realtime: Realtime;
@@ -87,6 +94,8 @@ export interface Services {
   largeChats: LargeChatSettings;
   /** Requests from authorities: more named accounts than `bulkTargets` (LEGAL_BULK_TARGETS) need a third approval. */
   legal: { bulkTargets: number };
+  /** Raid protection's defaults (RAID_JOINS, RAID_WINDOW, RAID_COOLDOWN); unset: 50 joins in 60 s, 10 minutes. */
+  raid?: RaidSettings;
 }
 
 /** Someone not signed in (registering, logging in), on either transport. */

@@ -54,11 +54,23 @@ const CLASSIFIED: Record<string, Collection> = {
     category: 'content',
     retention: 'as long as the chat',
     readableBy: [ANYONE],
-    technical: ['slowModeSec', 'inviteCode', 'memberCount', 'announcedCount', 'announcedAt', 'type', 'visibility'],
+    technical: [
+      'slowModeSec',
+      'inviteCode',
+      'memberCount',
+      'announcedCount',
+      'announcedAt',
+      'type',
+      'visibility',
+      'raidJoins',
+      'raidWindowSec',
+    ],
     fields: {
       ownerId: { category: 'subscriber' },
       createdAt: { category: 'traffic' },
       closed: { category: 'moderation' },
+      /** Raid mode, with the accounts an admin let in meanwhile. */
+      raid: { category: 'moderation' },
     },
   },
   memberships: {
@@ -222,6 +234,20 @@ const CLASSIFIED: Record<string, Collection> = {
     retention: 'as long as the action it carries out',
     readableBy: [MODERATORS, 'the chat admin who started it'],
     technical: ['runningKey', 'status', 'total', 'done', 'failures', 'holder', 'leaseUntil', 'kind', 'cursor'],
+  },
+  filterrules: {
+    personal: ['chatId', 'createdBy', 'createdAt', 'updatedAt'],
+    category: 'moderation',
+    retention: 'until the rule is deleted',
+    readableBy: [MODERATORS, CHAT_ADMINS],
+    technical: ['name', 'trigger', 'action', 'mode', 'exemptRoles'],
+  },
+  rulehits: {
+    personal: ['chatId', 'senderId', 'messageId', 'excerpt', 'at', 'caseId', 'actionId'],
+    category: 'content',
+    retention: 'until the rule is deleted',
+    readableBy: [MODERATORS, CHAT_ADMINS],
+    technical: ['ruleId', 'action', 'mode'],
   },
   legalrequests: {
     personal: [

@@ -8,6 +8,7 @@ import { HISTORY_DEFAULT_LIMIT } from './contract/schemas';
 import { actorOf, asMessageNotFound, chatAccess, chatFacts } from './facts';
 import { rooms, type HistoryEntry, type MessageView } from './contract/protocol';
 import { resolveCase } from './enactment';
+import { screenSend } from './filters';
 import { storeMessage } from './store/group-commit';
 import { toHistoryEntry, toMessageView } from './views';
 
@@ -32,19 +33,25 @@ async function authorizeAndStore(
     await services.limits.slowMode(chat.id, caller.user.id, chat.slowModeSec);
   }
 
+  // Automatic filters (handlers/filters.ts): a block or mute throws `filtered`; a hold stores it hidden.
+  const screening = await screenSend(services, caller, chat, membership, input.text);
   const { message, replay } = await storeMessage({
     chatId: chat._id,
     senderId: caller.user._id,
     text: input.text,
     clientMsgId: input.clientMsgId,
+    ...(screening?.hidden ? { hidden: screening.hidden } : {}),
   });
   const view = toMessageView(message);
   if (!replay) {
     services.metrics.messagesStored.inc();
+    screening?.stored(message);
     // The ack goes out first (the transport sends it as soon as this returns); then the room hears of it.
-    setImmediate(() => services.realtime.emit(rooms.chat(chat.id), 'message:new', { message: view }));
+    if (!message.hidden)
+      setImmediate(() => services.realtime.emit(rooms.chat(chat.id), 'message:new', { message: view }));
   }
-  return { message: view };
+  // A held message is the sender's alone, pending review.
+  return { message: message.hidden ? { ...view, pending: true } : view };
 }
 
 export async function messageHistory(

@@ -79,6 +79,69 @@ export function hideMessage(
   });
 }
 
+/**
+ * An automatic filter held a message as it was sent (stored hidden, handlers/filters.ts): the hold is
+ * audited with its statement of reasons and the author's notice; its case stays open for review.
+ * Members never saw it and hear only the tombstone, so their seqs stay gap-free.
+ */
+export function holdMessage(services: Services, message: messages.Message, decision: Decision): Promise<Action | null> {
+  const authorId = message.senderId.toString();
+  const chatId = message.chatId.toString();
+  const messageId = message._id.toString();
+  return enact(services, decision, {
+    entry: { type: 'hold_message', targetType: 'message', targetId: messageId, chatId: message.chatId },
+    concerns: [authorId],
+    onceKey: `hold_message:${messageId}`,
+    contentDate: message.createdAt,
+    seal: (claim) => sealMessages(claim.id, claim.at, [message as messages.MessageDocument]),
+    async write(action) {
+      await messages.hide(message._id, {
+        at: action.createdAt,
+        by: decision.actorId,
+        byRole: decision.actorRole,
+        reason: decision.reason,
+        actionId: action._id,
+      });
+    },
+    noticeTo: authorId,
+    async publish() {
+      services.realtime.emit(rooms.chat(chatId), 'message:hidden', { chatId, messageId, seq: message.seq });
+    },
+  });
+}
+
+/** An automatic filter mutes the author of what it caught, for `durationSec`. */
+export async function autoMuteMember(
+  services: Services,
+  decision: Decision,
+  { chat, userId, membership }: MemberTarget,
+  durationSec: number,
+): Promise<Action> {
+  const until = untilFrom(durationSec)!;
+  const action = await enact(services, decision, {
+    entry: {
+      type: 'auto_mute_member',
+      targetType: 'user',
+      targetId: userId,
+      chatId: chat._id,
+      durationSec,
+      until,
+    },
+    concerns: [userId],
+    write: () => memberships.mute(membership!._id, until, decision.actorRole),
+    invalidates: [cacheKeys.membership(chat.id, userId)],
+    noticeTo: userId,
+    async publish() {
+      services.realtime.emit(await memberNewsRooms(chat), 'member:muted', {
+        chatId: chat.id,
+        userId,
+        until: isoOrNull(until),
+      });
+    },
+  });
+  return action!;
+}
+
 /** Shows a hidden message again; the case it names closes as dismissed. */
 export async function unhideMessage(
   services: Services,
@@ -525,6 +588,14 @@ export const LIFTS: Partial<
   async hide_message(services, action, decision) {
     const message = await messages.byId(action.targetId);
     return message?.hidden ? unhideMessage(services, message, decision) : null;
+  },
+  async hold_message(services, action, decision) {
+    const message = await messages.byId(action.targetId);
+    return message?.hidden ? unhideMessage(services, message, decision) : null;
+  },
+  async auto_mute_member(services, action, decision) {
+    const member = await memberOf(action);
+    return member?.membership && isMuted(member.membership) ? unmuteMember(services, decision, member) : null;
   },
   async ban_member(services, action, decision) {
     const member = await memberOf(action);

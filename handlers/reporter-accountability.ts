@@ -41,6 +41,8 @@ async function answerFor(services: Services, reporterId: Id): Promise<void> {
     );
     return;
   }
+  // An automatic filter reports too (handlers/filters.ts); a rule is judged by its precision, not warned.
+  if (!(await users.byId(userId))) return;
   if (!(await actions.takenSince('warn_reporter', userId, since)))
     await warnReporter(
       services,

@@ -21,25 +21,16 @@ import {
   shareAChat,
 } from './facts';
 import { audienceOf } from './enactment';
+import { recountCase } from './case-counts';
 import { hideMessage } from './moderation-effects';
 import type { CaseTarget, CaseView, HistoryEntry, ReportView, UserNoteView } from './contract/protocol';
 import { notesOn } from './user-notes';
 import { recordAccess } from './access-log';
 import { inCaseQueue } from './serial';
-import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted, weightSum } from './reporter-trust';
-import { REASON_SEVERITY } from './policy/moderation-kinds';
+import { autoHideDue, autoHideThreshold, reporterWeight, reportingRestricted } from './reporter-trust';
 import { toCaseView, toHistoryEntry, toReportView } from './views';
 
-/** A trusted flagger's report counts as this many reporters within its severity (DSA Art. 22: prioritised). */
-export const TRUSTED_FLAGGER_WEIGHT = 10;
-
-/** Severity of the worst reason, then the number of distinct reporters, trusted flaggers weighing more. */
-export function casePriority(reasons: Iterable<ReportReason>, reportCount: number, trustedReports = 0): number {
-  let worst = 0;
-  for (const reason of reasons) worst = Math.max(worst, REASON_SEVERITY[reason]);
-  return worst * 1000 + Math.min(reportCount + trustedReports * (TRUSTED_FLAGGER_WEIGHT - 1), 999);
-}
-
+export { casePriority, TRUSTED_FLAGGER_WEIGHT } from './case-counts';
 export { autoHideThreshold } from './reporter-trust';
 
 interface Target {
@@ -138,34 +129,6 @@ export async function createReport(
   }
   // The reporter's copy leaves out the evidence snapshot: it is for those who review the case.
   return { report: toReportView(report, { withReporter: isPlatformModerator(caller.user), withEvidence: false }) };
-}
-
-/**
- * Recomputes count, reasons and priority from the case's unique reports (never
- * an $inc: FerretDB updates are not atomic), and reopens a closed case that has an open report.
- * Runs in the case's queue, one after another with its other recounts and its closing.
- */
-async function recountCase(moderationCase: cases.ModerationCaseDocument): Promise<cases.ModerationCaseDocument> {
-  const tally = await reports.tallyOf(moderationCase._id);
-  const reasons: Partial<Record<ReportReason, number>> = {};
-  for (const report of tally) reasons[report.reason] = (reasons[report.reason] ?? 0) + 1;
-  const trustedReports = tally.filter((r) => r.trustedFlagger).length;
-  const priority = casePriority(Object.keys(reasons) as ReportReason[], tally.length, trustedReports);
-  // A report still open reopens a closed case; one that the case's closing already resolved does not.
-  const status = tally.some((r) => r.status === 'open')
-    ? 'open'
-    : ((await cases.statusOf(moderationCase._id)) ?? moderationCase.status);
-  const counts = {
-    reasons,
-    reportCount: tally.length,
-    trustedReports,
-    weight: weightSum(tally.map((r) => r.weight ?? 1)),
-    priority,
-    status,
-    lastReportedAt: new Date(),
-  };
-  await cases.saveCounts(moderationCase._id, counts);
-  return moderationCase.set(counts);
 }
 
 /**

@@ -34,6 +34,22 @@ const chatSchema = new Schema({
   announcedCount: { type: Number, default: null },
   announcedAt: { type: Date, default: null },
   closed: { type: closedSchema, default: null },
+  /** Raid protection (handlers/filters.ts): this chat's own thresholds (null: RAID_JOINS, RAID_WINDOW), and raid mode while `until` is ahead. */
+  raidJoins: { type: Number, default: null },
+  raidWindowSec: { type: Number, default: null },
+  raid: {
+    type: new Schema(
+      {
+        since: { type: Date, required: true },
+        until: { type: Date, required: true },
+        joins: { type: Number, required: true },
+        /** Accounts an admin let in while raid mode lasts. */
+        approved: { type: [String], default: () => [] },
+      },
+      { _id: false },
+    ),
+    default: null,
+  },
 });
 
 chatSchema.index({ inviteCode: 1 });

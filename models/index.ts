@@ -14,6 +14,7 @@ export * from './user-note';
 export * from './evidence';
 export * from './job';
 export * from './legal-request';
+export * from './filter-rule';
 
 import { ChatModel } from './chat';
 import { MembershipModel } from './membership';
@@ -30,6 +31,7 @@ import { UserNoteModel } from './user-note';
 import { EvidenceModel } from './evidence';
 import { JobModel } from './job';
 import { LegalRequestModel } from './legal-request';
+import { FilterRuleModel, RuleHitModel } from './filter-rule';
 
 export const ALL_MODELS = [
   UserModel,
@@ -47,4 +49,6 @@ export const ALL_MODELS = [
   EvidenceModel,
   JobModel,
   LegalRequestModel,
+  FilterRuleModel,
+  RuleHitModel,
 ];

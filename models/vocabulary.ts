@@ -60,6 +60,13 @@ export const ACTION_TYPES = [
   'restore_messages',
   /** Data handed to an authority under a reviewed request (a notice's type; the ledger keeps the record). */
   'disclose_data',
+  /** Automatic filters (handlers/filters.ts): a send held for review, an author muted by a rule. */
+  'hold_message',
+  'auto_mute_member',
+  /** A filter rule created, changed or deleted. */
+  'create_rule',
+  'update_rule',
+  'delete_rule',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 /** Who acted, as the people acted against see it: the level, never a platform moderator's id. */
@@ -67,7 +74,7 @@ export const ACTOR_ROLES = ['system', 'chat_admin', 'platform_moderator', 'platf
 export type ActorRole = (typeof ACTOR_ROLES)[number];
 
 /** What an audit entry is about: a reported target, a case (a dismissal), or an appeal (its decision). */
-export const ACTION_TARGET_TYPES = [...TARGET_TYPES, 'case', 'appeal'] as const;
+export const ACTION_TARGET_TYPES = [...TARGET_TYPES, 'case', 'appeal', 'rule'] as const;
 export type ActionTargetType = (typeof ACTION_TARGET_TYPES)[number];
 
 export const APPEAL_STATUSES = ['open', 'upheld', 'reversed'] as const;
@@ -128,3 +135,16 @@ export type LegalStatus = (typeof LEGAL_STATUSES)[number];
 export const REVIEW_VERDICTS = ['approve', 'reject'] as const;
 export const REJECTION_GROUNDS = ['no_legal_basis', 'over_broad', 'wrong_jurisdiction', 'other'] as const;
 export type RejectionGround = (typeof REJECTION_GROUNDS)[number];
+
+// Automatic filters (handlers/filters.ts).
+export const FILTER_TRIGGER_TYPES = ['keyword', 'regex', 'links', 'mentions', 'new_account'] as const;
+export type FilterTriggerType = (typeof FILTER_TRIGGER_TYPES)[number];
+/** What an enforced rule does: refuse the send, store it hidden for review, deliver it and open a case, or mute its author. */
+export const FILTER_ACTIONS = ['block', 'hold', 'alert', 'mute'] as const;
+export type FilterAction = (typeof FILTER_ACTIONS)[number];
+/** `shadow` records what the rule would have done and does nothing else; `enforce` acts. */
+export const FILTER_MODES = ['shadow', 'enforce'] as const;
+export type FilterMode = (typeof FILTER_MODES)[number];
+/** Whom a rule leaves alone. */
+export const FILTER_EXEMPT_ROLES = ['chat_owner', 'chat_admin', 'trusted_flagger', 'platform_staff'] as const;
+export type FilterExemptRole = (typeof FILTER_EXEMPT_ROLES)[number];

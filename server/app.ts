@@ -71,6 +71,7 @@ export async function createStoa(config: Config, log: Logger): Promise<Stoa> {
     appealWindowSec: config.appealWindowSec,
     largeChats: config.largeChats,
     legal: { bulkTargets: config.legalBulkTargets },
+    raid: config.raid,
   };
   const onFailure = (err: unknown) => {
     if (isDatabaseError(err)) metrics.databaseErrors.inc();

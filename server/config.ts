@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { LargeChatSettings, ReporterTrustConfig } from '../handlers/context';
+import type { LargeChatSettings, RaidSettings, ReporterTrustConfig } from '../handlers/context';
 import { parseTrustProxy, type TrustProxy } from './transport/client-address';
 import { parseDuration, parseRate, RATE_LIMIT_DEFAULTS, type RateLimitName, type RateSetting } from './durations';
 
@@ -42,6 +42,8 @@ export interface Config {
   largeChats: LargeChatSettings;
   /** Named accounts above which a legal request is bulk and needs a third approval (LEGAL_BULK_TARGETS). */
   legalBulkTargets: number;
+  /** Raid protection (RAID_JOINS, RAID_WINDOW, RAID_COOLDOWN). */
+  raid: RaidSettings;
   rateLimits: Record<RateLimitName, RateSetting>;
 }
 
@@ -87,6 +89,11 @@ export function loadConfig(env: Env = process.env): Config {
       typingIntervalMs: intervalMs('TYPING_INTERVAL', read('TYPING_INTERVAL') ?? '3s'),
     },
     legalBulkTargets: integer('LEGAL_BULK_TARGETS', read('LEGAL_BULK_TARGETS'), 10, 1, 100_000),
+    raid: {
+      joins: integer('RAID_JOINS', read('RAID_JOINS'), 50, 2, 1_000_000),
+      windowSec: duration('RAID_WINDOW', read('RAID_WINDOW') ?? '60s'),
+      cooldownSec: duration('RAID_COOLDOWN', read('RAID_COOLDOWN') ?? '10m'),
+    },
     rateLimits: rateLimits(read),
   };
 

@@ -692,3 +692,22 @@ describe('purge a person’s messages: platform moderators anywhere, a chat’s 
     expect(can(actor, 'messages.purge', { chat, person: target }, now)).toEqual(verdict);
   });
 });
+
+describe('manage automatic filters: platform rules platform moderators, a chat’s rules its owner and admins', () => {
+  const closedGroup: ChatFacts = { ...group, closed: { byRole: 'platform_moderator', legalGround: false } };
+  test.each([
+    ['a platform moderator, platform rules', moderator, null, allowed],
+    ['a platform admin, platform rules', platformAdmin, null, allowed],
+    ['a chat admin, platform rules', chatAdmin, null, refused('forbidden')],
+    ['the owner, platform rules', owner, null, refused('forbidden')],
+    ['a chat admin, their chat', chatAdmin, group, allowed],
+    ['the owner, their chat', owner, group, allowed],
+    ['a platform moderator, any chat', moderator, group, allowed],
+    ['a member, their chat', groupMember, group, refused('forbidden')],
+    ['an admin of another chat', { ...outsider, membership: null }, group, refused('forbidden')],
+    ['an outsider, a private chat', outsider, privateGroup, refused('not_found')],
+    ['a chat admin, their closed chat', chatAdmin, closedGroup, refused('chat_closed')],
+  ] as const)('%s', (_who, actor, chat, verdict) => {
+    expect(can(actor, 'rules.manage', { chat }, now)).toEqual(verdict);
+  });
+});

@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   muted: 403,
   /** A chat taken down; 451 (RFC 7725) instead when it was taken down on a ground of illegal content. */
   chat_closed: 403,
+  /** An automatic filter refused the send; the message carries the rule's public note. Nothing was stored. */
+  filtered: 422,
   slow_mode: 429,
   not_found: 404,
   conflict: 409,
@@ -35,6 +37,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   banned: 'You are banned from this chat.',
   muted: 'You are muted in this chat.',
   chat_closed: 'This chat was closed by the moderators.',
+  filtered: 'An automatic filter refused this message.',
   slow_mode: 'Slow mode is on in this chat; wait before sending again.',
   not_found: 'Not found.',
   conflict: 'That already exists.',

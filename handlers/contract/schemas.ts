@@ -19,6 +19,9 @@ import {
   CHAT_ROLES,
   CHAT_TYPES,
   CHAT_VISIBILITIES,
+  FILTER_ACTIONS,
+  FILTER_EXEMPT_ROLES,
+  FILTER_MODES,
   PLATFORM_ROLES,
   REPORT_REASONS,
   TARGET_TYPES,
@@ -329,3 +332,65 @@ export const legalReviewInput = z.object({
   reason: ledgerText(2000),
   rejectionGround: z.enum(REJECTION_GROUNDS).optional(),
 });
+
+// Automatic filters and raid protection (handlers/filters.ts).
+/** Words and patterns are checked further by the handler (keywords' wildcards, RE2's syntax): `invalid_input` either way. */
+const filterEntry = z.string().trim().min(1).max(260, 'must be at most 260 characters');
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as example.com');
+export const ruleTrigger = z.discriminatedUnion('type', [
+  z
+    .object({ type: z.literal('keyword'), words: z.array(filterEntry).min(1).max(1000) })
+    .describe('whole words or phrases; `*` at the start or end of a word matches any ending or beginning'),
+  z.object({ type: z.literal('regex'), patterns: z.array(filterEntry).min(1).max(100) }).describe('RE2 syntax'),
+  z
+    .object({
+      type: z.literal('links'),
+      allow: z.array(domain).max(500).optional(),
+      deny: z.array(domain).max(500).optional(),
+    })
+    .describe('any link; with `deny` links to those domains; with `allow` links to any other domain'),
+  z
+    .object({ type: z.literal('mentions'), max: z.number().int().min(0).max(1000) })
+    .describe('more than `max` @mentions'),
+  z
+    .object({ type: z.literal('new_account'), minAgeSec: durationSec, links: z.literal(false) })
+    .describe('a link from an account younger than `minAgeSec`'),
+]);
+export const ruleAction = z
+  .object({
+    type: z.enum(FILTER_ACTIONS),
+    durationSec: durationSec.optional().describe("a mute's length (required for `mute`)"),
+    note: plainText(z.string().trim().min(1).max(280)).optional().describe('what the author is told'),
+    reason: z.enum(REPORT_REASONS).optional().describe('the report reason of its cases and statements (default spam)'),
+  })
+  .refine((a) => a.type !== 'mute' || a.durationSec !== undefined, 'a mute needs durationSec');
+const ruleName = plainText(z.string().trim().min(1).max(100));
+export const ruleCreateInput = z.object({
+  chatId: objectId.optional().describe("a chat's rule (its owner and admins); without it a platform rule"),
+  name: ruleName,
+  trigger: ruleTrigger,
+  action: ruleAction,
+  mode: z.enum(FILTER_MODES).optional().describe('default `shadow`: record only'),
+  exemptRoles: z.array(z.enum(FILTER_EXEMPT_ROLES)).max(FILTER_EXEMPT_ROLES.length).optional(),
+});
+export const ruleUpdateInput = z.object({
+  ruleId: objectId,
+  name: ruleName.optional(),
+  trigger: ruleTrigger.optional(),
+  action: ruleAction.optional(),
+  mode: z.enum(FILTER_MODES).optional(),
+  exemptRoles: z.array(z.enum(FILTER_EXEMPT_ROLES)).max(FILTER_EXEMPT_ROLES.length).optional(),
+});
+export const ruleIdInput = z.object({ ruleId: objectId });
+export const ruleListInput = z.object({ chatId: objectId.optional() });
+export const ruleHitsInput = z.object({ ruleId: objectId, limit: limit.optional() });
+export const raidSettingsInput = z.object({
+  chatId: objectId,
+  joins: z.number().int().min(2).max(1_000_000).nullable().optional().describe('null: RAID_JOINS'),
+  windowSec: z.number().int().min(1).max(86_400).nullable().optional().describe('null: RAID_WINDOW'),
+});
+export const raidApproveInput = z.object({ chatId: objectId, userId: objectId });

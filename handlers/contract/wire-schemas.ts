@@ -17,6 +17,9 @@ import {
   CHAT_TYPES,
   CHAT_VISIBILITIES,
   AUTHORITY_KINDS,
+  FILTER_ACTIONS,
+  FILTER_EXEMPT_ROLES,
+  FILTER_MODES,
   DATA_CATEGORIES,
   LEGAL_INSTRUMENTS,
   LEGAL_STATUSES,
@@ -29,6 +32,7 @@ import {
   REPORT_REASONS,
   TARGET_TYPES,
 } from '../../models/vocabulary';
+import { ruleTrigger } from './schemas';
 
 const id = z.string();
 const timestamp = z.string().describe('ISO 8601');
@@ -92,6 +96,10 @@ export const messageView = z.object({
     .array(z.object({ text: z.string(), editedAt: timestamp }))
     .optional()
     .describe('In `mod:case` only: the earlier texts, oldest first, each with when it was replaced.'),
+  pending: z
+    .literal(true)
+    .optional()
+    .describe("In the sender's ack only: an automatic filter held it for review; members do not see it."),
 });
 export const messageTombstone = z.union([
   z.object({ id, chatId: id, seq: z.number(), deleted: z.literal(true) }),
@@ -362,6 +370,8 @@ export const serverEvents = {
   'account:suspended': z.object({ reason: z.string(), until: timestamp.nullable() }),
   'report:new': z.object({ case: caseView }),
   'mod:action': z.object({ action: actionView }),
+  /** To platform moderators and the chat's admins: too many joins, joins wait for approval or `until`. */
+  'chat:raid': z.object({ chatId: id, joins: z.number(), until: timestamp }),
   'report:resolved': z.object({ reportId: id, caseId: id, outcome: z.enum(['actioned', 'dismissed']) }),
   /** The statement of reasons, live; the same `notice` is stored and listed by `notices:list`. */
   'moderation:notice': z.object({ action: actionView, notice: noticeView }),
@@ -461,4 +471,47 @@ export const dataInventory = z.object({
     }),
   ),
   technical: z.record(z.string(), z.array(z.string())).describe('fields about no one, by collection'),
+});
+
+/** An automatic filter (handlers/filters.ts). */
+export const ruleView = z.object({
+  id,
+  chatId: id.nullable().describe('null for a platform rule'),
+  name: z.string(),
+  trigger: ruleTrigger,
+  action: z.object({
+    type: z.enum(FILTER_ACTIONS),
+    durationSec: z.number().nullable(),
+    note: z.string().nullable(),
+    reason: z.enum(REPORT_REASONS),
+  }),
+  mode: z.enum(FILTER_MODES),
+  exemptRoles: z.array(z.enum(FILTER_EXEMPT_ROLES)),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  stats: z
+    .object({
+      hits: z.number(),
+      shadowHits: z.number(),
+      actioned: z.number().describe('its cases that moderators actioned'),
+      dismissed: z.number().describe('its cases that moderators dismissed'),
+      upheld: z.number().describe('appeals of its actions upheld'),
+      reversed: z.number().describe('appeals of its actions reversed'),
+      precision: z.number().nullable().describe('(actioned + upheld) / all four; null before any decision'),
+    })
+    .optional()
+    .describe('In `mod:rules` only.'),
+});
+export const ruleHitView = z.object({
+  id,
+  ruleId: id,
+  chatId: id,
+  senderId: id,
+  messageId: id.nullable().describe('null when nothing was stored (a block, a mute, or in shadow)'),
+  excerpt: z.string().describe('the first 200 characters of the message'),
+  action: z.enum(FILTER_ACTIONS),
+  mode: z.enum(FILTER_MODES),
+  caseId: id.nullable(),
+  actionId: id.nullable(),
+  at: timestamp,
 });

@@ -97,6 +97,8 @@ export interface Targets {
   'chat.reopen': { chat: ChatFacts; closedBy: ActorRole };
   /** Hiding every message of a person (in one chat, or with no chat, everywhere: platform moderators). */
   'messages.purge': { chat: ChatFacts | null; person: Person };
+  /** Automatic filters and raid protection: a chat's (its owner and admins, platform moderators), or the platform's (`chat` null: platform moderators). */
+  'rules.manage': { chat: ChatFacts | null };
 }
 export type Action = keyof Targets;
 
@@ -256,6 +258,14 @@ export function can<A extends Action>(actor: Actor, action: A, target: Targets[A
         requireChatRank(actor, person, verb) ??
         ALLOWED
       );
+    }
+    case 'rules.manage': {
+      const { chat } = t as Targets['rules.manage'];
+      if (chat === null)
+        return isPlatformModerator(actor)
+          ? ALLOWED
+          : refuse('forbidden', 'Only platform moderators manage platform rules.');
+      return requireModerator(actor, chat, now, true) ?? ALLOWED;
     }
     case 'role.change':
       return actor.role === 'admin' ? ALLOWED : refuse('forbidden', 'Only a platform admin changes roles.');

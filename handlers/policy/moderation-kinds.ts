@@ -75,6 +75,28 @@ export const ACTION_KINDS: Record<ActionType, ActionKind> = {
   purge_messages: { restricts: true, appealable: true, liftedBy: 'restore_messages', decision: 'visibility' },
   restore_messages: { restricts: false, appealable: false },
   disclose_data: { restricts: false, appealable: false },
+  // Automatic filters: found and decided by a rule, so marked automated in the statement; appealable like a moderator's.
+  hold_message: {
+    restricts: true,
+    appealable: true,
+    liftedBy: 'unhide_message',
+    decision: 'visibility',
+    detectedAutomatically: true,
+    rule: 'Stoa rules: content caught by an automatic filter',
+    category: 'STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE',
+  },
+  auto_mute_member: {
+    restricts: true,
+    appealable: true,
+    liftedBy: 'unmute_member',
+    decision: 'provision',
+    detectedAutomatically: true,
+    rule: 'Stoa rules: content caught by an automatic filter',
+    category: 'STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE',
+  },
+  create_rule: { restricts: false, appealable: false },
+  update_rule: { restricts: false, appealable: false },
+  delete_rule: { restricts: false, appealable: false },
 };
 
 export const isAppealable = (type: ActionType): boolean => ACTION_KINDS[type].appealable;

@@ -32,7 +32,15 @@ export const cacheKeys = {
   account: (userId: string): string => `account:${userId}`,
   chat: (chatId: string): string => `chat:${chatId}`,
   membership: (chatId: string, userId: string): string => `membership:${chatId}:${userId}`,
+  /** A scope's automatic filters (handlers/filters.ts): `platform` or a chat's id. */
+  rules: (scope: string): string => `rules:${scope}`,
 };
+
+/** Other per-node caches that forget with this one (the filters' compiled rules), on every node. */
+const forgetListeners: Array<(keys: string[]) => void> = [];
+export function onForget(listener: (keys: string[]) => void): void {
+  forgetListeners.push(listener);
+}
 
 interface Entry {
   /** The stored document (null: no such membership). */
@@ -119,5 +127,6 @@ export function asAuthorizedWork<T>(work: Promise<T>): Promise<T> {
 export async function forgetAuthorization(keys: string[]): Promise<void> {
   generation += 1;
   for (const key of keys) entries.delete(key);
+  for (const listener of forgetListeners) listener(keys);
   await Promise.allSettled([...authorizedWork]);
 }

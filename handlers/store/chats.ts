@@ -149,3 +149,25 @@ export function searchPublic(q: string, before: string | undefined, limit: numbe
   if (before !== undefined) filter._id = trusted({ $lt: objectId(before) });
   return ChatModel.find(filter).sort({ _id: -1 }).limit(limit).exec();
 }
+
+/** Raid protection: a chat's own thresholds (null: the configured defaults). */
+export async function setRaidSettings(
+  chatId: Id,
+  settings: Partial<Pick<Chat, 'raidJoins' | 'raidWindowSec'>>,
+): Promise<void> {
+  await ChatModel.updateOne({ _id: objectId(chatId) }, { $set: settings });
+}
+
+/** Raid mode on until `until`, unless it is on already; false when another request put it on first. */
+export async function enterRaid(chatId: Id, raid: { since: Date; until: Date; joins: number }): Promise<boolean> {
+  const { modifiedCount } = await ChatModel.updateOne(
+    { _id: objectId(chatId), $or: trusted([{ raid: null }, { 'raid.until': trusted({ $lt: raid.since }) }]) },
+    { $set: { raid: { ...raid, approved: [] } } },
+  );
+  return modifiedCount > 0;
+}
+
+/** An admin lets `userId` join while raid mode lasts. */
+export async function approveRaidJoin(chatId: Id, userId: string): Promise<void> {
+  await ChatModel.updateOne({ _id: objectId(chatId) }, { $addToSet: { 'raid.approved': userId } });
+}

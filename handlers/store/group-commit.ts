@@ -48,6 +48,8 @@ export function storeMessage(fields: {
   senderId: Types.ObjectId;
   text: string;
   clientMsgId: string;
+  /** Stored hidden from the start: an automatic filter held it for review (handlers/filters.ts). */
+  hidden?: Message['hidden'];
 }): Promise<StoredMessage> {
   // Every field the schema stores, with its default (test/messages.test.ts holds the two together).
   const doc: Message = {
@@ -57,7 +59,7 @@ export function storeMessage(fields: {
     createdAt: new Date(),
     editedAt: null,
     deletedAt: null,
-    hidden: null,
+    hidden: fields.hidden ?? null,
   };
   return new Promise((resolve, reject) => {
     waiting.push({ doc, resolve, reject, retries: [] });

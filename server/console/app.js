@@ -18,8 +18,9 @@ import { startOps, stopOps } from './ops.js';
 import { initConfirm, confirmOpen } from './confirm.js';
 import { initPurge } from './purge.js';
 import { initRequests, showRequests, leaveRequests } from './requests.js';
+import { initRules, showRules, leaveRules, resetRules } from './rules.js';
 
-const VIEWS = ['signin', 'forbidden', 'queue', 'case', 'appeal', 'log', 'ops', 'requests', 'help'];
+const VIEWS = ['signin', 'forbidden', 'queue', 'case', 'appeal', 'log', 'ops', 'requests', 'rules', 'help'];
 /** Set once the server has let this person read a queue; until then no view but sign-in or "not a moderator". */
 let mayModerate = false;
 
@@ -38,6 +39,7 @@ function route() {
   if (view !== 'appeal') leaveAppeal();
   if (view !== 'ops') stopOps();
   if (view !== 'requests') leaveRequests();
+  if (view !== 'rules') leaveRules();
   if (view === 'case' && id) {
     show('case');
     showCase(id);
@@ -53,6 +55,9 @@ function route() {
   } else if (view === 'requests' && isPlatformAdmin()) {
     show('requests');
     showRequests(id);
+  } else if (view === 'rules') {
+    show('rules');
+    showRules(id);
   } else if (view === 'help') {
     show('help');
   } else {
@@ -105,6 +110,7 @@ async function signOut() {
   mayModerate = false;
   stopOps();
   leaveRequests();
+  resetRules();
   await logout().catch(() => undefined);
   document.title = 'Stoa console';
   history.replaceState(null, '', location.pathname);
@@ -137,11 +143,11 @@ function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || confirmOpen()) return;
   if (event.target.closest?.('input, textarea, select')) return;
   const view = document.body.dataset.view;
-  if (!['queue', 'case', 'appeal', 'log', 'ops', 'requests', 'help'].includes(view)) return;
+  if (!['queue', 'case', 'appeal', 'log', 'ops', 'requests', 'rules', 'help'].includes(view)) return;
   const key = event.key;
   if (goPending) {
     goPending = false;
-    const target = { q: '#/queue', l: '#/log', o: '#/ops', r: '#/requests' }[key];
+    const target = { q: '#/queue', l: '#/log', o: '#/ops', r: '#/requests', f: '#/rules' }[key];
     if (target) location.hash = target;
     return;
   }
@@ -164,6 +170,7 @@ initQueue({
 initAppeal({ onDecided: () => (location.hash = '#/queue') });
 initLog();
 initRequests();
+initRules();
 window.addEventListener('hashchange', route);
 document.addEventListener('keydown', onKey);
 if (await restore()) await start();

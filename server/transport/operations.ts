@@ -14,6 +14,7 @@ import * as auth from '../../handlers/auth';
 import * as chatList from '../../handlers/chat-list';
 import * as chats from '../../handlers/chats';
 import * as evidence from '../../handlers/evidence';
+import * as filters from '../../handlers/filters';
 import * as inventory from '../../handlers/data-inventory';
 import * as legal from '../../handlers/legal-requests';
 import type { Caller, Context, Guest, LimiterName } from '../../handlers/context';
@@ -255,7 +256,7 @@ export const operations = [
     event: 'chat:join',
     input: schemas.chatJoinInput,
     result: z.object({ chat: wire.chatView, membership: wire.membershipView }),
-    errors: ['not_found', 'forbidden', 'banned', 'chat_closed'],
+    errors: ['not_found', 'forbidden', 'banned', 'chat_closed', 'rate_limited'],
     limiter: 'joins',
     access: 'user',
     handle: chats.joinChat,
@@ -350,7 +351,7 @@ export const operations = [
     event: 'message:send',
     input: schemas.messageSendInput,
     result: aMessage,
-    errors: ['not_found', 'forbidden', 'banned', 'muted', 'slow_mode', 'chat_closed'],
+    errors: ['not_found', 'forbidden', 'banned', 'muted', 'slow_mode', 'chat_closed', 'filtered'],
     limiter: 'messages',
     access: 'user',
     handle: messages.sendMessage,
@@ -605,6 +606,90 @@ export const operations = [
     limiter: 'moderation_reads',
     access: 'user',
     handle: moderation.moderationLog,
+  }),
+
+  // Automatic filters and raid protection (handlers/filters.ts): platform rules platform moderators, a chat's its owner and admins.
+  operation({
+    name: 'createRule',
+    summary: 'Create an automatic filter (in shadow unless told): platform-wide, or for one chat',
+    event: 'mod:rule-create',
+    http: { method: 'post', path: '/api/moderation/rules', status: 201, from: 'body' },
+    input: schemas.ruleCreateInput,
+    result: z.object({ rule: wire.ruleView, action: wire.actionView }),
+    errors: ['not_found', 'forbidden', 'chat_closed'],
+    access: 'user',
+    handle: filters.createRule,
+  }),
+  operation({
+    name: 'listRules',
+    summary: "The platform's rules, or a chat's, each with its hits and precision",
+    event: 'mod:rules',
+    http: { method: 'get', path: '/api/moderation/rules', status: 200, from: 'query' },
+    input: schemas.ruleListInput,
+    result: z.object({ rules: z.array(wire.ruleView) }),
+    errors: ['not_found', 'forbidden', 'chat_closed'],
+    limiter: 'moderation_reads',
+    access: 'user',
+    handle: filters.listRules,
+  }),
+  operation({
+    name: 'updateRule',
+    summary: 'Change an automatic filter (its mode: shadow or enforce)',
+    event: 'mod:rule-update',
+    http: { method: 'patch', path: '/api/moderation/rules/:ruleId', status: 200, from: 'body' },
+    input: schemas.ruleUpdateInput,
+    result: z.object({ rule: wire.ruleView, action: wire.actionView }),
+    errors: ['not_found', 'forbidden', 'chat_closed'],
+    access: 'user',
+    handle: filters.updateRule,
+  }),
+  operation({
+    name: 'deleteRule',
+    summary: 'Delete an automatic filter and its hits',
+    event: 'mod:rule-delete',
+    http: { method: 'delete', path: '/api/moderation/rules/:ruleId', status: 200, from: 'none' },
+    input: schemas.ruleIdInput,
+    result: z.object({ action: wire.actionView }),
+    errors: ['not_found', 'forbidden', 'chat_closed'],
+    access: 'user',
+    handle: filters.deleteRule,
+  }),
+  operation({
+    name: 'ruleHits',
+    summary: 'What an automatic filter matched (or would have, in shadow): counts and the latest hits',
+    event: 'mod:rule-hits',
+    http: { method: 'get', path: '/api/moderation/rules/:ruleId/hits', status: 200, from: 'none' },
+    input: schemas.ruleHitsInput,
+    result: z.object({ rule: wire.ruleView, hits: z.array(wire.ruleHitView) }),
+    errors: ['not_found', 'forbidden', 'chat_closed'],
+    limiter: 'moderation_reads',
+    access: 'user',
+    handle: filters.ruleHits,
+  }),
+  operation({
+    name: 'raidSettings',
+    summary: "A chat's raid thresholds (its admins; null: RAID_JOINS, RAID_WINDOW), and raid mode's end if on",
+    event: 'chat:raid-settings',
+    input: schemas.raidSettingsInput,
+    result: z.object({
+      joins: z.number(),
+      windowSec: z.number(),
+      cooldownSec: z.number(),
+      until: z.string().nullable(),
+    }),
+    errors: ['not_found', 'forbidden', 'chat_closed'],
+    access: 'user',
+    handle: filters.raidSettings,
+  }),
+  operation({
+    name: 'approveRaidJoin',
+    summary: 'Let someone join a chat in raid mode (its admins, platform moderators)',
+    event: 'chat:raid-approve',
+    input: schemas.raidApproveInput,
+    result: nothing,
+    errors: ['not_found', 'forbidden', 'chat_closed', 'conflict'],
+    access: 'user',
+    handle: filters.approveRaidJoin,
   }),
 
   // Requests from authorities: platform admins; `not_found` to anyone else, so the ledger does not confirm it exists.

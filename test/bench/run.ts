@@ -15,6 +15,7 @@
  * flood, large-chats, takedown (e.g. `BENCH_ONLY=large-chats node dist/test/bench/run.js`).
  */
 import { fanoutBench, fanoutSummary } from './fanout';
+import { filtersBench } from './filters';
 import { floodBench, floodSummary } from './flood';
 import { largeChatsBench, largeChatsSummary } from './large-chats';
 import { sendsBench } from './sends';
@@ -134,6 +135,12 @@ const BENCHES: Array<{ name: string; run: () => Promise<void> }> = [
     name: 'large-chats',
     run: async () => {
       for (const line of largeChatsSummary(await largeChatsBench())) console.log(line);
+    },
+  },
+  {
+    name: 'filters',
+    run: async () => {
+      for (const line of await filtersBench()) console.log(line);
     },
   },
   {

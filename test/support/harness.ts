@@ -81,6 +81,8 @@ const DEFAULT_ENV = {
   // tests the budgets themselves, at their defaults and below.
   RATE_HTTP_REQUESTS: '100000/10s',
   RATE_SOCKET_EVENTS: '100000/10s',
+  // Scenarios put many people into one chat within a minute; test/filters.test.ts sets raid protection's own thresholds.
+  RAID_JOINS: '1000000',
   // Tests pose as clients behind a proxy on this machine (X-Forwarded-For), to keep per-IP limits apart.
   TRUST_PROXY: 'loopback',
   // STOA_TEST_LOG_LEVEL=debug npm test shows the server's logs while debugging a test.
