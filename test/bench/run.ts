@@ -10,14 +10,17 @@
  * (flood.ts): members' delivery while one account floods; and the large-chats benchmark
  * (large-chats.ts): join storms, and a large group against a small one; and the takedown benchmark
  * (takedown.ts): closing a chat of connected members, and purging someone's messages.
+ * And the several-nodes benchmark (nodes.ts): a channel's subscribers over 4 node processes, one
+ * Redis, HAProxy with docs/haproxy.cfg.
  *
  * BENCH_ONLY=<name>[,<name>...] runs only those, in this order: refusals, storage, sends, fanout,
- * flood, large-chats, takedown (e.g. `BENCH_ONLY=large-chats node dist/test/bench/run.js`).
+ * flood, large-chats, takedown, nodes (e.g. `BENCH_ONLY=large-chats node dist/test/bench/run.js`).
  */
 import { fanoutBench, fanoutSummary } from './fanout';
 import { filtersBench } from './filters';
 import { floodBench, floodSummary } from './flood';
 import { largeChatsBench, largeChatsSummary } from './large-chats';
+import { nodesBench, nodesSummary } from './nodes';
 import { sendsBench } from './sends';
 import { storageBench } from './storage';
 import { takedownBench, takedownSummary } from './takedown';
@@ -147,6 +150,12 @@ const BENCHES: Array<{ name: string; run: () => Promise<void> }> = [
     name: 'takedown',
     run: async () => {
       for (const line of takedownSummary(await takedownBench())) console.log(line);
+    },
+  },
+  {
+    name: 'nodes',
+    run: async () => {
+      for (const line of nodesSummary(await nodesBench())) console.log(line);
     },
   },
 ];
