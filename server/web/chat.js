@@ -65,7 +65,8 @@ export async function openChat(chatId) {
       fill($('chat-error'), refusalText(error));
       return;
     }
-    if (state.openChatId !== chatId) return;
+    // Another chat was opened meanwhile, or my chats arrived and this one is mine: that call renders it.
+    if (state.openChatId !== chatId || state.chats.has(chatId)) return;
     renderHeader(chat, false);
     return;
   }
