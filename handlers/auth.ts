@@ -4,7 +4,7 @@ import { isId } from './store/db';
 
 import type { PlatformRole } from '../models/vocabulary';
 import { activeSuspension } from './policy/standing';
-import { cacheKeys, cachedAccount, freshAccount, type SharedAccount } from './store/authorization-cache';
+import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './store/authorization-cache';
 import * as chats from './store/chats';
 import * as memberships from './store/memberships';
 import * as users from './store/users';
@@ -69,10 +69,10 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
 
 /** The account a token speaks for, re-read: refused when it is gone, logged out since, or suspended (unless `allowSuspended`). */
 export async function accountOf(claims: TokenClaims, { allowSuspended = false } = {}): Promise<SharedAccount> {
-  const user = await freshAccount(claims.sub);
+  const user = await users.byId(claims.sub);
   if (!user || user.tokenVersion !== claims.tv) throw new StoaError('unauthorized');
   if (!allowSuspended) assertNotSuspended(user);
-  return user;
+  return asShared<users.User>(user);
 }
 
 /** The account behind an open socket, for one event: refused once it is gone or suspended. */

@@ -60,19 +60,6 @@ export function cachedAccount(userId: string): Promise<SharedAccount | null> {
   return cached(cacheKeys.account(userId), () => UserModel.findById(userId), { rememberMissing: false });
 }
 
-/**
- * The account read now from the database (a handshake, an HTTP request: they must see a logout
- * at once), and remembered, so that the socket's first events need not read it again.
- */
-export async function freshAccount(userId: string): Promise<SharedAccount | null> {
-  if (!Types.ObjectId.isValid(userId)) return null;
-  const before = generation;
-  const doc = await UserModel.findById(userId);
-  const shared = doc ? asShared<User>(doc) : null;
-  if (shared && generation === before) remember(cacheKeys.account(userId), shared);
-  return shared;
-}
-
 export function cachedChat(chatId: string): Promise<SharedChat | null> {
   if (!Types.ObjectId.isValid(chatId)) return Promise.resolve(null);
   return cached(cacheKeys.chat(chatId), () => ChatModel.findById(chatId), { rememberMissing: false });
