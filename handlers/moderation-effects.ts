@@ -110,36 +110,14 @@ export function holdMessage(services: Services, message: messages.Message, decis
   });
 }
 
-/** An automatic filter mutes the author of what it caught, for `durationSec`. */
-export async function autoMuteMember(
+/** An automatic filter mutes the author of what it caught, for `durationSec`; its case stays open for review. */
+export function autoMuteMember(
   services: Services,
   decision: Decision,
-  { chat, userId, membership }: MemberTarget,
+  target: MemberTarget,
   durationSec: number,
 ): Promise<Action> {
-  const until = untilFrom(durationSec)!;
-  const action = await enact(services, decision, {
-    entry: {
-      type: 'auto_mute_member',
-      targetType: 'user',
-      targetId: userId,
-      chatId: chat._id,
-      durationSec,
-      until,
-    },
-    concerns: [userId],
-    write: () => memberships.mute(membership!._id, until, decision.actorRole),
-    invalidates: [cacheKeys.membership(chat.id, userId)],
-    noticeTo: userId,
-    async publish() {
-      services.realtime.emit(await memberNewsRooms(chat), 'member:muted', {
-        chatId: chat.id,
-        userId,
-        until: isoOrNull(until),
-      });
-    },
-  });
-  return action!;
+  return mute(services, decision, target, durationSec, 'auto_mute_member');
 }
 
 /** Shows a hidden message again; the case it names closes as dismissed. */
@@ -236,22 +214,26 @@ export async function unbanMember(
 }
 
 /** Mutes a member; without `durationSec`, until lifted. */
-export async function muteMember(
+export function muteMember(
+  services: Services,
+  decision: Decision,
+  target: MemberTarget,
+  durationSec: number | undefined,
+): Promise<Action> {
+  return mute(services, decision, target, durationSec, 'mute_member');
+}
+
+/** A mute by a moderator (closing the case it decides) or by a filter (leaving it open). */
+async function mute(
   services: Services,
   decision: Decision,
   { chat, userId, membership }: MemberTarget,
   durationSec: number | undefined,
+  type: 'mute_member' | 'auto_mute_member',
 ): Promise<Action> {
   const until = untilFrom(durationSec);
   const action = await enact(services, decision, {
-    entry: {
-      type: 'mute_member',
-      targetType: 'user',
-      targetId: userId,
-      chatId: chat._id,
-      durationSec: durationSec ?? null,
-      until,
-    },
+    entry: { type, targetType: 'user', targetId: userId, chatId: chat._id, durationSec: durationSec ?? null, until },
     concerns: [userId],
     write: () => memberships.mute(membership!._id, until, decision.actorRole),
     invalidates: [cacheKeys.membership(chat.id, userId)],
@@ -263,7 +245,7 @@ export async function muteMember(
         until: isoOrNull(until),
       });
     },
-    closes: 'actioned',
+    ...(type === 'mute_member' ? { closes: 'actioned' as const } : {}),
   });
   return action!;
 }
