@@ -132,7 +132,12 @@ async function finishDeletion(services: Services, userId: Id): Promise<void> {
   await services.realtime.disconnect(rooms.user(id));
   const left = await memberships.leaveEvery(userId);
   if (left.length > 0) {
-    await services.realtime.invalidate(left.map(({ chatId }) => cacheKeys.membership(chatId.toString(), id)));
+    await services.realtime.invalidate(
+      left.flatMap(({ chatId }) => [
+        cacheKeys.membership(chatId.toString(), id),
+        cacheKeys.chatAdmins(chatId.toString()),
+      ]),
+    );
     const groups = new Set(await chats.groupIdsAmong(left.map(({ chatId }) => chatId)));
     for (const { chatId, memberCount } of left) {
       if (groups.has(chatId.toString()))

@@ -4,7 +4,7 @@ import { isId } from './store/db';
 
 import type { PlatformRole } from '../models/vocabulary';
 import { activeSuspension } from './policy/standing';
-import { asShared, cacheKeys, cachedAccount, type SharedAccount } from './store/authorization-cache';
+import { cacheKeys, cachedAccount, freshAccount, type SharedAccount } from './store/authorization-cache';
 import * as chats from './store/chats';
 import * as memberships from './store/memberships';
 import * as users from './store/users';
@@ -67,12 +67,15 @@ export function verifyToken(services: Services, token: unknown): TokenClaims {
   return claims;
 }
 
-/** The account a token speaks for, re-read: refused when it is gone, logged out since, or suspended (unless `allowSuspended`). */
+/**
+ * The account a token speaks for, re-read (and remembered, so that a new socket's first event
+ * reads nothing): refused when it is gone, logged out since, or suspended (unless `allowSuspended`).
+ */
 export async function accountOf(claims: TokenClaims, { allowSuspended = false } = {}): Promise<SharedAccount> {
-  const user = await users.byId(claims.sub);
+  const user = await freshAccount(claims.sub);
   if (!user || user.tokenVersion !== claims.tv) throw new StoaError('unauthorized');
   if (!allowSuspended) assertNotSuspended(user);
-  return asShared<users.User>(user);
+  return user;
 }
 
 /** The account behind an open socket, for one event: refused once it is gone or suspended. */

@@ -2,12 +2,19 @@ import { randomBytes } from 'node:crypto';
 
 import type { ChatRole } from '../models/vocabulary';
 import { authorize } from './policy/access';
-import { cacheKeys, type SharedChat, type SharedMembership } from './store/authorization-cache';
+import {
+  cacheKeys,
+  cachedMembership,
+  freshMembership,
+  knownMembership,
+  type SharedChat,
+  type SharedMembership,
+} from './store/authorization-cache';
 import * as chats from './store/chats';
 import * as memberships from './store/memberships';
-import type { Caller, Context } from './context';
+import type { Context } from './context';
 import { StoaError } from './contract/errors';
-import { actorOf, chatAccess, chatFacts, chatView, type ChatAccess } from './facts';
+import { actorOf, chatAccess, chatFacts, chatView, findChat } from './facts';
 import { rooms, type ChatType, type ChatView, type ChatVisibility, type MembershipView } from './contract/protocol';
 import { memberNews, typingNews } from './member-news';
 import { countJoin, raidGate } from './filters';
@@ -25,7 +32,11 @@ export async function createChat(
     ownerId: caller.user._id,
   });
   const owner = await memberships.create(chat._id, caller.user._id, 'owner');
-  await services.realtime.invalidate([cacheKeys.chat(chat.id), cacheKeys.membership(chat.id, caller.user.id)]);
+  await services.realtime.invalidate([
+    cacheKeys.chat(chat.id),
+    cacheKeys.membership(chat.id, caller.user.id),
+    cacheKeys.chatAdmins(chat.id),
+  ]);
   await services.realtime.join(rooms.user(caller.user.id), rooms.chat(chat.id));
   return { chat: toChatView(chat, 'owner', owner?.memberCount ?? 1) };
 }
@@ -48,14 +59,14 @@ export async function joinChat(
   input: { chatId: string } | { inviteCode: string },
 ): Promise<{ chat: ChatView; membership: MembershipView }> {
   const viaInvite = 'inviteCode' in input;
-  const { chat, membership: existing } = viaInvite
-    ? await inviteAccess(input.inviteCode, caller)
-    : await chatAccess(input.chatId, caller.user._id);
-  const join = (membership: SharedMembership | null) =>
+  const chat = await findChat(viaInvite ? await chatIdOfInvite(input.inviteCode) : input.chatId);
+  const judge = (membership: SharedMembership | null) => {
     authorize(actorOf(caller, membership), 'chat.join', { chat: chatFacts(chat), viaInvite });
-  join(existing);
-  raidGate(chat, caller, existing);
-  const membership = await activateMembership(chat, caller.user._id, existing, join);
+    raidGate(chat, caller, membership);
+  };
+  const existing = await rowForJoin(chat, caller.user.id as string, judge);
+  judge(existing);
+  const membership = await activateMembership(chat, caller.user._id, existing, judge);
   if (membership.memberCount !== null) await countJoin(services, chat);
   if (membership.memberCount !== null)
     await services.realtime.invalidate([cacheKeys.membership(chat.id, caller.user.id)]);
@@ -66,10 +77,32 @@ export async function joinChat(
   return { chat: toChatView(chat, membership.doc.role, memberCount), membership: toMembershipView(membership.doc) };
 }
 
-async function inviteAccess(inviteCode: string, caller: Caller): Promise<ChatAccess> {
+async function chatIdOfInvite(inviteCode: string): Promise<string> {
   const chatId = await chats.idByInviteCode(inviteCode);
   if (!chatId) throw new StoaError('not_found', 'That invite code is not valid.');
-  return chatAccess(chatId, caller.user._id);
+  return chatId;
+}
+
+/**
+ * The caller's row in the chat, as far as a join needs it. Most joins are newcomers': when this
+ * node does not know the row and a newcomer would be let in, it is not read but taken to be
+ * absent, and the unique insert finds out (a duplicate reads it and judges again, in
+ * activateMembership). When a newcomer would be refused, the row is read: it may be why not.
+ */
+async function rowForJoin(
+  chat: SharedChat,
+  userId: string,
+  judge: (membership: SharedMembership | null) => void,
+): Promise<SharedMembership | null> {
+  const known = knownMembership(chat.id as string, userId);
+  if (known !== undefined) return known;
+  try {
+    judge(null);
+    return null;
+  } catch (err) {
+    if (!(err instanceof StoaError)) throw err;
+    return cachedMembership(chat.id as string, userId);
+  }
 }
 
 /**
@@ -92,7 +125,7 @@ async function activateMembership(
       return 'back' in done
         ? { doc: { ...current!, ...done.back }, memberCount: done.memberCount }
         : { doc: done.membership, memberCount: done.memberCount };
-    current = await memberships.of(chat._id, userId);
+    current = await freshMembership(chat.id as string, userId.toString());
     join(current);
   }
   throw new StoaError('conflict', 'Your membership of this chat keeps changing; try again.');
@@ -105,7 +138,10 @@ export async function leaveChat(
   const access = await chatAccess(input.chatId, caller.user._id);
   authorize(actorOf(caller, access.membership), 'chat.leave', { chat: chatFacts(access.chat) });
   const memberCount = await memberships.leave(access.membership!);
-  await services.realtime.invalidate([cacheKeys.membership(access.chat.id, caller.user.id)]);
+  await services.realtime.invalidate([
+    cacheKeys.membership(access.chat.id, caller.user.id),
+    ...(access.membership!.role === 'member' ? [] : [cacheKeys.chatAdmins(access.chat.id)]),
+  ]);
   await services.realtime.leave(rooms.user(caller.user.id), [
     rooms.chat(access.chat.id),
     rooms.closedChat(access.chat.id),
@@ -187,6 +223,7 @@ export async function promoteMember(
     cacheKeys.chat(chatId),
     cacheKeys.membership(chatId, target.userId.toString()),
     cacheKeys.membership(chatId, caller.user.id),
+    cacheKeys.chatAdmins(chatId),
   ]);
   target.role = input.role;
   return { membership: toMembershipView(target) };

@@ -62,9 +62,15 @@ export async function findCase(caseId: string): Promise<cases.ModerationCaseDocu
  * authorization cache: every write to either invalidates it on every node before its ack.
  */
 export async function chatAccess(chatId: string, userId: Id): Promise<ChatAccess> {
-  const [chat, membership] = await Promise.all([cachedChat(chatId), cachedMembership(chatId, userId.toString())]);
-  if (!chat) throw notFound('chat');
+  const [chat, membership] = await Promise.all([findChat(chatId), cachedMembership(chatId, userId.toString())]);
   return { chat, membership };
+}
+
+/** A chat as the authorization cache shares it. */
+export async function findChat(chatId: string): Promise<SharedChat> {
+  const chat = await cachedChat(chatId);
+  if (!chat) throw notFound('chat');
+  return chat;
 }
 
 /** Someone's row in a chat as stored now (not from the cache: a moderation action acts on it). */

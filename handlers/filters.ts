@@ -328,27 +328,42 @@ export function raidGate(chat: SharedChat, caller: Caller, existing: SharedMembe
   );
 }
 
-/** Recent joins per chat on this node (a chat's raid state itself is stored, so every node sees it). */
-const recentJoins = new LruMap<string, number[]>(10_000);
+/**
+ * Recent joins per chat on this node, oldest first from `head` (a chat's raid state itself is
+ * stored, so every node sees it): each join costs the same however many came in the window.
+ */
+const recentJoins = new LruMap<string, { times: number[]; head: number }>(10_000);
 
 /** After a join that added a member: more than the chat's threshold within its window enters raid mode. */
 export async function countJoin(services: Services, chat: SharedChat): Promise<void> {
   const settings = raidSettingsOf(services, chat);
   const now = Date.now();
-  const joins = (recentJoins.get(chat.id as string) ?? []).filter((t) => t > now - settings.windowSec * 1000);
-  joins.push(now);
-  recentJoins.set(chat.id as string, joins.slice(-(settings.joins + 1)));
-  if (joins.length <= settings.joins || inRaid(chat, now)) return;
-  const raid = { since: new Date(now), until: new Date(now + settings.cooldownSec * 1000), joins: joins.length };
+  const window = recentJoins.get(chat.id as string) ?? { times: [], head: 0 };
+  window.times.push(now);
+  const { times } = window;
+  // Only the latest `joins + 1` within the window matter.
+  while (
+    window.head < times.length &&
+    (times[window.head]! <= now - settings.windowSec * 1000 || times.length - window.head > settings.joins + 1)
+  )
+    window.head += 1;
+  if (window.head > times.length / 2) {
+    times.splice(0, window.head);
+    window.head = 0;
+  }
+  recentJoins.set(chat.id as string, window);
+  const joins = times.length - window.head;
+  if (joins <= settings.joins || inRaid(chat, now)) return;
+  const raid = { since: new Date(now), until: new Date(now + settings.cooldownSec * 1000), joins };
   // Counting starts afresh: the joins that set it off do not set it off again once it ends.
-  recentJoins.set(chat.id as string, []);
+  recentJoins.set(chat.id as string, { times: [], head: 0 });
   if (!(await chats.enterRaid(chat._id, raid))) return;
   await services.realtime.invalidate([cacheKeys.chat(chat.id as string)]);
   const audience = await audienceOf(chat._id);
-  services.log.warn({ chatId: chat.id, joins: joins.length }, 'raid mode');
+  services.log.warn({ chatId: chat.id, joins }, 'raid mode');
   services.realtime.emit([...audience.staff, ...audience.chatAdmins], 'chat:raid', {
     chatId: chat.id as string,
-    joins: joins.length,
+    joins,
     until: raid.until.toISOString(),
   });
 }

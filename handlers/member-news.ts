@@ -7,9 +7,8 @@
  * gathered per chat and sent once per TYPING_INTERVAL, naming up to a few typists. Channels tell
  * nobody who joins or leaves.
  */
-import type { SharedChat } from './store/authorization-cache';
+import { cachedChatAdmins, type SharedChat } from './store/authorization-cache';
 import * as chats from './store/chats';
-import * as memberships from './store/memberships';
 import type { Services } from './context';
 import { rooms } from './contract/protocol';
 
@@ -37,7 +36,7 @@ export async function memberNews(
     services.realtime.emit(rooms.chat(chatId), event, payload);
     return;
   }
-  services.realtime.emit((await memberships.chatAdmins(chatId)).map(rooms.user), event, payload);
+  services.realtime.emit((await cachedChatAdmins(chatId)).map(rooms.user), event, payload);
   countChanged(services, chatId);
 }
 

@@ -182,7 +182,8 @@ export async function banMember(
       },
     },
     write: () => memberships.ban(chat._id, userId, until, decision.actorRole),
-    invalidates: [cacheKeys.membership(chat.id, userId)],
+    // A banned admin is no longer one.
+    invalidates: [cacheKeys.membership(chat.id, userId), cacheKeys.chatAdmins(chat.id)],
     noticeTo: userId,
     async publish() {
       services.realtime.emit(rooms.user(userId), 'chat:removed', { chatId: chat.id, reason: decision.reason });

@@ -3,7 +3,7 @@
  * a join costs the same in a large chat as in a small one, and a large group hears counts, not
  * every join; typing and "seen by" follow suit.
  */
-import mongoose from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 
 import { ChatModel, MembershipModel } from '../models';
 import {
@@ -111,6 +111,51 @@ describe('the member count is kept, exactly', () => {
     expect(await counts(chat.id)).toEqual({ kept: 1, counted: 1 });
   });
 
+  test('joins arriving together into two chats are each counted once and each told a different count; a member, a banned account and a newcomer mixed in are each answered for themselves', async () => {
+    const owner = await person(server, 'owner');
+    const [first, second] = [await createChat(owner, 'channel'), await createChat(owner, 'group')];
+    const [already, banned] = [await person(server, 'already'), await person(server, 'banned')];
+    await join(already, first.id);
+    ok(await emit(owner.socket, 'mod:ban', { userId: banned.id, chatId: first.id, reason: 'spam' }));
+    const crowd: Person[] = [];
+    for (let i = 0; i < 24; i++) crowd.push(await person(server, 'together'));
+
+    const [intoFirst, intoSecond, again, refusedBan] = await Promise.all([
+      Promise.all(crowd.map((someone) => emit(someone.socket, 'chat:join', { chatId: first.id }))),
+      Promise.all(crowd.slice(0, 12).map((someone) => emit(someone.socket, 'chat:join', { chatId: second.id }))),
+      emit(already.socket, 'chat:join', { chatId: first.id }),
+      emit(banned.socket, 'chat:join', { chatId: first.id }),
+    ]);
+    const told = (acks: typeof intoFirst) => acks.map((ack) => ok(ack).chat.memberCount).sort((a, b) => a - b);
+    expect(told(intoFirst)).toEqual(Array.from({ length: 24 }, (_, i) => i + 3));
+    expect(told(intoSecond)).toEqual(Array.from({ length: 12 }, (_, i) => i + 2));
+    expect(ok(again).membership).toMatchObject({ userId: already.id, status: 'active' });
+    expect(refusedBan).toMatchObject(refused('banned'));
+    expect(await counts(first.id)).toEqual({ kept: 26, counted: 26 });
+    expect(await counts(second.id)).toEqual({ kept: 13, counted: 13 });
+    expect(await MembershipModel.findOne({ chatId: first.id, userId: banned.id }).lean()).toMatchObject({
+      status: 'banned',
+    });
+  });
+
+  test('a joiner’s membership is stored with every field the schema gives a new membership, defaults included', async () => {
+    const owner = await person(server, 'owner');
+    const chat = await createChat(owner, 'group');
+    const joiner = await person(server, 'joiner');
+    const joined = ok(await emit(joiner.socket, 'chat:join', { chatId: chat.id }));
+    const stored = await MembershipModel.collection.findOne({
+      chatId: new Types.ObjectId(chat.id),
+      userId: new Types.ObjectId(joiner.id),
+    });
+    // What mongoose would have written for the same join.
+    const expected = new MembershipModel({ chatId: chat.id, userId: joiner.id }).toObject();
+    const { _id, joinedAt, __v, ...fields } = expected as typeof expected & { __v?: number };
+    expect(Object.keys(stored!).sort()).toEqual(Object.keys({ _id, joinedAt, ...fields }).sort());
+    expect(stored).toMatchObject(fields);
+    expect(stored!.joinedAt.toISOString()).toBe(joined.membership.joinedAt);
+    expect(MembershipModel.hydrate(stored!).validateSync()).toBeUndefined();
+  });
+
   test('many joins and leaves at once keep it exact, and it never drifts across a restart', async () => {
     const owner = await person(server, 'owner');
     const chat = await createChat(owner, 'group');
@@ -158,6 +203,41 @@ describe('a large group (above LARGE_GROUP_MEMBERS) hears counts, not every join
     expect(countsHeard).toEqual([{ chatId: chat.id, memberCount: 6 }]);
     await sleep(400);
     expect(countsHeard).toHaveLength(1);
+  });
+
+  test('in a large group, who hears joins follows the chat’s admins as they change: promoted, demoted, gone, banned', async () => {
+    const owner = await person(server, 'owner');
+    const [kept, demoted, leaver, banned, promoted] = [
+      await person(server, 'kept'),
+      await person(server, 'demoted'),
+      await person(server, 'leaver'),
+      await person(server, 'banned'),
+      await person(server, 'promoted'),
+    ];
+    const chat = await createChat(owner, 'group', [promoted], [kept, demoted, leaver, banned]);
+    const joinOne = async () => {
+      const newcomer = await person(server, 'newcomer');
+      await join(newcomer, chat.id);
+      await settle(owner.socket);
+      return newcomer.id;
+    };
+    // Above the threshold already: this join is told to the owner and the four admins only.
+    const heard = new Map(
+      [kept, demoted, leaver, banned, promoted].map((p) => [p.id, collect(p.socket, 'member:joined')]),
+    );
+    const first = await joinOne();
+
+    ok(await emit(owner.socket, 'chat:promote', { chatId: chat.id, userId: promoted.id, role: 'admin' }));
+    ok(await emit(owner.socket, 'chat:promote', { chatId: chat.id, userId: demoted.id, role: 'member' }));
+    ok(await emit(leaver.socket, 'chat:leave', { chatId: chat.id }));
+    ok(await emit(owner.socket, 'mod:ban', { userId: banned.id, chatId: chat.id, reason: 'spam' }));
+    const second = await joinOne();
+    await settle(kept.socket);
+
+    const heardOf = (p: Person) => heard.get(p.id)!.map((e) => e.userId);
+    expect(heardOf(kept)).toEqual([first, second]);
+    expect(heardOf(promoted)).toEqual([second]);
+    for (const former of [demoted, leaver, banned]) expect(heardOf(former)).toEqual([first]);
   });
 
   test('typing is gathered per interval, naming the typists; "seen by" is refused', async () => {

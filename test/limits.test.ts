@@ -161,8 +161,7 @@ describe('per-user limits on chat creation, history reads and moderation reads',
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).not.toBeNull();
 
-    const moderator = await member('modreader');
-    await UserModel.updateOne({ _id: moderator.id }, { $set: { role: 'moderator' } });
+    const moderator = await person(server, 'modreader', 'moderator', { ip: freshIp() });
     expect((await emit(moderator.socket, 'mod:cases', {})).ok).toBe(true);
     expect((await emit(moderator.socket, 'mod:log', {})).ok).toBe(true);
     expect(await emit(moderator.socket, 'mod:cases', {})).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
@@ -226,11 +225,10 @@ describe('slow mode', () => {
     const [owner, chatAdmin, moderator, talker, listener] = [
       await member('owner'),
       await member('chatadmin'),
-      await member('moderator'),
+      await person(server, 'moderator', 'moderator', { ip: freshIp() }),
       await member('talker'),
       await member('quiet'),
     ];
-    await UserModel.updateOne({ _id: moderator.id }, { $set: { role: 'moderator' } });
     const chatId = (await createChat(owner, 'group', [chatAdmin, moderator, talker, listener])).id;
     const promoted = await emit(owner.socket, 'chat:promote', { chatId, userId: chatAdmin.id, role: 'admin' });
     expect(promoted.ok).toBe(true);

@@ -10,6 +10,7 @@ import { Types, type Document } from 'mongoose';
 
 import { ChatModel, MembershipModel, UserModel, type Chat, type Membership, type User } from '../../models';
 import { LruMap } from './lru';
+import { chatAdmins } from './memberships';
 
 /**
  * A stored document as the cache shares it: its fields (schema defaults applied) and the `id`
@@ -34,6 +35,8 @@ export const cacheKeys = {
   membership: (chatId: string, userId: string): string => `membership:${chatId}:${userId}`,
   /** A scope's automatic filters (handlers/filters.ts): `platform` or a chat's id. */
   rules: (scope: string): string => `rules:${scope}`,
+  /** A chat's owner and admins (cachedChatAdmins). */
+  chatAdmins: (chatId: string): string => `admins:${chatId}`,
 };
 
 /** Other per-node caches that forget with this one (the filters' compiled rules), on every node. */
@@ -49,45 +52,96 @@ interface Entry {
 }
 
 const entries = new LruMap<string, Entry>(MAX_ENTRIES);
-/** Moves on with every invalidation: a read that began before one must not fill the cache. */
-let generation = 0;
 /** Sends between their authorization and their store: an invalidation waits for them. */
 const authorizedWork = new Set<Promise<unknown>>();
 
 /** The account, or null if there is none. */
 export function cachedAccount(userId: string): Promise<SharedAccount | null> {
   if (!Types.ObjectId.isValid(userId)) return Promise.resolve(null);
-  return cached(cacheKeys.account(userId), () => UserModel.findById(userId), { rememberMissing: false });
+  return cached(cacheKeys.account(userId), () => UserModel.findById(userId).then(sharedOrNull<User>), {
+    rememberMissing: false,
+  });
+}
+
+/** The account as stored now, read whatever this node knows, and remembered: a handshake's read serves its socket's first event. */
+export function freshAccount(userId: string): Promise<SharedAccount | null> {
+  if (!Types.ObjectId.isValid(userId)) return Promise.resolve(null);
+  return read(cacheKeys.account(userId), () => UserModel.findById(userId).then(sharedOrNull<User>), false);
 }
 
 export function cachedChat(chatId: string): Promise<SharedChat | null> {
   if (!Types.ObjectId.isValid(chatId)) return Promise.resolve(null);
-  return cached(cacheKeys.chat(chatId), () => ChatModel.findById(chatId), { rememberMissing: false });
+  return cached(cacheKeys.chat(chatId), () => ChatModel.findById(chatId).then(sharedOrNull<Chat>), {
+    rememberMissing: false,
+  });
 }
 
 /** Someone's row in a chat, whatever its status; null (remembered too) if they never joined. */
 export function cachedMembership(chatId: string, userId: string): Promise<SharedMembership | null> {
-  return cached(cacheKeys.membership(chatId, userId), () => MembershipModel.findOne({ chatId, userId }), {
-    rememberMissing: true,
-  });
+  return cached(cacheKeys.membership(chatId, userId), loadMembership(chatId, userId), { rememberMissing: true });
+}
+
+/** Someone's row in a chat as stored now, read whatever this node knows, and remembered. */
+export function freshMembership(chatId: string, userId: string): Promise<SharedMembership | null> {
+  return read(cacheKeys.membership(chatId, userId), loadMembership(chatId, userId), true);
+}
+
+const loadMembership = (chatId: string, userId: string) => () =>
+  MembershipModel.findOne({ chatId, userId }).then(sharedOrNull<Membership>);
+
+/** Someone's row in a chat as this node knows it (null: known not to exist); undefined when only a read would tell. */
+export function knownMembership(chatId: string, userId: string): SharedMembership | null | undefined {
+  const hit = entries.get(cacheKeys.membership(chatId, userId));
+  return hit && Date.now() - hit.at < MAX_AGE_MS ? (hit.shared as SharedMembership | null) : undefined;
 }
 
 /**
- * The entry for `key`, else what `load` reads, remembered unless an invalidation came in
- * between. Accounts and chats that do not exist are not remembered: their ids may be made
- * up by anyone.
+ * The ids of a chat's active owner and admins, for telling them of joins and leaves in a large
+ * group. Whatever changes who they are (a chat created, a role changed, one of them leaving, banned
+ * or kicked, an account deleted) invalidates `cacheKeys.chatAdmins`.
  */
-async function cached<T>(
+export async function cachedChatAdmins(chatId: string): Promise<readonly string[]> {
+  const load = async () => deepFreeze(await chatAdmins(chatId));
+  return (await cached(cacheKeys.chatAdmins(chatId), load, { rememberMissing: false })) ?? [];
+}
+
+const sharedOrNull = <T>(doc: Document | null): Shared<T> | null => (doc ? asShared<T>(doc) : null);
+
+/** Reads in flight, by key: callers of one key at once share its read; a key forgotten meanwhile is read again. */
+const reading = new Map<string, { shared: Promise<object | null>; forgotten: boolean }>();
+
+/**
+ * The entry for `key`, else what `load` reads. Accounts and chats that do not exist are not
+ * remembered: their ids may be made up by anyone.
+ */
+function cached<T extends object>(
   key: string,
-  load: () => PromiseLike<Document | null>,
+  load: () => Promise<T | null>,
   { rememberMissing }: { rememberMissing: boolean },
-): Promise<Shared<T> | null> {
+): Promise<T | null> {
   const hit = entries.get(key);
-  if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.shared as Shared<T> | null;
-  const before = generation;
-  const doc = await load();
-  const shared = doc ? asShared<T>(doc) : null;
-  if ((shared || rememberMissing) && generation === before) remember(key, shared);
+  if (hit && Date.now() - hit.at < MAX_AGE_MS) return Promise.resolve(hit.shared as T | null);
+  const inFlight = reading.get(key);
+  if (inFlight) return inFlight.shared as Promise<T | null>;
+  return read(key, load, rememberMissing);
+}
+
+/** Reads `key` and remembers what it read, unless the key was forgotten before the read came back. */
+function read<T extends object>(
+  key: string,
+  load: () => Promise<T | null>,
+  rememberMissing: boolean,
+): Promise<T | null> {
+  const shared = load();
+  const flight = { shared, forgotten: false };
+  reading.set(key, flight);
+  const landed = () => {
+    if (reading.get(key) === flight) reading.delete(key);
+  };
+  shared.then((value) => {
+    landed();
+    if ((value || rememberMissing) && !flight.forgotten) remember(key, value);
+  }, landed);
   return shared;
 }
 
@@ -125,8 +179,12 @@ export function asAuthorizedWork<T>(work: Promise<T>): Promise<T> {
  * resolves, nothing authorized on the old facts is still to be stored.
  */
 export async function forgetAuthorization(keys: string[]): Promise<void> {
-  generation += 1;
-  for (const key of keys) entries.delete(key);
+  for (const key of keys) {
+    entries.delete(key);
+    const flight = reading.get(key);
+    if (flight) flight.forgotten = true;
+    reading.delete(key);
+  }
   for (const listener of forgetListeners) listener(keys);
   await Promise.allSettled([...authorizedWork]);
 }

@@ -2,6 +2,7 @@
 import { trusted, type Types } from 'mongoose';
 
 import { ChatModel, type Chat, type ChatDocument, type ChatType, type ChatVisibility } from '../../models';
+import { gathered, type Outcome } from './batches';
 import { isId, objectId, type Id } from './db';
 
 export type { Chat, ChatDocument };
@@ -28,15 +29,41 @@ export function create(fields: {
 /**
  * Moves a chat's member count by `delta` and returns the count after: one atomic $inc on MongoDB
  * and on the embedded database (its patch set makes updates atomic), whatever the chat's size.
+ * Moves that arrive together are gathered into one $inc per chat, and each is answered the count
+ * just after it, in the order they came: a storm of joins costs a few writes to the chat, not one each.
  */
-export async function countMembers(chatId: Id, delta: 1 | -1): Promise<number> {
-  const after = await ChatModel.findOneAndUpdate(
-    { _id: objectId(chatId) },
-    { $inc: { memberCount: delta } },
-    { new: true },
-  ).lean();
-  return after?.memberCount ?? 0;
+export function countMembers(chatId: Id, delta: 1 | -1): Promise<number> {
+  return gatheredCountMoves({ chatId: objectId(chatId), delta });
 }
+
+const gatheredCountMoves = gathered<{ chatId: Types.ObjectId; delta: 1 | -1 }, number>(async (moves) => {
+  const byChat = new Map<string, number[]>();
+  moves.forEach((move, i) => {
+    const key = move.chatId.toString();
+    byChat.set(key, [...(byChat.get(key) ?? []), i]);
+  });
+  const outcomes: Array<Outcome<number>> = [];
+  await Promise.all(
+    [...byChat.values()].map(async (indexes) => {
+      const total = indexes.reduce((sum, i) => sum + moves[i]!.delta, 0);
+      try {
+        const after = await ChatModel.findOneAndUpdate(
+          { _id: moves[indexes[0]!]!.chatId },
+          { $inc: { memberCount: total } },
+          { new: true },
+        ).lean();
+        let count = (after?.memberCount ?? 0) - total;
+        for (const i of indexes) {
+          count += moves[i]!.delta;
+          outcomes[i] = { ok: true, value: count };
+        }
+      } catch (error) {
+        for (const i of indexes) outcomes[i] = { ok: false, error };
+      }
+    }),
+  );
+  return outcomes;
+});
 
 /** The kept member count of a chat. */
 export async function memberCount(chatId: Id): Promise<number> {

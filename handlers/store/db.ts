@@ -8,6 +8,17 @@ import { Types } from 'mongoose';
 export const isDuplicateKeyError = (err: unknown): boolean =>
   typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 
+/** The documents an unordered insert could not store, by their index in it, each with its error; null when the failure is not documents'. */
+export function writeErrorsOf(err: unknown): Array<{ index: number; error: { code?: unknown } }> | null {
+  const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{
+    index?: unknown;
+    code?: unknown;
+  }>;
+  if (list.length === 0 || list.some((e) => typeof e.index !== 'number')) return null;
+  return list.map((e) => ({ index: e.index as number, error: e }));
+}
+
 /** The document `create` stores, or null when a unique index already holds its key. */
 export async function insertUnlessDuplicate<T>(create: () => Promise<T>): Promise<T | null> {
   try {

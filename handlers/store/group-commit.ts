@@ -7,7 +7,7 @@
 import { Types } from 'mongoose';
 
 import { MessageModel, type Message } from '../../models';
-import { isDuplicateKeyError } from './db';
+import { isDuplicateKeyError, writeErrorsOf } from './db';
 import { latestSeq, sentAs } from './messages';
 import { LruMap } from './lru';
 
@@ -136,10 +136,11 @@ async function insertInOrder(pending: PendingSend[]): Promise<PendingSend[]> {
       { ordered: true },
     );
   } catch (err) {
-    const first = firstWriteError(err);
+    // An ordered insert stops at its first failure.
+    const first = writeErrorsOf(err)?.[0];
     if (!first) throw err;
     storedCount = first.index;
-    failure = first;
+    failure = first.error;
   }
   for (const send of pending.slice(0, storedCount)) {
     nextSeq.set(send.doc.chatId.toString(), send.doc.seq + 1);
@@ -193,12 +194,4 @@ async function knowNextSeqs(pending: PendingSend[]): Promise<void> {
       if (!nextSeq.has(chatId)) nextSeq.set(chatId, latest + 1);
     }),
   );
-}
-
-/** The document an ordered insert stopped at, and why; null when the failure is not one document's. */
-function firstWriteError(err: unknown): { index: number; code: unknown } | null {
-  const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
-  const first = (Array.isArray(writeErrors) ? writeErrors[0] : writeErrors) as
-    { index?: unknown; code?: unknown } | undefined;
-  return typeof first?.index === 'number' ? { index: first.index, code: first.code } : null;
 }

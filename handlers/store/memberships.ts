@@ -4,11 +4,12 @@
  * chat's kept member count by one only when it took effect, so racing joins, leaves and bans
  * count once each and the count stays exact.
  */
-import { trusted, type Types } from 'mongoose';
+import { trusted, Types } from 'mongoose';
 
 import { MembershipModel, type ActorRole, type ChatRole, type Membership, type MembershipDocument } from '../../models';
 import * as chats from './chats';
-import { insertUnlessDuplicate, isId, objectId, type Id } from './db';
+import { gathered, type Outcome } from './batches';
+import { insertUnlessDuplicate, isDuplicateKeyError, isId, objectId, writeErrorsOf, type Id } from './db';
 
 export type { Membership, MembershipDocument };
 
@@ -25,17 +26,52 @@ export function activeOf(chatId: Id, userId: string): Promise<MembershipDocument
   return MembershipModel.findOne({ chatId: objectId(chatId), userId: objectId(userId), status: 'active' }).exec();
 }
 
-/** A new active membership, counted, with the chat's count after; null when the person already has a row in the chat. */
+/**
+ * A new active membership, counted, with the chat's count after; null when the person already
+ * has a row in the chat. Joins that arrive together are stored by one unordered insert, each
+ * answered for itself: the unique (chatId, userId) index turns a duplicate into that join's null.
+ */
 export async function create(
   chatId: Id,
   userId: Id,
   role: ChatRole = 'member',
-): Promise<{ membership: MembershipDocument; memberCount: number } | null> {
-  const membership = await insertUnlessDuplicate(() =>
-    MembershipModel.create({ chatId: objectId(chatId), userId: objectId(userId), role }),
-  );
+): Promise<{ membership: Membership; memberCount: number } | null> {
+  const membership = await gatheredInserts(newMembership(chatId, userId, role));
   return membership && { membership, memberCount: await chats.countMembers(chatId, 1) };
 }
+
+/**
+ * Every field the schema stores, with its default (test/large-chats.test.ts holds the two
+ * together): the row is written as it stands, without a mongoose document's casting and checks.
+ */
+export function newMembership(chatId: Id, userId: Id, role: ChatRole): Membership {
+  return {
+    _id: new Types.ObjectId(),
+    chatId: objectId(chatId),
+    userId: objectId(userId),
+    role,
+    status: 'active',
+    bannedUntil: null,
+    bannedByRole: null,
+    mutedUntil: null,
+    mutedByRole: null,
+    joinedAt: new Date(),
+    readSeq: 0,
+  };
+}
+
+const gatheredInserts = gathered<Membership, Membership | null>(async (rows) => {
+  const outcomes: Array<Outcome<Membership | null>> = rows.map((value) => ({ ok: true, value }));
+  try {
+    await MembershipModel.collection.insertMany(rows, { ordered: false });
+  } catch (err) {
+    const failed = writeErrorsOf(err);
+    if (!failed) throw err;
+    for (const { index, error } of failed)
+      outcomes[index] = isDuplicateKeyError(error) ? { ok: true, value: null } : { ok: false, error };
+  }
+  return outcomes;
+});
 
 /**
  * Someone who left, or whose ban ran out, comes back as a plain member, counted; null when their

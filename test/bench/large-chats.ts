@@ -335,6 +335,7 @@ async function addAdmins(chatId: string, userIds: string[]): Promise<void> {
 async function forget(server: BenchServer, chatIds: string[], userIds: string[]): Promise<void> {
   const keys = chatIds.flatMap((chatId) => [
     cacheKeys.chat(chatId),
+    cacheKeys.chatAdmins(chatId),
     ...userIds.map((userId) => cacheKeys.membership(chatId, userId)),
   ]);
   await server.stoa.services.realtime.invalidate(keys);
