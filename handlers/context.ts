@@ -22,7 +22,7 @@ export interface Realtime {
   flush(): Promise<void>;
   /**
    * After a write to accounts, chats or memberships: every node forgets those cached facts
-   * (handlers/authorization-cache.ts `cacheKeys`) and finishes the sends authorized on them; resolves after.
+   * (handlers/store/authorization-cache.ts `cacheKeys`) and finishes the sends authorized on them; resolves after.
    */
   invalidate(keys: string[]): Promise<void>;
 }
