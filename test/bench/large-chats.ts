@@ -41,6 +41,7 @@ import WebSocket from 'ws';
 
 import { issueToken } from '../../handlers/auth';
 import { cacheKeys } from '../../handlers/store/authorization-cache';
+import { newMembership } from '../../handlers/store/memberships';
 import { ChatModel, MembershipModel, UserModel } from '../../models';
 import {
   connect,
@@ -354,18 +355,8 @@ async function createScratch(): Promise<void> {
   await scratch().createIndex({ chatId: 1, role: 1, status: 1 });
 }
 
-const membershipLike = (chatId: Types.ObjectId) => ({
-  chatId,
-  userId: new Types.ObjectId(),
-  role: 'member',
-  status: 'active',
-  bannedUntil: null,
-  bannedByRole: null,
-  mutedUntil: null,
-  mutedByRole: null,
-  joinedAt: new Date(),
-  readSeq: 0,
-});
+/** A new member's row, every field as a join writes it. */
+const membershipLike = (chatId: Types.ObjectId) => newMembership(chatId, new Types.ObjectId(), 'member');
 
 /** INSERT_ROUNDS storms of `size` inserts at once, one after another: the one of median rate. */
 async function insertBaseline(server: BenchServer, size: number): Promise<Inserts> {
