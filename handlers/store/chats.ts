@@ -52,9 +52,10 @@ const gatheredCountMoves = gathered<{ chatId: Types.ObjectId; delta: 1 | -1 }, n
           { $inc: { memberCount: total } },
           { new: true },
         ).lean();
-        let count = (after?.memberCount ?? 0) - total;
+        // No such chat: nobody is counted.
+        let count = after ? (after.memberCount ?? 0) - total : 0;
         for (const i of indexes) {
-          count += moves[i]!.delta;
+          if (after) count += moves[i]!.delta;
           outcomes[i] = { ok: true, value: count };
         }
       } catch (error) {
