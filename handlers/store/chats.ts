@@ -40,7 +40,9 @@ const gatheredCountMoves = gathered<{ chatId: Types.ObjectId; delta: 1 | -1 }, n
   const byChat = new Map<string, number[]>();
   moves.forEach((move, i) => {
     const key = move.chatId.toString();
-    byChat.set(key, [...(byChat.get(key) ?? []), i]);
+    const indexes = byChat.get(key);
+    if (indexes) indexes.push(i);
+    else byChat.set(key, [i]);
   });
   const outcomes: Array<Outcome<number>> = [];
   await Promise.all(
