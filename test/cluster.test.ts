@@ -255,3 +255,26 @@ test('a node subscribes to a chat only while one of its sockets is in it: the ot
     client.disconnect();
   }
 });
+
+test('joins arriving together on node A: every joiner’s sockets on node B are in the room, and node B lets each send, as each ack returns', async () => {
+  const owner = await person(nodeA, 'owner');
+  const chatId = (await createChat(owner, 'group')).id;
+  const joiners = [];
+  for (let i = 0; i < 12; i += 1) joiners.push(await person(nodeA, 'joiner'));
+  // Each has a second socket on node B that tried the chat first, so node B remembers them as outsiders.
+  const onB = await Promise.all(joiners.map((joiner) => nodeB.connect(joiner.token)));
+  for (const socket of onB)
+    expect(await emit(socket, 'message:send', { chatId, text: 'too early', clientMsgId: 'early' })).toMatchObject({
+      ok: false,
+    });
+
+  const acks = await Promise.all(joiners.map((joiner) => emit(joiner.socket, 'chat:join', { chatId })));
+  for (const ack of acks) ok(ack);
+  const heard = onB.map((socket) => nextEvent(socket, 'message:new'));
+  const sent = await post(owner, chatId, 'welcome, all of you');
+  for (const payload of await Promise.all(heard)) expect(payload.message).toEqual(sent);
+  const fromB = await Promise.all(
+    onB.map((socket, i) => emit(socket, 'message:send', { chatId, text: `hello from ${i}`, clientMsgId: `b-${i}` })),
+  );
+  for (const ack of fromB) ok(ack);
+});

@@ -3,7 +3,8 @@
  * flight goes in the next, one database command for the lot (the sends' group commit, in
  * group-commit.ts, does the same for messages, with seqs besides). One write alone costs no
  * wait: it leaves at the end of its turn of the event loop. A storm of joins into one chat
- * thus costs a few inserts and counts, not one of each per join.
+ * thus costs a few inserts and counts, not one of each per join; with several nodes, it asks
+ * the other nodes a few questions (server/transport/socket.ts), not one per join.
  */
 
 /** What one gathered write did for one of its items. */

@@ -5,6 +5,7 @@ import { Server, type Socket } from 'socket.io';
 import { authenticate, connectionRooms, currentUser } from '../../handlers/auth';
 import { unreadNotices } from '../../handlers/notices';
 import { forgetAuthorization } from '../../handlers/store/authorization-cache';
+import { gathered, type Outcome } from '../../handlers/store/batches';
 import type { Limits, Realtime, Services } from '../../handlers/context';
 import { StoaError, toStoaError, type ErrorCode } from '../../handlers/contract/errors';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../protocol';
@@ -92,6 +93,8 @@ const floodKeys = {
 /** A room no socket is in: asking every node for its sockets there is a cheap round trip. */
 const FLUSH_ROOM = 'stoa:flush';
 
+const DONE: Outcome<void> = { ok: true, value: undefined };
+
 /**
  * Realtime effects through the adapter, so that they reach the sockets of every node.
  * `clustered`: other nodes may exist (the Redis adapter), and hear of invalidations.
@@ -108,6 +111,29 @@ export function socketRealtime(
       void forgetAuthorization(keys).then(() => done(null, true));
     });
   }
+  // A storm of joins on one node asks the others one question per batch, not one per join: a
+  // join waits for the first question published after its own change (gathered() sends those
+  // that arrive during one question in the next).
+  const joinsConfirmed = gathered(async (rooms: string[]) => {
+    try {
+      await allNodesCaughtUp();
+    } catch (err) {
+      log.warn({ err: (err as Error).message, rooms: rooms.length }, 'other nodes did not confirm a join in time');
+    }
+    return rooms.map(() => DONE);
+  });
+  const othersForgot = gathered(async (keySets: string[][]) => {
+    const keys = [...new Set(keySets.flat())];
+    try {
+      await io.serverSideEmitWithAck('stoa:invalidate', keys);
+    } catch (err) {
+      log.warn(
+        { err: (err as Error).message, keys },
+        'other nodes did not confirm an invalidation in time; they may act on old facts for a while',
+      );
+    }
+    return keySets.map(() => DONE);
+  });
   return {
     emit(room, event, payload) {
       // Socket.IO reads no room at all as every socket: an audience that came out empty hears nothing.
@@ -116,14 +142,9 @@ export function socketRealtime(
     },
     async join(fromRoom, room) {
       io.in(fromRoom).socketsJoin(room);
-      if (!clustered) return;
       // A node whose socket just joined subscribes to the room's channel before it answers: once
       // every node has, what is sent to the room next reaches them all.
-      try {
-        await allNodesCaughtUp();
-      } catch (err) {
-        log.warn({ err: (err as Error).message, room }, 'other nodes did not confirm a join in time');
-      }
+      if (clustered) await joinsConfirmed(room);
     },
     async leave(fromRoom, room) {
       io.in(fromRoom).socketsLeave(room);
@@ -141,15 +162,7 @@ export function socketRealtime(
     },
     async invalidate(keys) {
       await forgetAuthorization(keys);
-      if (!clustered) return;
-      try {
-        await io.serverSideEmitWithAck('stoa:invalidate', keys);
-      } catch (err) {
-        log.warn(
-          { err: (err as Error).message, keys },
-          'other nodes did not confirm an invalidation in time; they may act on old facts for a while',
-        );
-      }
+      if (clustered) await othersForgot(keys);
     },
   };
 }
