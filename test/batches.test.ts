@@ -55,3 +55,16 @@ test('a write that throws fails every item of its batch, and the next batch is w
   ]);
   await expect(add(3)).resolves.toBe(3);
 });
+
+test('a write takes at most `most` items; the rest follow in the next, in their order', async () => {
+  const batches: number[][] = [];
+  const add = gathered(
+    async (items: number[]) => {
+      batches.push(items);
+      return items.map((value): Outcome<number> => ({ ok: true, value }));
+    },
+    { most: 2 },
+  );
+  await expect(Promise.all([add(1), add(2), add(3), add(4), add(5)])).resolves.toEqual([1, 2, 3, 4, 5]);
+  expect(batches).toEqual([[1, 2], [3, 4], [5]]);
+});

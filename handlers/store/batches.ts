@@ -11,16 +11,21 @@
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /**
- * `write` takes the items gathered, in arrival order, and answers an outcome for each, in the
- * same order; if it throws, every item of the batch fails with that error.
+ * `write` takes the items gathered, in arrival order, at most `most` of them (the rest go in
+ * the next write: one write holds the embedded database's single writer for a bounded time),
+ * and answers an outcome for each, in the same order; if it throws, every item of the batch
+ * fails with that error.
  */
-export function gathered<In, Out>(write: (items: In[]) => Promise<Array<Outcome<Out>>>): (item: In) => Promise<Out> {
+export function gathered<In, Out>(
+  write: (items: In[]) => Promise<Array<Outcome<Out>>>,
+  { most = Infinity }: { most?: number } = {},
+): (item: In) => Promise<Out> {
   interface Waiting {
     item: In;
     resolve(value: Out): void;
     reject(error: unknown): void;
   }
-  let waiting: Waiting[] = [];
+  const waiting: Waiting[] = [];
   let busy = false;
 
   const flush = (): void => {
@@ -28,8 +33,7 @@ export function gathered<In, Out>(write: (items: In[]) => Promise<Array<Outcome<
     busy = true;
     // The items of this turn of the event loop leave together.
     setImmediate(() => {
-      const batch = waiting;
-      waiting = [];
+      const batch = waiting.splice(0, most);
       void settleBatch(batch).finally(() => {
         busy = false;
         flush();

@@ -60,18 +60,24 @@ export function newMembership(chatId: Id, userId: Id, role: ChatRole): Membershi
   };
 }
 
-const gatheredInserts = gathered<Membership, Membership | null>(async (rows) => {
-  const outcomes: Array<Outcome<Membership | null>> = rows.map((value) => ({ ok: true, value }));
-  try {
-    await MembershipModel.collection.insertMany(rows, { ordered: false });
-  } catch (err) {
-    const failed = writeErrorsOf(err);
-    if (!failed) throw err;
-    for (const { index, error } of failed)
-      outcomes[index] = isDuplicateKeyError(error) ? { ok: true, value: null } : { ok: false, error };
-  }
-  return outcomes;
-});
+/** Joins stored by one insert at the most. */
+const MOST_JOINS_AT_ONCE = 1_000;
+
+const gatheredInserts = gathered<Membership, Membership | null>(
+  async (rows) => {
+    const outcomes: Array<Outcome<Membership | null>> = rows.map((value) => ({ ok: true, value }));
+    try {
+      await MembershipModel.collection.insertMany(rows, { ordered: false });
+    } catch (err) {
+      const failed = writeErrorsOf(err);
+      if (!failed) throw err;
+      for (const { index, error } of failed)
+        outcomes[index] = isDuplicateKeyError(error) ? { ok: true, value: null } : { ok: false, error };
+    }
+    return outcomes;
+  },
+  { most: MOST_JOINS_AT_ONCE },
+);
 
 /**
  * Someone who left, or whose ban ran out, comes back as a plain member, counted; null when their
