@@ -44,9 +44,9 @@ export default defineConfig(
     },
   },
 
-  // The moderation console and the web app: plain browser ES modules served as they are (server/console/, server/web/).
+  // The moderation console and the web app: plain browser ES modules served as they are (server/console/, server/web/, server/ui/).
   {
-    files: ['server/console/**/*.js', 'server/web/**/*.js'],
+    files: ['server/console/**/*.js', 'server/web/**/*.js', 'server/ui/**/*.js'],
     languageOptions: { sourceType: 'module', globals: globals.browser },
   },
 

@@ -68,7 +68,8 @@ function route() {
 
 async function start() {
   const socket = connect({
-    onState: (up) => {
+    onState: (state) => {
+      const up = state === 'up';
       fill($('link-state'), up ? 'live' : 'offline');
       $('link-state').classList.toggle('up', up);
     },

@@ -1,6 +1,6 @@
 // Start-up, sign-in, navigation, the live connection (and catching up after it drops), and live events.
 import { $, fill } from './dom.js';
-import { session, login, register, logout, restore, connect, forget, isStaff } from './session.js';
+import { session, login, register, logout, restore, connect, forget, isPlatformModerator } from './session.js';
 import { state, heldSeq } from './store.js';
 import { remember } from './people.js';
 import { initReport } from './report.js';
@@ -143,7 +143,8 @@ async function start() {
     fill($('chats-error'), refusalText(error));
   }
   // Staff and the admins of a chat have a moderation console.
-  const moderates = isStaff() || [...state.chats.values()].some((c) => c.role === 'owner' || c.role === 'admin');
+  const moderates =
+    isPlatformModerator() || [...state.chats.values()].some((c) => c.role === 'owner' || c.role === 'admin');
   $('console-link').hidden = !moderates;
   await route();
 }
