@@ -30,19 +30,23 @@
  * BENCH_LARGE_PROFILE=<dir> writes a CPU profile of this process over the largest group storm there.
  * The server holds one descriptor per socket: sizes that do not fit `ulimit -n` are lowered, and said.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
-import path from 'node:path';
+import { fork, type ChildProcess } from 'node:child_process';
 
-import bcrypt from 'bcrypt';
 import mongoose, { Types } from 'mongoose';
 import WebSocket from 'ws';
 
-import { issueToken } from '../../handlers/auth';
 import { cacheKeys } from '../../handlers/store/authorization-cache';
 import { newMembership } from '../../handlers/store/memberships';
-import { ChatModel, MembershipModel, UserModel } from '../../models';
+import { ChatModel } from '../../models';
+import {
+  addMembers,
+  createAccounts,
+  descriptorLimit,
+  profiled,
+  strangers,
+  UNLIMITED_RATES,
+  type Account,
+} from './bulk';
 import {
   connect,
   ownCpuSec,
@@ -72,8 +76,6 @@ const STORM_TIMEOUT_MS = 180_000;
 const WARM_UP_JOINS = 500;
 /** Descriptors the server needs besides its sockets (the database's pool, files, the listener). */
 const FD_HEADROOM = 512;
-/** Memberships per insertMany when chats are filled in bulk. */
-const BULK_BATCH = 5_000;
 /** Account 0 owns every chat, accounts 1 and 2 are the large groups' admins; joiners come after. */
 const OWNER = 0;
 const ADMINS = [1, 2];
@@ -90,21 +92,7 @@ const SCALE_TARGET = 1.5;
 const PACED_P99_TARGET_MS = 200;
 const LARGE_RATIO_TARGET = 2;
 
-const ENV = {
-  BCRYPT_ROUNDS: '4',
-  RATE_JOINS: '1000000/1s',
-  RATE_CONNECTIONS: '1000000/1s',
-  RATE_MESSAGES: '1000000/1s',
-  RATE_HISTORY: '1000000/1s',
-  RATE_SOCKET_EVENTS: '1000000/1s',
-  RATE_HTTP_REQUESTS: '1000000/1s',
-  RATE_CHAT_CREATIONS: '1000000/1s',
-};
-
-interface Account {
-  id: string;
-  token: string;
-}
+const ENV = { BCRYPT_ROUNDS: '4', ...UNLIMITED_RATES };
 
 type ChatKind = 'channel' | 'group';
 
@@ -185,7 +173,7 @@ export async function largeChatsBench(): Promise<LargeChatsResult> {
     ENV,
     async (server) => {
       const { groupMembers, memberCountIntervalMs } = server.stoa.services.largeChats;
-      const accounts = await createAccounts(server, accountsNeeded, 'j');
+      const accounts = await createAccounts(server.stoa.services, accountsNeeded, 'j');
       const owner = await connect(server.url, accounts[OWNER]!.token);
       const chats = {
         storms: await Promise.all(
@@ -204,10 +192,11 @@ export async function largeChatsBench(): Promise<LargeChatsResult> {
       // The groups are large before their storm begins: members in bulk, two admins, the owner.
       const largeGroups = [...chats.storms.map((s) => s.group), chats.paced, chats.warmUp.group];
       for (const chatId of largeGroups) {
-        await addBulkMembers(chatId, groupMembers);
-        await addAdmins(
+        await addMembers(chatId, strangers(groupMembers));
+        await addMembers(
           chatId,
           ADMINS.map((i) => accounts[i]!.id),
+          'admin',
         );
       }
       await forget(
@@ -240,7 +229,11 @@ export async function largeChatsBench(): Promise<LargeChatsResult> {
           const biggest = size === Math.max(...sizes);
           const measureGroup = () =>
             storm(server, pool, joinerIds, group, 'group', size, inserts, memberCountIntervalMs);
-          storms.push(await (PROFILE_DIR && biggest ? profiled(`join-storm-${size}`, measureGroup) : measureGroup()));
+          storms.push(
+            await (PROFILE_DIR && biggest
+              ? profiled(PROFILE_DIR, `large-chats-join-storm-${size}`, measureGroup)
+              : measureGroup()),
+          );
         }
         if (pacedJoins > 0)
           paced = await pacedJoinsPhase(server, pool, joinerIds, chats.paced, pacedJoins, memberCountIntervalMs);
@@ -266,8 +259,7 @@ export async function largeChatsBench(): Promise<LargeChatsResult> {
 
 /** The join sizes the server's descriptor limit allows; a note when one had to be lowered. */
 function sizesThatFit(wanted: number[]): { sizes: number[]; note: string | null } {
-  const raw = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  const limit = raw === 'unlimited' ? Infinity : Number(raw);
+  const { limit, said: raw } = descriptorLimit();
   const most = limit - FD_HEADROOM - FIRST_JOINER;
   if (wanted.every((n) => n <= most)) return { sizes: wanted, note: null };
   const sizes = [...new Set(wanted.map((n) => Math.min(n, most)))];
@@ -277,59 +269,10 @@ function sizesThatFit(wanted: number[]): { sizes: number[]; note: string | null 
   };
 }
 
-/** Accounts written in bulk through the model, each with a token as a login issues it. */
-async function createAccounts(server: BenchServer, count: number, prefix: string): Promise<Account[]> {
-  const passwordHash = await bcrypt.hash('bench password', 4);
-  const accounts: Account[] = [];
-  for (let start = 0; start < count; start += 1000) {
-    const docs = await UserModel.insertMany(
-      Array.from({ length: Math.min(1000, count - start) }, (_, i) => {
-        const username = `${prefix}${start + i}`;
-        return { username, passwordHash, displayName: username };
-      }),
-    );
-    for (const doc of docs) accounts.push({ id: doc.id as string, token: issueToken(server.stoa.services, doc) });
-  }
-  return accounts;
-}
-
 async function createChat(owner: ClientSocket, type: ChatKind, title: string): Promise<string> {
   const created = await owner.emitWithAck('chat:create', { type, title });
   if (!created.ok) throw new Error(`chat:create: ${JSON.stringify(created.error)}`);
   return created.chat.id;
-}
-
-/** `count` active members with no account behind them, written through the driver; the chat's count moves with them. */
-async function addBulkMembers(chatId: string, count: number): Promise<void> {
-  const chat = new Types.ObjectId(chatId);
-  const joinedAt = new Date();
-  for (let start = 0; start < count; start += BULK_BATCH) {
-    const batch = Array.from({ length: Math.min(BULK_BATCH, count - start) }, () => ({
-      chatId: chat,
-      userId: new Types.ObjectId(),
-      role: 'member',
-      status: 'active',
-      joinedAt,
-      readSeq: 0,
-    }));
-    await MembershipModel.collection.insertMany(batch, { ordered: false });
-  }
-  await ChatModel.collection.updateOne({ _id: chat }, { $inc: { memberCount: count } });
-}
-
-async function addAdmins(chatId: string, userIds: string[]): Promise<void> {
-  const chat = new Types.ObjectId(chatId);
-  await MembershipModel.collection.insertMany(
-    userIds.map((userId) => ({
-      chatId: chat,
-      userId: new Types.ObjectId(userId),
-      role: 'admin',
-      status: 'active',
-      joinedAt: new Date(),
-      readSeq: 0,
-    })),
-  );
-  await ChatModel.collection.updateOne({ _id: chat }, { $inc: { memberCount: userIds.length } });
 }
 
 /** What the server may have cached about chats written behind its back. */
@@ -511,26 +454,6 @@ function merge(reports: JoinReport[]): JoinReport {
     failed,
     unacked: reports.reduce((sum, r) => sum + r.unacked, 0),
   };
-}
-
-async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string) =>
-    new Promise<unknown>((resolve, reject) =>
-      session.post(method, (err, result) => (err ? reject(err) : resolve(result))),
-    );
-  await post('Profiler.enable');
-  await post('Profiler.start');
-  try {
-    return await work();
-  } finally {
-    const { profile } = (await post('Profiler.stop')) as { profile: object };
-    const file = path.join(PROFILE_DIR!, `large-chats-${name}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
-    console.log(`(CPU profile of the server over the ${name}: ${file})`);
-    session.disconnect();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -807,15 +730,15 @@ interface ChatOpsJob {
 type ChatOpsReport = Array<Record<Op, number[]>>;
 
 async function largeAgainstSmall(server: BenchServer): Promise<LargeChatFigures> {
-  const [owner, ...fresh] = await createAccounts(server, 1 + 4 * REPS, 'c');
+  const [owner, ...fresh] = await createAccounts(server.stoa.services, 1 + 4 * REPS, 'c');
   const ownerSocket = await connect(server.url, owner!.token);
   const large = await createChat(ownerSocket, 'group', 'Large group');
   const small = await createChat(ownerSocket, 'group', 'Small group');
   ownerSocket.close();
   const bulkFrom = now();
-  await addBulkMembers(large, LARGE_CHAT - 1);
+  await addMembers(large, strangers(LARGE_CHAT - 1));
   const bulkSec = (now() - bulkFrom) / 1000;
-  await addBulkMembers(small, SMALL_CHAT - 1);
+  await addMembers(small, strangers(SMALL_CHAT - 1));
   await forget(server, [large, small], []);
   const counted = await ChatModel.collection
     .find({ _id: { $in: [new Types.ObjectId(large), new Types.ObjectId(small)] } })

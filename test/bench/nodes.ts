@@ -38,17 +38,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
-import bcrypt from 'bcrypt';
-import mongoose, { Types } from 'mongoose';
+import mongoose from 'mongoose';
 import { io as connectClient } from 'socket.io-client';
 import WebSocket from 'ws';
 
-import { issueToken } from '../../handlers/auth';
-import type { Services } from '../../handlers/context';
 import { connectDatabase } from '../../handlers/store/connection';
-import { ChatModel, MembershipModel, UserModel } from '../../models';
 import { startEmbeddedDb } from '../../server/embedded-db';
 import { startRelay } from './relay';
+import { addMembers, createAccounts, descriptorLimit, UNLIMITED_RATES, type Account } from './bulk';
 import { connect, percentile, processCpuSec, type ClientSocket } from './support';
 
 const WANTED_SUBSCRIBERS = Number(process.env.BENCH_NODES_SUBSCRIBERS ?? 20_000);
@@ -85,21 +82,6 @@ const RSS_RATIO_TARGET = 0.75;
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'server', 'main.js');
 const HAPROXY_EXAMPLE = path.join(ROOT, 'docs', 'haproxy.cfg');
-
-const RATES = {
-  RATE_MESSAGES: '1000000/1s',
-  RATE_SOCKET_EVENTS: '1000000/1s',
-  RATE_CONNECTIONS: '1000000/1s',
-  RATE_JOINS: '1000000/1s',
-  RATE_HTTP_REQUESTS: '1000000/1s',
-  RATE_CHAT_CREATIONS: '1000000/1s',
-  RATE_MODERATION_READS: '1000000/1s',
-};
-
-interface Account {
-  id: string;
-  token: string;
-}
 
 /** CPU seconds by process. */
 interface Cpu {
@@ -214,7 +196,12 @@ export async function nodesBench(): Promise<NodesResult> {
 
     // Accounts: the channel's owner, a platform moderator, the subscribers, the accounts to ban, the watchers.
     const banned = MOD_ROUNDS + 1;
-    const accounts = await createAccounts(2 + subscribers + banned + WATCHERS, (i) => (i === 1 ? 'moderator' : 'user'));
+    const accounts = await createAccounts(
+      { jwtKey: createSecretKey(Buffer.from(JWT_SECRET)), jwtTtlSec: 3600 },
+      2 + subscribers + banned + WATCHERS,
+      'n',
+      (i) => (i === 1 ? 'moderator' : 'user'),
+    );
     const owner = accounts[0]!;
     const moderator = accounts[1]!;
     const people = accounts.slice(2, 2 + subscribers);
@@ -227,7 +214,7 @@ export async function nodesBench(): Promise<NodesResult> {
     const chatId = created.chat.id;
     await addMembers(
       chatId,
-      [...people, ...targets, ...watchers].map((a) => new Types.ObjectId(a.id)),
+      [...people, ...targets, ...watchers].map((a) => a.id),
     );
 
     const parent = new Tally();
@@ -514,7 +501,7 @@ async function startNode(
       JWT_SECRET,
       // HAProxy, on this machine, names the client in X-Forwarded-For.
       TRUST_PROXY: 'loopback',
-      ...RATES,
+      ...UNLIMITED_RATES,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -721,49 +708,13 @@ async function untilSockets(nodes: NodeProcess[], done: (counts: number[]) => bo
 
 /** The subscriber count one node's descriptor limit allows (it holds them all in phase 4). */
 function subscribersThatFit(wanted: number): { subscribers: number; note: string | null } {
-  const raw = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  const limit = raw === 'unlimited' ? Infinity : Number(raw);
+  const { limit, said: raw } = descriptorLimit();
   const most = Math.floor((limit - FD_HEADROOM) / 1000) * 1000;
   if (wanted <= most) return { subscribers: wanted, note: null };
   return {
     subscribers: most,
     note: `ulimit -n is ${raw} (hard limit too): one node holds a descriptor per socket when it serves them all, so ${most} subscribers, not ${wanted}`,
   };
-}
-
-/** Accounts written in bulk through the model, each with a token as a login issues it. */
-async function createAccounts(count: number, role: (i: number) => 'user' | 'moderator'): Promise<Account[]> {
-  const services = { jwtKey: createSecretKey(Buffer.from(JWT_SECRET)), jwtTtlSec: 3600 } as Services;
-  const passwordHash = await bcrypt.hash('bench password', 4);
-  const accounts: Account[] = [];
-  for (let start = 0; start < count; start += 1000) {
-    const docs = await UserModel.insertMany(
-      Array.from({ length: Math.min(1000, count - start) }, (_, k) => {
-        const username = `n${start + k}`;
-        return { username, passwordHash, displayName: username, role: role(start + k) };
-      }),
-    );
-    for (const doc of docs) accounts.push({ id: doc.id as string, token: issueToken(services, doc) });
-  }
-  return accounts;
-}
-
-/** Active members written through the driver; the chat's count moves with them. */
-async function addMembers(chatId: string, userIds: Types.ObjectId[]): Promise<void> {
-  const chat = new Types.ObjectId(chatId);
-  const joinedAt = new Date();
-  for (let start = 0; start < userIds.length; start += 5000) {
-    const batch = userIds.slice(start, start + 5000).map((userId) => ({
-      chatId: chat,
-      userId,
-      role: 'member',
-      status: 'active',
-      joinedAt,
-      readSeq: 0,
-    }));
-    await MembershipModel.collection.insertMany(batch, { ordered: false });
-  }
-  await ChatModel.collection.updateOne({ _id: chat }, { $inc: { memberCount: userIds.length } });
 }
 
 function freePort(): Promise<number> {

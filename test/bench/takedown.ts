@@ -28,18 +28,14 @@
  * closes and over the purge there. The server holds one descriptor per socket: a member count that
  * does not fit `ulimit -n` is lowered, and said.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
-import path from 'node:path';
+import { fork, type ChildProcess } from 'node:child_process';
 
-import bcrypt from 'bcrypt';
 import mongoose, { Types } from 'mongoose';
 import WebSocket from 'ws';
 
-import { issueToken } from '../../handlers/auth';
 import { cacheKeys } from '../../handlers/store/authorization-cache';
-import { ChatModel, MembershipModel, MessageModel, UserModel } from '../../models';
+import { ChatModel, MessageModel } from '../../models';
+import { addMembers, createAccounts, descriptorLimit, profiled, strangers, UNLIMITED_RATES } from './bulk';
 import {
   connect,
   ownCpuSec,
@@ -77,22 +73,7 @@ const CLOSE_P99_TARGET = 2;
 const PURGE_RATE_TARGET = 0.5;
 const TRAFFIC_P99_TARGET = 2;
 
-const ENV = {
-  BCRYPT_ROUNDS: '4',
-  RATE_JOINS: '1000000/1s',
-  RATE_CONNECTIONS: '1000000/1s',
-  RATE_MESSAGES: '1000000/1s',
-  RATE_HISTORY: '1000000/1s',
-  RATE_SOCKET_EVENTS: '1000000/1s',
-  RATE_HTTP_REQUESTS: '1000000/1s',
-  RATE_CHAT_CREATIONS: '1000000/1s',
-  RATE_MODERATION_READS: '1000000/1s',
-};
-
-interface Account {
-  id: string;
-  token: string;
-}
+const ENV = { BCRYPT_ROUNDS: '4', ...UNLIMITED_RATES };
 
 interface Latencies {
   p50Ms: number;
@@ -160,7 +141,7 @@ async function closeBench(): Promise<CloseFigures> {
     ENV,
     async (server) => {
       await monitorCommands();
-      const [owner, moderator, ...people] = await createAccounts(server, members + 2, 'k', (i) =>
+      const [owner, moderator, ...people] = await createAccounts(server.stoa.services, members + 2, 'k', (i) =>
         i === 1 ? 'moderator' : 'user',
       );
       const ownerSocket = await connect(server.url, owner!.token);
@@ -171,10 +152,7 @@ async function closeBench(): Promise<CloseFigures> {
         chatId,
         people.map((p) => new Types.ObjectId(p.id)),
       );
-      await addMembers(
-        smallChatId,
-        Array.from({ length: SMALL_CHAT - 1 }, () => new Types.ObjectId()),
-      );
+      await addMembers(smallChatId, strangers(SMALL_CHAT - 1));
       await server.stoa.services.realtime.invalidate([cacheKeys.chat(chatId), cacheKeys.chat(smallChatId)]);
 
       const connectFrom = now();
@@ -246,7 +224,7 @@ async function closeBench(): Promise<CloseFigures> {
         }
       };
       try {
-        await (PROFILE_DIR ? profiled('closes', measured) : measured());
+        await (PROFILE_DIR ? profiled(PROFILE_DIR, 'takedown-closes', measured) : measured());
         const arrivals = await pool.arrivals();
         const latencies = (kind: 'message' | 'closed', r: number, from: number[]) =>
           (arrivals[`${kind}:${r}`] ?? []).map((at) => at - from[r]!);
@@ -282,8 +260,7 @@ const TAG = 'takedown';
 
 /** The member count the server's descriptor limit allows; a note when it had to be lowered. */
 function membersThatFit(wanted: number): { members: number; note: string | null } {
-  const raw = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  const limit = raw === 'unlimited' ? Infinity : Number(raw);
+  const { limit, said: raw } = descriptorLimit();
   const most = limit - FD_HEADROOM;
   if (wanted <= most) return { members: wanted, note: null };
   return {
@@ -332,73 +309,14 @@ function countCommands(): { stop(): Record<string, number> } {
 
 const totalOf = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
 
-/** Accounts written in bulk through the model, each with a token as a login issues it. */
-async function createAccounts(
-  server: BenchServer,
-  count: number,
-  prefix: string,
-  role: (i: number) => 'user' | 'moderator' = () => 'user',
-): Promise<Account[]> {
-  const passwordHash = await bcrypt.hash('bench password', 4);
-  const accounts: Account[] = [];
-  for (let start = 0; start < count; start += 1000) {
-    const docs = await UserModel.insertMany(
-      Array.from({ length: Math.min(1000, count - start) }, (_, k) => {
-        const username = `${prefix}${start + k}`;
-        return { username, passwordHash, displayName: username, role: role(start + k) };
-      }),
-    );
-    for (const doc of docs) accounts.push({ id: doc.id as string, token: issueToken(server.stoa.services, doc) });
-  }
-  return accounts;
-}
-
 async function createChat(owner: ClientSocket, title: string): Promise<string> {
   const created = await owner.emitWithAck('chat:create', { type: 'group', title });
   if (!created.ok) throw new Error(`chat:create: ${JSON.stringify(created.error)}`);
   return created.chat.id;
 }
 
-/** Active members written through the driver; the chat's count moves with them. */
-async function addMembers(chatId: string | Types.ObjectId, userIds: Types.ObjectId[]): Promise<void> {
-  const chat = new Types.ObjectId(chatId);
-  const joinedAt = new Date();
-  for (let start = 0; start < userIds.length; start += BULK_BATCH) {
-    const batch = userIds.slice(start, start + BULK_BATCH).map((userId) => ({
-      chatId: chat,
-      userId,
-      role: 'member',
-      status: 'active',
-      joinedAt,
-      readSeq: 0,
-    }));
-    await MembershipModel.collection.insertMany(batch, { ordered: false });
-  }
-  await ChatModel.collection.updateOne({ _id: chat }, { $inc: { memberCount: userIds.length } });
-}
-
 function latencyOf(values: number[]): Latencies {
   return { p50Ms: percentile(values, 0.5), p99Ms: percentile(values, 0.99), samples: values.length };
-}
-
-async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string) =>
-    new Promise<unknown>((resolve, reject) =>
-      session.post(method, (err, result) => (err ? reject(err) : resolve(result))),
-    );
-  await post('Profiler.enable');
-  await post('Profiler.start');
-  try {
-    return await work();
-  } finally {
-    const { profile } = (await post('Profiler.stop')) as { profile: object };
-    const file = path.join(PROFILE_DIR!, `takedown-${name}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
-    console.log(`(CPU profile of the server over the ${name}: ${file})`);
-    session.disconnect();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,7 +328,7 @@ async function purgeBench(): Promise<PurgeFigures> {
     ENV,
     async (server) => {
       const [moderator, purged, baseline, ...talkers] = await createAccounts(
-        server,
+        server.stoa.services,
         3 + TRAFFIC_CHATS * TRAFFIC_MEMBERS,
         'p',
         (i) => (i === 0 ? 'moderator' : 'user'),
@@ -515,7 +433,7 @@ async function purgeBench(): Promise<PurgeFigures> {
           }
         };
         const purgeCpu = cpuOf(server);
-        const run = await (PROFILE_DIR ? profiled('purge', purge) : purge());
+        const run = await (PROFILE_DIR ? profiled(PROFILE_DIR, 'takedown-purge', purge) : purge());
         const purgeCpuSec = cpuSince(server, purgeCpu);
         await sleep(1000);
         const { samples, failed } = await traffic.request<TrafficReport>({ type: 'stop' });
