@@ -106,7 +106,7 @@ async function rowForJoin(
 }
 
 /**
- * Makes the caller an active member (`join` has refused the banned), counted once: `memberCount`
+ * Makes the caller an active member (`judge` has refused the banned), counted once: `memberCount`
  * is the chat's count after this join, null when they already were a member. When their row
  * changed meanwhile (a concurrent join, or a ban), it is read again and judged again.
  */
@@ -114,7 +114,7 @@ async function activateMembership(
   chat: SharedChat,
   userId: SharedChat['_id'],
   existing: SharedMembership | null,
-  join: (membership: SharedMembership | null) => void,
+  judge: (membership: SharedMembership | null) => void,
 ): Promise<{ doc: SharedMembership; memberCount: number | null }> {
   let current = existing;
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -126,7 +126,7 @@ async function activateMembership(
         ? { doc: { ...current!, ...done.back }, memberCount: done.memberCount }
         : { doc: done.membership, memberCount: done.memberCount };
     current = await freshMembership(chat.id as string, userId.toString());
-    join(current);
+    judge(current);
   }
   throw new StoaError('conflict', 'Your membership of this chat keeps changing; try again.');
 }

@@ -298,6 +298,20 @@ describe('a join costs the same whatever the chat’s size', () => {
     expect(inLarge.map((c) => c.name)).not.toContain('count');
     expect(await counts(large)).toEqual({ kept: 2001, counted: 2001 });
   });
+
+  test('a newcomer’s join right after connecting reads nothing: one insert of the membership, one move of the count', async () => {
+    const owner = await person(server, 'owner');
+    const chat = await createChat(owner, 'channel');
+    // Someone joins first, so that this node has read the chat itself.
+    await join(await person(server, 'first'), chat.id);
+    // The handshake read the joiner's account; their row in the chat is not read, the insert finds out.
+    const newcomer = await person(server, 'newcomer');
+    const commands = await commandsOfJoin(chat.id, newcomer);
+    expect(commands).toEqual([
+      { name: 'insert', collection: 'memberships' },
+      { name: 'findAndModify', collection: 'chats' },
+    ]);
+  });
 });
 
 test('the socket of a member who joined is in the room at once', async () => {
