@@ -4,21 +4,14 @@
  * seeing the case in an open console, the hide's tombstone and notice, an appeal decided from the console.
  * Hostile names and texts stay text everywhere.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { emit, launchBrowser, openConsole, PASSWORD, sleep, useTestServer } from './support/harness';
+import { emit, openConsole, PASSWORD, sleep, useBrowser, useTestServer } from './support/harness';
 import { createChat, ok, person, post, type Person } from './support/world';
 
 // Twenty reports from one account within a minute, for the measurement.
 const server = useTestServer({ RATE_REPORTS: '1000/60s' });
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -34,7 +27,7 @@ interface AppPage {
 
 /** A fresh browser profile on the app at `/`, not signed in. */
 async function openApp(viewport = { width: 390, height: 800 }): Promise<AppPage> {
-  const context = await browser.newContext({ viewport });
+  const context = await browser().newContext({ viewport });
   const page = await context.newPage();
   const app: AppPage = { page, dialogs: [], errors: [], clicks: 0 };
   page.on('dialog', (dialog) => {
@@ -163,7 +156,7 @@ test('create an account, find and join a chat, chat live with another page; repo
   await messageItem(a.page, 'no thanks').waitFor();
 
   // The console, open before the report.
-  const console1 = await openConsole(browser, server.url, moderator);
+  const console1 = await openConsole(browser(), server.url, moderator);
   await console1.page.waitForSelector('#link-state.up');
   await until(
     () => console1.page.textContent('#open-count'),
@@ -233,7 +226,7 @@ test('create an account, find and join a chat, chat live with another page; repo
   await a.page.getByRole('button', { name: 'Send appeal' }).click();
   await notice.getByText('A moderator will decide').waitFor();
 
-  const console2 = await openConsole(browser, server.url, otherModerator);
+  const console2 = await openConsole(browser(), server.url, otherModerator);
   const appealRow = console2.page.locator('#appeals-rows tr', { hasText: 'they were free seeds' });
   await appealRow.waitFor();
   await appealRow.click();
@@ -349,7 +342,7 @@ test('measure: from "Send report" in the app to the case in an open console, bro
   const moderator = await person(server, 'mod', 'moderator');
   const texts = Array.from({ length: 20 }, (_, i) => `measured message number ${i + 1}`);
   const { app } = await chatWithReader(author, reporter, texts);
-  const console1 = await openConsole(browser, server.url, moderator);
+  const console1 = await openConsole(browser(), server.url, moderator);
   await console1.page.waitForSelector('#link-state.up');
 
   const times: number[] = [];

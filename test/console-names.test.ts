@@ -2,21 +2,13 @@
  * mod:context (the messages around a reported one) and the console by names: queue rows with the chat's
  * title, the author and the reported text; a case with its context, hidden and deleted neighbours marked.
  */
-import type { Browser } from 'playwright-core';
 
 import { AccessEntryModel } from '../models';
-import { emit, launchBrowser, openConsole, useTestServer } from './support/harness';
+import { emit, openConsole, useBrowser, useTestServer } from './support/harness';
 import { createChat, ok, person, post, report } from './support/world';
 
 const server = useTestServer();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -112,7 +104,7 @@ test('the console by names: a queue row shows the chat title, the author and the
   const after = await post(reporter, chat.id, 'after it');
   ok(await emit(reporter.socket, 'message:delete', { messageId: after.id }));
 
-  const { page, dialogs, errors } = await openConsole(browser, server.url, moderator);
+  const { page, dialogs, errors } = await openConsole(browser(), server.url, moderator);
   await page.waitForSelector('#link-state.up');
   await report(reporter, 'message', message.id, 'hate');
   const row = page.locator(`#queue-rows tr[data-target-id="${message.id}"]`);

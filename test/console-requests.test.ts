@@ -4,21 +4,14 @@
  * late for its second review is flagged Overdue, a preservation hold is extended and a request rejected,
  * and a platform moderator never sees the page.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { LegalRequestModel } from '../models';
-import { launchBrowser, openConsole, useTestServer } from './support/harness';
+import { openConsole, useBrowser, useTestServer } from './support/harness';
 import { createChat, person, post, type Person } from './support/world';
 
 const server = useTestServer();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const HOUR = 3_600_000;
 
@@ -71,7 +64,7 @@ test('two admins record, approve and disclose a request on the console; the pers
   const adminB = await person(server, 'admin', 'admin');
   const author = await suspect();
 
-  const a = await openConsole(browser, server.url, adminA);
+  const a = await openConsole(browser(), server.url, adminA);
   const nav = a.page.locator('#nav a[data-view="requests"]');
   expect(await nav.isVisible()).toBe(true);
   await nav.click();
@@ -181,7 +174,7 @@ test('two admins record, approve and disclose a request on the console; the pers
   await a.page.click('#request-review-cancel');
 
   // Admin B, in a browser of their own, approves and discloses.
-  const b = await openConsole(browser, server.url, adminB);
+  const b = await openConsole(browser(), server.url, adminB);
   await b.page.goto(`${server.url}/console#/requests/${requestId}`);
   await b.page.getByRole('button', { name: 'Approve', exact: true }).click();
   await b.page.fill('#request-review textarea[name=legalCheck]', 'Second check: basis and scope');
@@ -251,7 +244,7 @@ test('an emergency whose second review is past 72 hours is flagged Overdue; the 
   const onTimeId: string = onTime.body.request.id;
   await LegalRequestModel.updateOne({ _id: lateId }, { $set: { 'reviews.0.at': new Date(Date.now() - 73 * HOUR) } });
 
-  const { page, errors } = await openConsole(browser, server.url, admin);
+  const { page, errors } = await openConsole(browser(), server.url, admin);
   await page.keyboard.press('g');
   await page.keyboard.press('r');
   await row(page, lateId).waitFor();
@@ -287,7 +280,7 @@ test('a preservation hold is extended once from the console, and a request is re
   const id: string = created.body.request.id;
   const heldUntil = new Date(created.body.request.heldUntil);
 
-  const { page, errors } = await openConsole(browser, server.url, admin);
+  const { page, errors } = await openConsole(browser(), server.url, admin);
   await page.goto(`${server.url}/console#/requests/${id}`);
   await page.waitForSelector('#request-facts');
   expect(await page.textContent('#request-flags')).toMatch(/^Held until \S/);
@@ -332,7 +325,7 @@ test('a preservation hold is extended once from the console, and a request is re
 
 test('a platform moderator sees no Requests page', async () => {
   const moderator = await person(server, 'mod', 'moderator');
-  const { page, errors } = await openConsole(browser, server.url, moderator);
+  const { page, errors } = await openConsole(browser(), server.url, moderator);
   expect(await page.locator('#nav a[data-view="requests"]').isHidden()).toBe(true);
   expect(await page.locator('#nav a[data-view="queue"]').isVisible()).toBe(true);
   await page.goto(`${server.url}/console#/requests`);

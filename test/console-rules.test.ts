@@ -3,21 +3,14 @@
  * writes a keyword rule (in shadow), sees what it would have caught, enforces it and deletes it; a chat admin
  * writes a rule for their chat and is offered no platform scope.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { FilterRuleModel } from '../models';
-import { emit, launchBrowser, openConsole, useTestServer } from './support/harness';
+import { emit, openConsole, useBrowser, useTestServer } from './support/harness';
 import { createChat, ok, person, send } from './support/world';
 
 const server = useTestServer();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** The visible controls in `selector` without an accessible name, as HTML (see test/console-takedown.test.ts). */
 function unnamedControls(page: Page, selector: string): Promise<string[]> {
@@ -55,7 +48,7 @@ test('a platform moderator writes a keyword rule in shadow, sees its hit, enforc
   const member = await person(server, 'member');
   const chat = await createChat(owner, 'group', [member]);
 
-  const { page, dialogs, errors } = await openConsole(browser, server.url, moderator);
+  const { page, dialogs, errors } = await openConsole(browser(), server.url, moderator);
   await page.getByRole('link', { name: 'Rules' }).click();
   await page.waitForSelector('#rules-list:not([hidden])');
   expect(await page.inputValue('#rules-filters select[name=scope]')).toBe('platform');
@@ -170,7 +163,7 @@ test('a chat admin writes a rule for their chat, is offered no platform scope, a
   const chat = await createChat(owner, 'group', [member], [admin]);
   const otherChat = await createChat(member, 'group');
 
-  const { page, dialogs, errors } = await openConsole(browser, server.url, admin);
+  const { page, dialogs, errors } = await openConsole(browser(), server.url, admin);
   expect(await page.isVisible('#queue')).toBe(true);
   await page.goto(`${server.url}/console#/rules`);
   await page.waitForSelector('#rules-list:not([hidden])');

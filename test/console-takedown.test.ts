@@ -3,21 +3,14 @@
  * reported chat from its case (with its ground) and reopening it, and purging a person's messages after
  * the console has shown how many a purge would hide.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { ModerationCaseModel } from '../models';
-import { emit, emitRaw, launchBrowser, nextEvent, openConsole, useTestServer } from './support/harness';
+import { emit, emitRaw, nextEvent, openConsole, useBrowser, useTestServer } from './support/harness';
 import { asMessages, createChat, ok, person, post, report } from './support/world';
 
 const server = useTestServer();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function caseAbout(targetId: string): Promise<string> {
   const found = await ModerationCaseModel.findOne({ targetId }).lean();
@@ -53,7 +46,7 @@ test('a moderator closes a reported chat from its case with a ground and a reaso
   await report(member, 'chat', chat.id, 'illegal_goods');
   const caseId = await caseAbout(chat.id);
 
-  const { page, dialogs, errors } = await openConsole(browser, server.url, moderator);
+  const { page, dialogs, errors } = await openConsole(browser(), server.url, moderator);
   await page.goto(`${server.url}/console#/case/${caseId}`);
   const close = page.getByRole('button', { name: 'Close chat' });
   await close.waitFor();
@@ -152,7 +145,7 @@ test('the chat of a reported message is shown to a platform moderator, who may c
   const message = await post(author, chat.id, 'terrible things');
   await report(owner, 'message', message.id, 'terrorism');
 
-  const { page, errors } = await openConsole(browser, server.url, moderator);
+  const { page, errors } = await openConsole(browser(), server.url, moderator);
   await page.goto(`${server.url}/console#/case/${await caseAbout(message.id)}`);
   await page.locator('#case-chat', { hasText: chat.title }).waitFor();
   const closed = nextEvent(author.socket, 'chat:closed', 5000);
@@ -179,7 +172,7 @@ test('a chat admin is offered no Close chat, and purges only in their chat', asy
   const message = await post(author, chat.id, 'spam spam spam');
   await report(owner, 'message', message.id, 'spam');
 
-  const { page, errors } = await openConsole(browser, server.url, chatAdmin);
+  const { page, errors } = await openConsole(browser(), server.url, chatAdmin);
   await page.goto(`${server.url}/console#/case/${await caseAbout(message.id)}`);
   await page.waitForSelector('#case-actions [data-action=hide]');
   expect(await page.locator('#case-actions [data-action=close-chat]').count()).toBe(0);
@@ -205,7 +198,7 @@ test('a purge from the case about a person decides that case', async () => {
   for (const text of ['one', 'two']) await post(author, chat.id, text);
   await report(reporter, 'user', author.id, 'harassment');
 
-  const { page, errors } = await openConsole(browser, server.url, moderator);
+  const { page, errors } = await openConsole(browser(), server.url, moderator);
   await page.goto(`${server.url}/console#/case/${await caseAbout(author.id)}`);
   await page.getByRole('button', { name: 'Purge messages' }).click();
   const purge = page.locator('#purge');
@@ -234,7 +227,7 @@ test("a moderator purges a person's messages: the console shows the dry run's co
   await post(author, elsewhere.id, 'buy here too');
   await report(reporter, 'message', posted[0]!.id, 'spam');
 
-  const { page, dialogs, errors } = await openConsole(browser, server.url, moderator);
+  const { page, dialogs, errors } = await openConsole(browser(), server.url, moderator);
   await page.goto(`${server.url}/console#/case/${await caseAbout(posted[0]!.id)}`);
   await page.getByRole('button', { name: 'Purge messages' }).click();
   await page.waitForSelector('#purge[open]');

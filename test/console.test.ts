@@ -4,21 +4,14 @@
  * the audit log and operations.
  * The README's screenshots are made by `npm run screenshots` (scripts/console-screenshots.ts), not by a test.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { ModerationCaseModel } from '../models';
-import { emit, launchBrowser, nextEvent, openConsole, sleep, useTestServer } from './support/harness';
+import { emit, nextEvent, openConsole, sleep, useBrowser, useTestServer } from './support/harness';
 import { createChat, ok, person, post, report, type Person } from './support/world';
 
 const server = useTestServer();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** Polls what the page shows until `done` holds (the page's CSP forbids waitForFunction's eval). */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -59,7 +52,7 @@ test('/console is served with a strict Content-Security-Policy, nosniff and reva
 
 test('a plain user who signs in sees only the not-a-moderator page', async () => {
   const plain = await person(server, 'plain');
-  const { page, errors } = await openConsole(browser, server.url, plain);
+  const { page, errors } = await openConsole(browser(), server.url, plain);
   expect(await page.isVisible('#forbidden')).toBe(true);
   expect(await page.textContent('#forbidden h1')).toBe('You are not a moderator');
   for (const view of ['#queue', '#case', '#log', '#ops', '#bar']) expect(await page.isHidden(view)).toBe(true);
@@ -80,7 +73,7 @@ test('a report shows up in an open console live; the moderator reads the evidenc
   const hostile = '<img src=x onerror=alert(1)>';
   const message = await post(author, chat.id, hostile);
 
-  const { page, dialogs, errors, websockets } = await openConsole(browser, server.url, moderator);
+  const { page, dialogs, errors, websockets } = await openConsole(browser(), server.url, moderator);
   await page.waitForSelector('#link-state.up');
   // The socket runs over a websocket, which the policy's connect-src 'self' allows.
   expect(websockets).toContainEqual(
@@ -156,7 +149,7 @@ test("a chat admin reviews their chat's case without the reporter, and sees the 
   ok(await emit(moderator.socket, 'mod:hide', { messageId: message.id, reason: 'spam wave' }));
 
   // A chat admin sees the case of their chat, without the reporter, and cannot undo a moderator's hide.
-  const { page, errors } = await openConsole(browser, server.url, chatAdmin);
+  const { page, errors } = await openConsole(browser(), server.url, chatAdmin);
   await page.goto(`${server.url}/console#/case/${await caseIdOf(chatAdmin, message.id)}`);
   await page.waitForSelector('#case:not([hidden]) .evidence');
   expect(await page.textContent('#case-reports')).not.toContain(reporter.id);
@@ -185,7 +178,7 @@ test('an appeal shows up in an open console live; the moderator reads it as text
     await emit(actingModerator.socket, 'mod:hide', { messageId: message.id, reason: 'looks like a threat', caseId }),
   ).action;
 
-  const { page, dialogs, errors } = await openConsole(browser, server.url, moderator);
+  const { page, dialogs, errors } = await openConsole(browser(), server.url, moderator);
   await page.waitForSelector('#link-state.up');
   // The queue has loaded: what arrives from now on arrives live.
   await until(
@@ -261,7 +254,7 @@ test('an appeal decided by another moderator while the console asks for a reason
   ).action;
   const appeal = ok(await emit(author.socket, 'appeal:create', { actionId: ban.id, text: 'I was on topic' })).appeal;
 
-  const { page, errors } = await openConsole(browser, server.url, moderator);
+  const { page, errors } = await openConsole(browser(), server.url, moderator);
   await page.goto(`${server.url}/console#/appeal/${appeal.id}`);
   await page.waitForSelector('#appeal:not([hidden]) #appeal-actions [data-action=uphold]');
   expect(await page.textContent('#appeal-text')).toBe('I was on topic');
@@ -299,7 +292,7 @@ test('the operations page shows the refusals of a burst and the blocked key', as
   const flooder = await person(server, 'flooder');
   const chat = await createChat(flooder, 'group');
 
-  const { page, errors } = await openConsole(browser, server.url, admin);
+  const { page, errors } = await openConsole(browser(), server.url, admin);
   await page.click('a[href="#/ops"]');
   await page.waitForSelector('#ops-rows tr[data-limiter=messages]');
   const refusalsBefore = Number(await page.textContent('#ops-rows tr[data-limiter=messages] .refusals'));

@@ -310,6 +310,22 @@ export async function dropTestDatabase(): Promise<void> {
   databaseName = undefined;
 }
 
+/** One browser for a test file, launched before its tests and closed after them; the getter gives it. */
+export function useBrowser(): () => Browser {
+  let launched: Browser | undefined;
+  beforeAll(async () => {
+    launched = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await launched?.close();
+    launched = undefined;
+  });
+  return () => {
+    if (!launched) throw new Error('the browser of useBrowser runs from its beforeAll to its afterAll');
+    return launched;
+  };
+}
+
 /** Headless Chromium (@sparticuz/chromium's build, driven by playwright-core), for the moderation console. */
 export async function launchBrowser(): Promise<Browser> {
   // Loaded here, not on import: only the console's files pay for them.
